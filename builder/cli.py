@@ -1,0 +1,43 @@
+"""The ``quotes`` command line: thin. Each stage keeps its commands in
+``builder/<stage>/commands.py``; they parse arguments and call library functions
+that the tests call too. Heavy imports happen inside the commands, so ``--help``
+stays instant.
+"""
+from __future__ import annotations
+
+import typer
+
+from builder.annotate import commands as annotate_cmds
+from builder.export import commands as export_cmds
+from builder.ingest import commands as ingest_cmds
+from builder.propose import commands as propose_cmds
+from builder import run as run_cmds
+
+app = typer.Typer(
+    name="quotes",
+    help="Quote attribution dataset builder: ingest -> propose -> annotate (Label Studio) -> export.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# Data flows one way; the verbs are listed in that order.
+app.command("ingest")(ingest_cmds.ingest)
+app.command("propose")(propose_cmds.propose)
+app.command("eval")(propose_cmds.evaluate)
+app.add_typer(annotate_cmds.studio_app, name="studio")
+app.command("push")(annotate_cmds.push)
+app.command("pull")(annotate_cmds.pull)
+app.command("agreement")(annotate_cmds.agreement)
+app.add_typer(export_cmds.export_app, name="export")
+app.command("run")(run_cmds.run)
+app.command("demo")(run_cmds.demo)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

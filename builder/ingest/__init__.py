@@ -1,0 +1,1 @@
+"""Stage 1: inputs (txt, JSONL, HTML, WARC) -> clean, deduplicated Documents."""

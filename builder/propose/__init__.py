@@ -1,0 +1,1 @@
+"""Stage 2: spaCy components that propose quotes, speakers, cues and outlets."""

@@ -1,0 +1,155 @@
+"""Records derived from ``schemas/*.json``, the single source of truth.
+
+Each JSON file names a record, its registered version and its fields. From it
+we derive, and never write by hand elsewhere:
+
+* a slotted dataclass (``record_class("Document")``),
+* a pyarrow schema (``arrow_schema("Document")``),
+* a Hugging Face ``Features`` (``hf_features("Document")``),
+* the ``dataset_info.features`` YAML block of a dataset card (``card_features``).
+
+Field types: ``string``, ``bool``, ``int32``, ``int64``, ``float32``,
+``float64``, ``{"list": T}`` and the name of another record (a struct).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+if not SCHEMA_DIR.is_dir():  # installed as a wheel: schemas ship inside the package
+    SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
+
+_SCALARS = {
+    "string": (pa.string(), str),
+    "bool": (pa.bool_(), bool),
+    "int32": (pa.int32(), int),
+    "int64": (pa.int64(), int),
+    "float32": (pa.float32(), float),
+    "float64": (pa.float64(), float),
+}
+
+
+@cache
+def load(name: str) -> dict[str, Any]:
+    """The raw schema of record ``name`` (e.g. ``"Document"``)."""
+    for path in SCHEMA_DIR.glob("*.json"):
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        if spec["name"] == name:
+            return spec
+    raise KeyError(f"no schema named {name!r} in {SCHEMA_DIR}")
+
+
+def names() -> list[str]:
+    return sorted(json.loads(p.read_text("utf-8"))["name"] for p in SCHEMA_DIR.glob("*.json"))
+
+
+def fields(name: str) -> list[dict[str, Any]]:
+    return load(name)["fields"]
+
+
+def _arrow_type(t: Any) -> pa.DataType:
+    if isinstance(t, dict):
+        return pa.list_(_arrow_type(t["list"]))
+    if t in _SCALARS:
+        return _SCALARS[t][0]
+    return pa.struct([_arrow_field(f) for f in fields(t)])
+
+
+def _arrow_field(f: dict[str, Any]) -> pa.Field:
+    return pa.field(f["name"], _arrow_type(f["type"]), nullable=f.get("nullable", False))
+
+
+@cache
+def arrow_schema(name: str) -> pa.Schema:
+    spec = load(name)
+    return pa.schema(
+        [_arrow_field(f) for f in spec["fields"]],
+        metadata={"quotes.schema": spec["version"]},
+    )
+
+
+def _hf_type(t: Any):
+    from datasets import List, Value
+
+    if isinstance(t, dict):
+        return List(_hf_type(t["list"]))
+    if t in _SCALARS:
+        return Value(t)
+    return {f["name"]: _hf_type(f["type"]) for f in fields(t)}
+
+
+def hf_features(name: str):
+    """``datasets.Features`` for record ``name``."""
+    from datasets import Features
+
+    return Features({f["name"]: _hf_type(f["type"]) for f in fields(name)})
+
+
+def _card_type(t: Any) -> Any:
+    if isinstance(t, dict):
+        return {"list": _card_type(t["list"])}
+    if t in _SCALARS:
+        return t
+    return [{"name": f["name"], **_card_dtype(f["type"])} for f in fields(t)]
+
+
+def _card_dtype(t: Any) -> dict[str, Any]:
+    inner = _card_type(t)
+    if isinstance(inner, str):
+        return {"dtype": inner}
+    if isinstance(inner, dict):
+        return inner
+    return {"struct": inner}
+
+
+def card_features(name: str) -> list[dict[str, Any]]:
+    """The ``dataset_info.features`` list of a dataset card for record ``name``."""
+    return [{"name": f["name"], **_card_dtype(f["type"])} for f in fields(name)]
+
+
+def _py_type(t: Any) -> Any:
+    if isinstance(t, dict):
+        return list
+    if t in _SCALARS:
+        return _SCALARS[t][1]
+    return dict
+
+
+@cache
+def record_class(name: str) -> type:
+    """A slotted dataclass with the record's fields (nullable ones default to None)."""
+    spec = load(name)
+    required, optional = [], []
+    for f in spec["fields"]:
+        typ = _py_type(f["type"])
+        if f.get("nullable"):
+            optional.append((f["name"], typ | None, dataclasses.field(default=None)))
+        elif typ is list:
+            optional.append((f["name"], list, dataclasses.field(default_factory=list)))
+        else:
+            required.append((f["name"], typ))
+    cls = dataclasses.make_dataclass(name, required + optional, slots=True)
+    cls.__module__ = __name__
+    cls.__doc__ = spec["description"]
+    cls.VERSION = spec["version"]
+    return cls
+
+
+def as_row(record: Any) -> dict[str, Any]:
+    """A record (dataclass, nested ones included) as a plain dict row."""
+    return dataclasses.asdict(record) if dataclasses.is_dataclass(record) else dict(record)
+
+
+Document = record_class("Document")
+Region = record_class("Region")
+Relation = record_class("Relation")
+Proposal = record_class("Proposal")
+Annotation = record_class("Annotation")
+Attribution = record_class("Attribution")
+Reject = record_class("Reject")
