@@ -11,6 +11,7 @@ from builder.annotate import commands as annotate_cmds
 from builder.export import commands as export_cmds
 from builder.ingest import commands as ingest_cmds
 from builder.propose import commands as propose_cmds
+from builder import demo as demo_cmds
 from builder import run as run_cmds
 
 app = typer.Typer(
@@ -32,7 +33,7 @@ app.command("pull")(annotate_cmds.pull)
 app.command("agreement")(annotate_cmds.agreement)
 app.add_typer(export_cmds.export_app, name="export")
 app.command("run")(run_cmds.run)
-app.command("demo")(run_cmds.demo)
+app.command("demo")(demo_cmds.demo)
 
 
 def main() -> None:

@@ -17,9 +17,3 @@ def run(
     """Run every stage in order: ingest, propose (and push, pull, export when configured)."""
     raise typer.Exit("run: not implemented yet")
 
-
-def demo(
-    samples: Annotated[Path, typer.Argument(help="Folder of sample articles")] = Path("examples"),
-) -> None:
-    """The whole pipeline on sample articles, in ./workspace; prints where the dataset is."""
-    raise typer.Exit("demo: not implemented yet")
