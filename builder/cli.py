@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from builder.annotate import commands as annotate_cmds
+from builder.evaluate import commands as evaluate_cmds
 from builder.export import commands as export_cmds
 from builder.ingest import commands as ingest_cmds
 from builder.propose import commands as propose_cmds
@@ -26,7 +27,7 @@ app = typer.Typer(
 # Data flows one way; the verbs are listed in that order.
 app.command("ingest")(ingest_cmds.ingest)
 app.command("propose")(propose_cmds.propose)
-app.command("eval")(propose_cmds.evaluate)
+app.command("eval")(evaluate_cmds.evaluate)
 app.add_typer(annotate_cmds.studio_app, name="studio")
 app.command("push")(annotate_cmds.push)
 app.command("pull")(annotate_cmds.pull)

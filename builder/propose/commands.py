@@ -17,11 +17,3 @@ def propose(
     """Propose quotes, speakers, cues and outlets with spaCy."""
     raise typer.Exit("propose: not implemented yet")
 
-
-def evaluate(
-    gold: Annotated[list[Path], typer.Option("--gold", help="Gold: Label Studio JSON files/folders or brat folders")],
-    pred: Annotated[Optional[Path], typer.Option("--pred", help="Predicted tasks JSON; default: propose now")] = None,
-    config: Config = None,
-) -> None:
-    """Score proposals against gold as ../shared/gold/SCHEME.md defines."""
-    raise typer.Exit("eval: not implemented yet")

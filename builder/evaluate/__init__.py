@@ -1,0 +1,1 @@
+"""Scoring proposals against gold (../shared/gold/SCHEME.md § Scoring)."""
