@@ -1,14 +1,77 @@
-"""``quotes demo``: the whole pipeline on sample articles."""
+"""``quotes demo``: the whole pipeline on sample articles, through a local Label Studio."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
+from rich.console import Console
+
+from builder.options import Config, WorkspaceOpt
+
+console = Console()
+
+
+def _step(title: str) -> None:
+    console.rule(f"[bold]{title}")
 
 
 def demo(
-    samples: Annotated[Path, typer.Argument(help="Folder of sample articles")] = Path("examples"),
+    samples: Annotated[Path, typer.Argument(help="Folder of sample articles (.txt, .html, ...)")] = Path("examples"),
+    workspace: WorkspaceOpt = None,
+    config: Config = None,
+    studio: Annotated[bool, typer.Option(help="Push to and pull from a local Label Studio it starts and stops")] = True,
 ) -> None:
-    """The whole pipeline on sample articles, in ./workspace; prints where the dataset is."""
-    raise typer.Exit("demo: not implemented yet")
+    """The whole pipeline on sample articles: ingest, propose, Label Studio push/pull, export."""
+    from builder.export import export_dataset
+    from builder.ingest import ingest
+    from builder.options import settings
+    from builder.propose import propose_workspace
+
+    cfg, ws = settings(config, workspace)
+    if not samples.exists():
+        raise typer.BadParameter(f"{samples} does not exist: pass a folder of articles", param_hint="SAMPLES")
+
+    _step(f"1/4 ingest {samples}")
+    ingest([samples], ws, cfg)
+
+    _step("2/4 propose")
+    propose_workspace(ws, cfg)
+
+    info = None
+    if studio:
+        _step("3/4 annotate: local Label Studio")
+        info = _studio_round_trip(ws, cfg)
+    else:
+        console.print("skipped Label Studio (--no-studio)")
+
+    _step("4/4 export")
+    folder = export_dataset(ws, cfg, bump="patch" if _has_versions(cfg) else None,
+                            version=None if _has_versions(cfg) else "0.1.0", include_proposed=True)
+    console.print(f"\n[bold green]Exported dataset:[/] {folder}")
+    console.print("Load it with:\n"
+                  f"  python -c \"import datasets; print(datasets.load_dataset('{folder}', 'attributions'))\"")
+    if info is not None:
+        console.print("\nTo annotate: [bold]quotes studio start[/] (then open the URL it prints and log in as it says), "
+                      "correct the proposals, then [bold]quotes pull[/] and [bold]quotes export --bump minor[/].")
+
+
+def _has_versions(cfg) -> bool:
+    root = Path(cfg["export"]["exports_dir"]) / cfg["export"]["name"]
+    return root.is_dir() and any(p.is_dir() and not p.name.startswith(".") for p in root.iterdir())
+
+
+def _studio_round_trip(ws, cfg):
+    from builder.annotate import pull, push, start_server, stop_server
+
+    if not shutil.which("label-studio", path=str(Path(".venv-studio/bin").resolve())):
+        console.print("[yellow]no .venv-studio: skipping Label Studio (run `make install-studio`)[/]")
+        return None
+    info = start_server(ws)
+    try:
+        push(ws, cfg)
+        pull(ws, cfg)
+    finally:
+        stop_server(ws)
+    return info

@@ -2,20 +2,153 @@
 
 Every stage builds its pipeline as a plain list of steps; ``make_executor`` runs it
 locally by default (``LocalPipelineExecutor``), and the same list runs on Slurm or
-Ray unchanged. Completion markers and logs go under ``logging_dir``; a relaunch
-skips the ranks that completed.
+Ray unchanged. Completion markers (``logging_dir/completions/<rank>``), per-rank
+stats (``logging_dir/stats/<rank>.json``) and logs go under ``logging_dir``; a
+relaunch with the same ``logging_dir`` skips the ranks that completed.
+
+Slurm and Ray are optional: their executors are imported only when asked for, with
+an error that says which extra to install. Their settings come from ``quotes.toml``:
+
+    [run]
+    executor = "local"            # local, slurm or ray
+    tasks = 4                     # ranks = output shards per stage
+    workers = 2                   # ranks running at once (-1: all)
+
+    [run.slurm]                   # SlurmPipelineExecutor options
+    partition = "cpu"
+    time = "04:00:00"
+    cpus_per_task = 1
+    mem_per_cpu_gb = 4
+    qos = "normal"
+    venv_path = ".venv/bin/activate"
+    sbatch_args = { account = "my-account" }
+
+    [run.ray]                     # RayPipelineExecutor options
+    cpus_per_task = 1
+    mem_per_cpu_gb = 2
+    init = { address = "auto" }   # ray.init() keyword arguments; {} starts a local Ray
 """
 from __future__ import annotations
 
+import copy
 from typing import Any
+
+from datatrove.executor import LocalPipelineExecutor
+from datatrove.utils.logging import logger
+from datatrove.utils.stats import PipelineStats
+
+KINDS = ("local", "slurm", "ray")
+
+RUN_DEFAULTS: dict[str, Any] = {
+    "executor": "local",
+    "tasks": 1,
+    "workers": -1,
+    "slurm": {"job_name": "quotes", "cpus_per_task": 1, "mem_per_cpu_gb": 4, "qos": "normal"},
+    "ray": {"cpus_per_task": 1, "mem_per_cpu_gb": 2, "init": {}},
+}
+
+SLURM_REQUIRED = ("partition", "time")
+
+
+class ExecutorError(RuntimeError):
+    """An executor that cannot be made as asked; the message says what to do."""
+
+
+def run_settings(cfg: dict[str, Any] | None) -> dict[str, Any]:
+    """``RUN_DEFAULTS`` merged with the ``[run]`` table of the settings."""
+    merged = copy.deepcopy(RUN_DEFAULTS)
+    for key, value in ((cfg or {}).get("run") or {}).items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def executor_options(cfg: dict[str, Any] | None, kind: str) -> dict[str, Any]:
+    """The executor keyword arguments ``[run.<kind>]`` holds (``init`` excluded)."""
+    if kind == "local":
+        return dict((run_settings(cfg).get("local") or {}))
+    return {k: v for k, v in run_settings(cfg)[kind].items() if k != "init"}
+
+
+def _import_error(kind: str, err: ImportError) -> ExecutorError:
+    extra = {"ray": "ray", "slurm": "slurm"}[kind]
+    how = ("`make test-scale` (or `uv pip install -r requirements/lock-ray.txt`)" if kind == "ray"
+           else "datatrove's slurm support (dill is a datatrove dependency; sbatch must be on PATH)")
+    return ExecutorError(f"the {kind} executor needs the optional `{extra}` dependencies ({err}): install {how}")
+
+
+def init_ray(init_options: dict[str, Any] | None = None) -> None:
+    """Start or connect to Ray once per process (``ray.init(**init_options)``)."""
+    try:
+        import ray
+    except ImportError as err:
+        raise _import_error("ray", err) from err
+    if not ray.is_initialized():
+        ray.init(**{"ignore_reinit_error": True, "log_to_driver": False, **(init_options or {})})
+
+
+class RankTolerantLocalExecutor(LocalPipelineExecutor):
+    """``LocalPipelineExecutor`` that lets the other ranks finish when one rank fails.
+
+    The stock one stops the pool on the first failure, killing ranks in flight; here a
+    failed rank is logged and left without its completion marker, so a relaunch runs
+    only the ranks that did not complete (``incomplete_ranks`` lists them).
+    """
+
+    def _launch_run_for_rank(self, rank, ranks_q, completed=None, completed_lock=None):
+        try:
+            return super()._launch_run_for_rank(rank, ranks_q, completed, completed_lock)
+        except Exception as err:  # the rank stays incomplete; the caller reports it
+            logger.error(f"rank {rank} failed: {type(err).__name__}: {err}")
+            return PipelineStats()
+
+
+def incomplete_ranks(executor) -> list[int]:
+    """Ranks of ``executor`` without a completion marker (whatever ``skip_completed`` says)."""
+    return executor.get_incomplete_ranks(skip_completed=True)
 
 
 def make_executor(pipeline: list[Any], *, logging_dir: str, kind: str = "local", tasks: int = 1,
-                  workers: int = 1, depends: Any = None, **options: Any):
-    """An executor of ``kind`` (local, slurm, ray) for ``pipeline``."""
-    if kind == "local":
-        from datatrove.executor import LocalPipelineExecutor
+                  workers: int = 1, depends: Any = None, ray_init: dict[str, Any] | None = None,
+                  **options: Any):
+    """An executor of ``kind`` (local, slurm, ray) for ``pipeline``, skipping completed ranks.
 
-        return LocalPipelineExecutor(pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir,
-                                     skip_completed=True, depends=depends, **options)
-    raise ValueError(f"unknown executor {kind!r}: use local, slurm or ray")
+    ``options`` go to the executor (e.g. ``partition``/``time`` for Slurm, ``cpus_per_task``
+    for Ray); ``ray_init`` are ``ray.init`` arguments, used when Ray is not started yet.
+    """
+    common = dict(tasks=tasks, workers=workers, logging_dir=logging_dir, skip_completed=True, depends=depends)
+    if kind == "local":
+        return RankTolerantLocalExecutor(pipeline, **common, **options)
+    if kind == "slurm":
+        missing = [name for name in SLURM_REQUIRED if not options.get(name)]
+        if missing:
+            raise ExecutorError(f"slurm executor needs {', '.join(missing)}: set them under [run.slurm] in quotes.toml")
+        try:
+            from datatrove.executor.slurm import SlurmPipelineExecutor
+        except ImportError as err:
+            raise _import_error("slurm", err) from err
+        return SlurmPipelineExecutor(pipeline, **common, **options)
+    if kind == "ray":
+        try:
+            import ray  # noqa: F401
+            from datatrove.executor.ray import RayPipelineExecutor
+        except ImportError as err:
+            raise _import_error("ray", err) from err
+        init_ray(ray_init)
+        return RayPipelineExecutor(pipeline, **common, **options)
+    raise ExecutorError(f"unknown executor {kind!r}: use one of {', '.join(KINDS)}")
+
+
+def executor_for(cfg: dict[str, Any] | None, pipeline: list[Any], *, logging_dir: str, kind: str | None = None,
+                 tasks: int | None = None, workers: int | None = None, depends: Any = None):
+    """``make_executor`` with the ``[run]`` settings filled in (flags win over the file)."""
+    run = run_settings(cfg)
+    kind = kind or run["executor"]
+    tasks = tasks or run["tasks"]
+    workers = workers if workers is not None else run["workers"]
+    init = run["ray"].get("init") if kind == "ray" else None
+    extra = {"ray_init": init} if kind == "ray" else {}
+    return make_executor(pipeline, logging_dir=logging_dir, kind=kind, tasks=tasks, workers=workers,
+                         depends=depends, **extra, **executor_options(cfg, kind))

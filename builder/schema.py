@@ -9,7 +9,8 @@ we derive, and never write by hand elsewhere:
 * the ``dataset_info.features`` YAML block of a dataset card (``card_features``).
 
 Field types: ``string``, ``bool``, ``int32``, ``int64``, ``float32``,
-``float64``, ``{"list": T}`` and the name of another record (a struct).
+``float64``, ``{"list": T}``, ``{"class_label": [names]}`` (a ``datasets.ClassLabel``,
+int64 in arrow) and the name of another record (a struct).
 """
 from __future__ import annotations
 
@@ -53,7 +54,13 @@ def fields(name: str) -> list[dict[str, Any]]:
     return load(name)["fields"]
 
 
+def _is_class_label(t: Any) -> bool:
+    return isinstance(t, dict) and "class_label" in t
+
+
 def _arrow_type(t: Any) -> pa.DataType:
+    if _is_class_label(t):
+        return pa.int64()  # what datasets.ClassLabel stores
     if isinstance(t, dict):
         return pa.list_(_arrow_type(t["list"]))
     if t in _SCALARS:
@@ -75,8 +82,10 @@ def arrow_schema(name: str) -> pa.Schema:
 
 
 def _hf_type(t: Any):
-    from datasets import List, Value
+    from datasets import ClassLabel, List, Value
 
+    if _is_class_label(t):
+        return ClassLabel(names=list(t["class_label"]))
     if isinstance(t, dict):
         return List(_hf_type(t["list"]))
     if t in _SCALARS:
@@ -92,6 +101,8 @@ def hf_features(name: str):
 
 
 def _card_type(t: Any) -> Any:
+    if _is_class_label(t):
+        return {"class_label": {"names": {str(i): n for i, n in enumerate(t["class_label"])}}}
     if isinstance(t, dict):
         return {"list": _card_type(t["list"])}
     if t in _SCALARS:
@@ -101,7 +112,7 @@ def _card_type(t: Any) -> Any:
 
 def _card_dtype(t: Any) -> dict[str, Any]:
     inner = _card_type(t)
-    if isinstance(inner, str):
+    if isinstance(inner, str) or _is_class_label(inner):
         return {"dtype": inner}
     if isinstance(inner, dict):
         return inner
@@ -114,6 +125,8 @@ def card_features(name: str) -> list[dict[str, Any]]:
 
 
 def _py_type(t: Any) -> Any:
+    if _is_class_label(t):
+        return int
     if isinstance(t, dict):
         return list
     if t in _SCALARS:

@@ -1,4 +1,10 @@
+"""Stage 3 commands: ``quotes studio start|stop|status``, ``push``, ``pull``, ``agreement``."""
 from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from dataclasses import asdict
+from typing import Annotated, Optional
 
 import typer
 
@@ -6,23 +12,119 @@ from builder.options import Config, WorkspaceOpt
 
 studio_app = typer.Typer(help="Run a local Label Studio server.", no_args_is_help=True)
 
+UrlOpt = Annotated[Optional[str], typer.Option("--url", help="An existing Label Studio server "
+                                               "(token from QUOTES_STUDIO_TOKEN or quotes.toml \\[studio] token)")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
+
+
+@contextmanager
+def _clear_errors():
+    """Show StudioError (and its hint) without a traceback; exit 1."""
+    from builder.annotate.client import StudioError
+
+    try:
+        yield
+    except StudioError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _settings(config, workspace, url=None):
+    from builder.options import settings
+
+    cfg, ws = settings(config, workspace)
+    if url:
+        cfg.setdefault("studio", {})["url"] = url
+    return cfg, ws
+
 
 @studio_app.command("start")
-def start(workspace: WorkspaceOpt = None, config: Config = None) -> None:
-    """Start a local Label Studio server."""
-    raise typer.Exit("studio start: not implemented yet")
+def start(workspace: WorkspaceOpt = None, config: Config = None,
+          port: Annotated[Optional[int], typer.Option("--port", help="Port (busy is an error) [default: a free one]")] = None) -> None:
+    """Start a local Label Studio server (SQLite in workspace/studio/, 127.0.0.1 only)."""
+    from builder.annotate.server import start_server
+
+    cfg, ws = _settings(config, workspace)
+    with _clear_errors():
+        typer.echo("starting Label Studio (the first start migrates its database: about a minute)...")
+        info = start_server(ws, port=port)
+    typer.echo(f"Label Studio answers at {info.url}\n  log in as {info.email}; the password is in "
+               f"{info.password_file}\n  API token file: {info.token_file}\n  stop it with `quotes studio stop`")
 
 
-def push(workspace: WorkspaceOpt = None, config: Config = None) -> None:
+@studio_app.command("stop")
+def stop(workspace: WorkspaceOpt = None, config: Config = None) -> None:
+    """Stop the local Label Studio server of this workspace."""
+    from builder.annotate.server import stop_server
+
+    cfg, ws = _settings(config, workspace)
+    typer.echo("stopped" if stop_server(ws) else "no local server was running")
+
+
+@studio_app.command("status")
+def status(workspace: WorkspaceOpt = None, config: Config = None, as_json: JsonOpt = False) -> None:
+    """URL, whether it answers, project id and token file of the local server (never the token)."""
+    from builder.annotate.server import server_status
+
+    cfg, ws = _settings(config, workspace)
+    with _clear_errors():
+        info = server_status(ws)
+    if as_json:
+        typer.echo(json.dumps({"url": info.url, "answers": info.answers, "project_id": info.project_id,
+                               "token_file": info.token_file, "pid": info.pid, "email": info.email,
+                               "password_file": info.password_file}))
+    else:
+        typer.echo(f"{info.url}: {'answers' if info.answers else 'not answering'}; project {info.project_id}; "
+                   f"token file {info.token_file}")
+
+
+def push(workspace: WorkspaceOpt = None, config: Config = None, url: UrlOpt = None,
+         batch_size: Annotated[Optional[int], typer.Option(help="Tasks per import request")] = None) -> None:
     """Create or update the Label Studio project and import proposals as predictions."""
-    raise typer.Exit("push: not implemented yet")
+    from builder.annotate.push import push as run_push
+
+    cfg, ws = _settings(config, workspace, url)
+    with _clear_errors():
+        s = run_push(ws, cfg, batch_size=batch_size)
+    typer.echo(f"project {s.project_id} at {s.url}: {s.tasks_created} new tasks, {s.predictions_created} new "
+               f"predictions, {s.tasks_known} tasks in all" + (f", {s.rejects} rejects" if s.rejects else ""))
 
 
-def pull(workspace: WorkspaceOpt = None, config: Config = None) -> None:
-    """Fetch annotations changed since the last pull."""
-    raise typer.Exit("pull: not implemented yet")
+def pull(workspace: WorkspaceOpt = None, config: Config = None, url: UrlOpt = None) -> None:
+    """Fetch annotations changed since the last pull (resumable; never duplicates)."""
+    from builder.annotate.pull import pull as run_pull
+
+    cfg, ws = _settings(config, workspace, url)
+    with _clear_errors():
+        s = run_pull(ws, cfg)
+    typer.echo(f"{s.tasks_fetched} changed tasks, {s.rows_written} annotation rows "
+               f"({s.tombstones} deletions) -> {s.file or 'nothing new'}"
+               + (f"; {s.rejects} off-scheme annotations in rejects.jsonl" if s.rejects else ""))
 
 
-def agreement(workspace: WorkspaceOpt = None, config: Config = None) -> None:
+def agreement(workspace: WorkspaceOpt = None, config: Config = None, as_json: JsonOpt = False) -> None:
     """Inter-annotator agreement and proposer precision against annotations."""
-    raise typer.Exit("agreement: not implemented yet")
+    from rich.console import Console
+    from rich.table import Table
+
+    from builder.annotate.agreement import agreement as report_of
+
+    cfg, ws = _settings(config, workspace)
+    report = report_of(ws)
+    if as_json:
+        typer.echo(json.dumps(report, indent=1))
+        return
+    con = Console()
+    a = report["agreement"]
+    con.print(f"{report['annotations']} annotations on {report['documents']} documents; "
+              f"{a['tasks']} with 2+ annotators ({a['pairs']} pairs); token kappa {a['token_kappa']}")
+    t = Table("item", "F1", "support", title="inter-annotator span/relation F1")
+    for k, v in a["f1"].items():
+        t.add_row(k, f"{v['f1']:.3f}", str(v["support"]))
+    con.print(t)
+    t = Table("proposer", "docs", "unchanged", "precision", "recall", "F1", title="proposer vs annotations")
+    for v, e in report["proposer"].items():
+        o = e.get("overall", {})
+        t.add_row(v, str(e["documents"]), str(e["unchanged"]), f"{o.get('precision', 0):.3f}",
+                  f"{o.get('recall', 0):.3f}", f"{o.get('f1', 0):.3f}")
+    con.print(t)

@@ -1,3 +1,4 @@
+"""Scoring proposals against gold (../shared/gold/SCHEME.md § Scoring)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,9 +10,55 @@ from builder.options import Config
 
 
 def evaluate(
-    gold: Annotated[list[Path], typer.Option("--gold", help="Gold: Label Studio JSON files/folders or brat folders")],
-    pred: Annotated[Optional[Path], typer.Option("--pred", help="Predicted tasks JSON; default: propose now")] = None,
+    gold: Annotated[list[Path], typer.Option("--gold", help="Gold: Label Studio JSON files/folders or brat folders (text/ + attributions/); repeatable")],
+    pred: Annotated[Optional[Path], typer.Option("--pred", help="Predicted Label Studio tasks JSON (predictions[0].result); default: run the proposer on the gold texts")] = None,
+    self_check: Annotated[bool, typer.Option("--self", help="Score the gold against itself (sanity check: 100 everywhere)")] = False,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Write every figure, the calibration and the errors here as JSON")] = None,
+    errors: Annotated[bool, typer.Option("--errors", help="Print the misses, false alarms and wrong speakers/cues/types")] = False,
+    errors_out: Annotated[Optional[Path], typer.Option("--errors-file", help="Write the error listing here as JSON lines")] = None,
+    per_doc: Annotated[bool, typer.Option("--per-doc/--overall-only", help="Show the per-document rows")] = True,
+    spacy_lemmas: Annotated[bool, typer.Option("--spacy/--no-spacy", help="Cue lemmas with spaCy (else a rule lemmatizer)")] = True,
     config: Config = None,
 ) -> None:
-    """Score proposals against gold as ../shared/gold/SCHEME.md defines."""
-    raise typer.Exit("eval: not implemented yet")
+    """Score proposals against gold: quote P/R/F1 at overlap 0.3, 0.8 and exact; speaker, cue
+    and type accuracy; outlet P/R/F1; confidence calibration."""
+    from rich.console import Console
+
+    from builder.evaluate import GoldError, load_gold, load_predictions, score
+    from builder.evaluate.lemmas import CueLemmatizer
+    from builder.evaluate.run import ProposerMissing, propose_gold, render, write_errors, write_json
+    from builder.evaluate.score import gold_as_predictions
+    from builder.options import settings
+
+    console = Console()
+    problems: list = []
+    try:
+        gold_docs = load_gold(gold, problems)
+        if not gold_docs:
+            raise GoldError("no gold documents found in " + ", ".join(map(str, gold)))
+        if self_check:
+            predictions = gold_as_predictions(gold_docs)
+        elif pred is not None:
+            predictions = load_predictions(pred, problems)
+        else:
+            cfg, _ = settings(config)
+            with console.status(f"proposing quotes for {len(gold_docs)} gold document(s)"):
+                try:
+                    predictions = propose_gold(gold_docs, cfg, problems)
+                except ProposerMissing:
+                    raise
+                except Exception as exc:  # the proposer is another stage: report, don't crash
+                    raise ProposerMissing(f"the proposer failed ({type(exc).__name__}: {exc}); "
+                                          "fix it, or pass --pred tasks.json") from exc
+    except (GoldError, ProposerMissing) as exc:
+        console.print(f"[red]error[/]: {exc}")
+        raise typer.Exit(2)
+    report = score(gold_docs, predictions, problems=problems, lemmatizer=CueLemmatizer(use_spacy=spacy_lemmas),
+                   progress=True)
+    render(report, console, per_doc=per_doc, errors=errors)
+    if json_out:
+        write_json(report, json_out)
+        console.print(f"figures written to [bold]{json_out}[/]")
+    if errors_out:
+        write_errors(report, errors_out)
+        console.print(f"{len(report.errors)} error row(s) written to [bold]{errors_out}[/]")

@@ -1,4 +1,8 @@
+"""Stage 4: versioned, immutable Hugging Face dataset folders."""
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
@@ -6,9 +10,62 @@ from builder.options import Config, WorkspaceOpt
 
 export_app = typer.Typer(help="Write a versioned Hugging Face dataset folder.", invoke_without_command=True)
 
+Name = Annotated[Optional[str], typer.Option("--name", help="Dataset name [default: export.name, 'quotes']")]
+ExportsDir = Annotated[Optional[Path], typer.Option("--exports-dir", help="Folder of datasets [default: export.exports_dir, 'exports']")]
+
 
 @export_app.callback()
-def export(ctx: typer.Context, workspace: WorkspaceOpt = None, config: Config = None) -> None:
-    """Export the workspace as exports/<name>/<version>/."""
-    if ctx.invoked_subcommand is None:
-        raise typer.Exit("export: not implemented yet")
+def export(
+    ctx: typer.Context,
+    version: Annotated[Optional[str], typer.Option("--version", help="Version to write, X.Y.Z (never overwritten)")] = None,
+    bump: Annotated[Optional[str], typer.Option("--bump", help="Write the latest version bumped: patch, minor or major")] = None,
+    include_proposed: Annotated[bool, typer.Option("--include-proposed", help="Add unreviewed proposals of unannotated documents as silver rows (origin=proposed)")] = False,
+    name: Name = None,
+    exports_dir: ExportsDir = None,
+    workspace: WorkspaceOpt = None,
+    config: Config = None,
+) -> None:
+    """Export the workspace as exports/<name>/<version>/ (configs attributions, documents, tokens)."""
+    if ctx.invoked_subcommand is not None:
+        ctx.obj = {"name": name, "exports_dir": exports_dir, "workspace": workspace, "config": config}
+        return
+    from builder.export import ExportError, export_dataset
+    from builder.options import settings
+
+    cfg, ws = settings(config, workspace)
+    try:
+        folder = export_dataset(ws, cfg, version=version, bump=bump, include_proposed=include_proposed,
+                                name=name, exports_dir=exports_dir)
+    except ExportError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Exported {folder}")
+    typer.echo(f"Load it with: python -c \"import datasets; print(datasets.load_dataset('{folder}', 'attributions'))\"")
+
+
+@export_app.command("diff")
+def diff(
+    ctx: typer.Context,
+    a: Annotated[str, typer.Argument(help="Older version (X.Y.Z under exports/<name>/, or a folder)")],
+    b: Annotated[str, typer.Argument(help="Newer version (X.Y.Z or a folder)")],
+    limit: Annotated[int, typer.Option("--limit", help="Quotes listed per kind (0: all)")] = 50,
+) -> None:
+    """List quotes added, removed and changed between two versions."""
+    from builder.export import ExportError
+    from builder.export.diff import diff_versions, resolve_version
+    from builder.options import settings
+
+    opts = ctx.obj or {}
+    cfg, _ws = settings(opts.get("config"), opts.get("workspace"))
+    root = Path(opts.get("exports_dir") or cfg["export"]["exports_dir"]) / (opts.get("name") or cfg["export"]["name"])
+    try:
+        result = diff_versions(resolve_version(a, root), resolve_version(b, root))
+    except ExportError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{a} -> {b}: {len(result.added)} added, {len(result.removed)} removed, {len(result.changed)} changed")
+    for sign, items in (("+", result.added), ("-", result.removed)):
+        for qid in items[: limit or None]:
+            typer.echo(f"{sign} {qid}")
+    for qid, fields in result.changed[: limit or None]:
+        typer.echo(f"~ {qid} ({', '.join(fields)})")

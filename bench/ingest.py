@@ -1,0 +1,156 @@
+"""Ingest benchmark: every figure measured side by side in one run.
+
+1. documents per second ingesting .txt files and .html pages (the same pages for 2.);
+2. ingest time over the bare extractor's (trafilatura alone: read, decode, extract) on the
+   same HTML pages (target: at most 1.2x);
+3. peak memory (ru_maxrss, each size in its own subprocess) ingesting 5,000 versus 50,000
+   synthetic documents from one JSONL file (target ratio: at most 1.3).
+
+    .venv/bin/python bench/ingest.py                    # defaults: 1000 txt, 300 html, 5000 vs 50000
+    .venv/bin/python bench/ingest.py --txt 200 --html 60 --small 500 --large 5000   # quick
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from builder.config import load_config  # noqa: E402
+
+SYLLABLES = "ba be bi bo bu da de di do du ka ke ki ko ku la le li lo lu ma me mi mo mu na ne ni no nu " \
+            "ra re ri ro ru sa se si so su ta te ti to tu va ve vi vo vu za ze zi zo zu".split()
+
+
+def vocabulary(size: int = 5000, seed: int = 7) -> list[str]:
+    rnd = random.Random(seed)
+    return sorted({"".join(rnd.choice(SYLLABLES) for _ in range(rnd.randint(2, 4))) for _ in range(size)})
+
+
+def article(rnd: random.Random, words: list[str], paragraphs: int = 8) -> str:
+    """An invented article: sentences of pseudo-words, with typographic direct quotes."""
+    paras = [" ".join(rnd.choice(words) for _ in range(8)).title()]
+    for _ in range(paragraphs):
+        sentence = " ".join(rnd.choice(words) for _ in range(30))
+        quote = " ".join(rnd.choice(words) for _ in range(12))
+        paras.append(f"The {sentence}.\n\n“{quote.capitalize()},” said {rnd.choice(words).title()}.")
+    return "\n\n".join(paras)
+
+
+def web_page(rnd: random.Random, words: list[str], n: int) -> str:
+    """A news page: header, navigation, promotions, scripts, the article, related links, footer."""
+    body = article(rnd, words)
+    title = body.split("\n\n")[0]
+    nav = "".join(f'<li><a href="/section/{w}">{w.title()}</a></li>' for w in rnd.sample(words, 80))
+    related = "".join(f'<li><a href="/story/{i}">{" ".join(rnd.sample(words, 6))}</a></li>' for i in range(20))
+    script = "<script>" + "var a=1;" * 2000 + "</script>"
+    paras = "".join(f"<p>{p}</p>" for p in body.split("\n\n")[1:])
+    return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title} | Bench Times</title>'
+            f'<meta property="og:site_name" content="Bench Times"><meta property="og:title" content="{title}">'
+            f'<meta property="og:url" content="https://bench.example.com/{n}">'
+            f'<meta property="article:published_time" content="2026-01-01T00:00:00Z">{script}</head><body>'
+            f'<header><nav><ul>{nav}</ul></nav></header>'
+            f'<aside class="promo">Subscribe to our newsletter for the best stories every morning.</aside>'
+            f'<main><article><h1>{title}</h1>{paras}</article></main>'
+            f'<section class="related"><h2>More stories</h2><ul>{related}</ul></section>'
+            f'<footer><p>Copyright Bench Times. All rights reserved.</p><ul>{nav}</ul></footer></body></html>')
+
+
+def write_corpus(folder: Path, count: int, kind: str, seed: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    rnd, words = random.Random(seed), vocabulary()
+    for i in range(count):
+        text = web_page(rnd, words, i) if kind == "html" else article(rnd, words)
+        (folder / f"{i:06d}.{kind}").write_text(text, encoding="utf-8")
+    return folder
+
+
+def timed_ingest(folder: Path, ws: Path) -> tuple[float, int]:
+    from builder.ingest import ingest
+
+    start = time.perf_counter()
+    summary = ingest([folder], ws, load_config(), progress=False)
+    return time.perf_counter() - start, summary.ingested
+
+
+def timed_bare_extractor(folder: Path) -> float:
+    """trafilatura alone on the same pages: read the bytes, decode, extract text and metadata."""
+    import trafilatura
+
+    start = time.perf_counter()
+    for path in sorted(folder.glob("*.html")):
+        html = path.read_bytes().decode("utf-8")
+        trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, favor_precision=True)
+    return time.perf_counter() - start
+
+
+def memory_child(count: int, tmp: str) -> None:
+    """Generate ``count`` synthetic documents as JSONL (streamed), ingest them, print peak RSS in KiB."""
+    rnd, words = random.Random(count), vocabulary()
+    src = Path(tmp) / "docs.jsonl"
+    with src.open("w", encoding="utf-8") as fh:
+        for i in range(count):
+            fh.write(json.dumps({"text": article(rnd, words, paragraphs=4), "title": f"doc {i}"}) + "\n")
+    seconds, ingested = timed_ingest(src, Path(tmp) / "ws")
+    print(json.dumps({"count": count, "ingested": ingested, "seconds": seconds,
+                      "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+
+
+def peak_memory(count: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run([sys.executable, __file__, "--memory-child", str(count), "--tmp", tmp],
+                             capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--txt", type=int, default=1000, help="txt files to ingest")
+    ap.add_argument("--html", type=int, default=300, help="HTML pages (ingest and bare extractor)")
+    ap.add_argument("--small", type=int, default=5000, help="documents in the small memory run")
+    ap.add_argument("--large", type=int, default=50000, help="documents in the large memory run")
+    ap.add_argument("--rounds", type=int, default=2, help="alternating rounds; the best time of each is kept")
+    ap.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--tmp", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.memory_child:
+        memory_child(args.memory_child, args.tmp)
+        return
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        txt = write_corpus(tmp / "txt", args.txt, "txt", 1)
+        html = write_corpus(tmp / "html", args.html, "html", 2)
+        timed_ingest(write_corpus(tmp / "warm", 3, "html", 3), tmp / "ws-warm")  # imports, caches
+        timed_bare_extractor(tmp / "warm")
+        txt_times, html_times, bare_times = [], [], []
+        for r in range(args.rounds):
+            bare_times.append(timed_bare_extractor(html))
+            seconds, n_html = timed_ingest(html, tmp / f"ws-html-{r}")
+            html_times.append(seconds)
+            seconds, n_txt = timed_ingest(txt, tmp / f"ws-txt-{r}")
+            txt_times.append(seconds)
+    print(f"txt : {n_txt} docs in {min(txt_times):.2f}s -> {n_txt / min(txt_times):.1f} docs/s")
+    print(f"html: {n_html} pages in {min(html_times):.2f}s -> {n_html / min(html_times):.1f} docs/s")
+    print(f"bare trafilatura on the same {args.html} pages: {min(bare_times):.2f}s "
+          f"-> {args.html / min(bare_times):.1f} pages/s")
+    ratio = min(html_times) / min(bare_times)
+    print(f"ingest time / bare extractor time (HTML): {ratio:.2f}x (target <= 1.2x)")
+
+    small, large = peak_memory(args.small), peak_memory(args.large)
+    for m in (small, large):
+        print(f"memory: {m['count']} docs ingested={m['ingested']} in {m['seconds']:.1f}s, "
+              f"peak RSS {m['maxrss_kib'] / 1024:.1f} MiB")
+    print(f"peak memory {args.large} / {args.small} docs: {large['maxrss_kib'] / small['maxrss_kib']:.2f}x "
+          f"(target <= 1.3x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,260 @@
+"""Scale benchmark: proposer throughput on 1 vs 2 workers, and cost per article as the input grows.
+
+    .venv/bin/python bench/scale.py                       # defaults: sizes 500,2000,5000; 400 docs for throughput
+    .venv/bin/python bench/scale.py --sizes 1000,10000,50000 --throughput-docs 2000
+
+Synthetic news articles (templates: random names, cue verbs, outlets, direct and indirect
+quotes; fixed seed) are written straight into a temporary workspace as Document shards,
+then the propose stage runs through ``builder.run.run_stages`` on the local executor:
+
+1. throughput: the same articles as 2 tasks, run with 1 worker then 2 workers, side by side;
+   prints articles/s for both and the speed-up (target >= 1.7 on 2 free cores);
+2. scaling: for each size, a fresh process runs the stage (1 task, 1 worker) and reports
+   wall time and its peak RSS; prints cost per article and both ratios largest/smallest
+   (target <= 1.2: flat per-article cost and flat memory).
+
+``--proposer spacy`` measures the bare spaCy pipeline (``nlp.pipe`` in ``memory_zone``)
+instead of the quotes proposer, as a floor to compare with.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+FIRST = ["Maria", "John", "Aiko", "Olu", "Sergei", "Fatima", "Lucas", "Mei", "Ahmed", "Sofia", "Daniel", "Priya",
+         "Kwame", "Elena", "Tomás", "Hannah", "Ravi", "Chen", "Ingrid", "Omar"]
+LAST = ["Alvarez", "Smith", "Tanaka", "Adeyemi", "Ivanov", "Khan", "Moreau", "Li", "Haddad", "Rossi", "Kim", "Patel",
+        "Mensah", "Petrova", "García", "Schmidt", "Nair", "Wang", "Larsen", "Farouk"]
+ROLES = ["the finance minister", "a senior official", "the company's chief executive", "the mayor",
+         "a spokesperson for the ministry", "the union leader", "an analyst at a Berlin think tank", "the coach"]
+OUTLETS = ["Reuters", "the Associated Press", "The Guardian", "Le Monde", "CNN", "Al Jazeera", "the BBC",
+           "The New York Times", "Bloomberg", "NHK"]
+CUES = ["said", "told reporters", "added", "warned", "argued", "insisted", "explained", "noted", "claimed"]
+TOPICS = ["the budget", "the new trade deal", "the strike", "interest rates", "the election", "the flood defences",
+          "the merger", "the vaccine rollout", "the peace talks", "the stadium project"]
+CLAIMS = ["we will not accept these terms", "the figures speak for themselves", "nobody expected it to move so fast",
+          "this is only the beginning", "the deal is good for workers and for business",
+          "there is still a lot of work to do", "we have been clear from the start", "it was a difficult decision"]
+FILLER = ["The announcement came after weeks of negotiations.", "Markets reacted calmly on Tuesday.",
+          "Critics have questioned the timing of the move.", "The plan still needs the approval of parliament.",
+          "Officials met again on Thursday to discuss the details.", "Turnout was higher than in previous years.",
+          "The report runs to more than 200 pages.", "Opposition parties called for an inquiry."]
+
+
+def _name(rng: random.Random) -> str:
+    return f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+
+
+def _paragraph(rng: random.Random) -> str:
+    who, role, cue = _name(rng), rng.choice(ROLES), rng.choice(CUES)
+    claim, topic, outlet = rng.choice(CLAIMS), rng.choice(TOPICS), rng.choice(OUTLETS)
+    form = rng.randrange(5)
+    if form == 0:
+        quote = f"“{claim.capitalize()},” {who}, {role}, {cue}."
+    elif form == 1:
+        quote = f"{who} {cue} that {claim} on {topic}."
+    elif form == 2:
+        quote = f"“{claim.capitalize()},” {cue.split()[0]} {who} in an interview with {outlet}."
+    elif form == 3:
+        quote = f"Speaking about {topic}, {role} {cue}: “{claim.capitalize()}.”"
+    else:
+        quote = f"According to {outlet}, {who} {cue} that {claim}."
+    return " ".join([rng.choice(FILLER), quote, rng.choice(FILLER)])
+
+
+def synthetic_article(i: int, seed: int = 13) -> dict:
+    """Article ``i`` of the synthetic corpus: news-like paragraphs with quotes, same for the same seed."""
+    rng = random.Random(seed * 1_000_003 + i)
+    topic = rng.choice(TOPICS)
+    paragraphs = [_paragraph(rng) for _ in range(rng.randint(4, 8))]
+    return {"title": f"Debate over {topic} continues ({i})", "text": "\n\n".join([f"Debate over {topic} continues", *paragraphs]),
+            "publisher": rng.choice(OUTLETS), "url": f"https://news.example/{seed}/{i}"}
+
+
+def write_documents(folder: Path, n: int, shards: int, seed: int = 13) -> None:
+    """``n`` synthetic articles as Document rows in ``shards`` Parquet files under ``folder``."""
+    import hashlib
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from builder.schema import arrow_schema
+
+    folder.mkdir(parents=True, exist_ok=True)
+    schema = arrow_schema("Document")
+    for shard in range(shards):
+        rows = []
+        for i in range(shard, n, shards):
+            art = synthetic_article(i, seed)
+            doc_id = hashlib.sha1(art["text"].encode()).hexdigest()[:16]
+            rows.append({"doc_id": doc_id, "text": art["text"], "title": art["title"], "publisher": art["publisher"],
+                         "url": art["url"], "date": None, "source": "synthetic", "source_format": "jsonl",
+                         "source_position": i, "cluster_id": doc_id, "ingest_version": "bench.synthetic"})
+        pq.write_table(pa.Table.from_pylist(rows, schema=schema), folder / f"{shard:05d}.parquet")
+
+
+# --- the stage under test ----------------------------------------------------------------
+
+
+def _pipeline_step_base():
+    from datatrove.pipeline.base import PipelineStep
+
+    return PipelineStep
+
+
+class SpacyFloor(_pipeline_step_base()):
+    """Bare spaCy over each document (lazy model load per task, batches in ``memory_zone``)."""
+
+    name = "spaCy floor"
+    type = "Proposer"
+
+    def __init__(self, model: str, batch_size: int = 32):
+        super().__init__()
+        self.model, self.batch_size = model, batch_size
+        self._nlp = None
+
+    def run(self, data, rank: int = 0, world_size: int = 1):
+        import itertools
+
+        import spacy
+
+        if self._nlp is None:
+            self._nlp = spacy.load(self.model)
+        data = iter(data)
+        while batch := list(itertools.islice(data, self.batch_size)):
+            with self.track_time("batch"), self._nlp.memory_zone():
+                for doc, parsed in zip(batch, self._nlp.pipe(d.text for d in batch)):
+                    self.stat_update("entities", value=len(parsed.ents))
+            yield from batch
+
+
+def spacy_floor_steps(documents: str, model: str, batch_size: int = 32) -> list:
+    """Bare spaCy over the documents (the floor the proposer is compared with)."""
+    from scale import SpacyFloor  # by module name, not __main__, so worker processes can import it
+    from datatrove.pipeline.readers import ParquetReader
+
+    return [ParquetReader(documents, text_key="text", id_key="doc_id", glob_pattern="*.parquet"),
+            SpacyFloor(model, batch_size)]
+
+
+def stage_for(proposer: str, ws, cfg: dict, run_id: str, tasks: int):
+    from builder.run import Stage
+
+    if proposer == "spacy":
+        return Stage("propose", spacy_floor_steps(ws.sub("documents", run_id), cfg["propose"]["model"]), tasks)
+    from builder.propose.pipeline import propose_pipeline
+
+    return Stage("propose", propose_pipeline(ws, cfg, run_id), tasks)
+
+
+def run_propose(workdir: Path, n: int, tasks: int, workers: int, proposer: str, run_id: str) -> float:
+    """Wall seconds of the propose stage over the documents already in ``workdir``."""
+    from builder.config import Workspace
+    from builder.run import RunSpec, run_stages
+
+    ws, cfg = Workspace(workdir), _cfg()
+    spec = RunSpec(run_id, "local", tasks, workers)
+    started = time.perf_counter()
+    run_stages([stage_for(proposer, ws, cfg, run_id, tasks)], ws, cfg, spec)
+    return time.perf_counter() - started
+
+
+def _cfg() -> dict:
+    """Default settings (the bench ignores any quotes.toml)."""
+    import copy
+
+    from builder.config import DEFAULTS
+
+    return copy.deepcopy(DEFAULTS)
+
+
+def _quiet_datatrove() -> None:
+    from datatrove.utils.logging import logger
+
+    logger.remove()
+    logger.add(sys.stderr, level="WARNING")
+
+
+def one_size(workdir: Path, n: int, proposer: str, run_id: str) -> dict:
+    """Runs in a fresh process: the stage on ``n`` articles, its wall time and this process's peak RSS."""
+    _quiet_datatrove()
+    wall = run_propose(workdir, n, tasks=1, workers=1, proposer=proposer, run_id=run_id)
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"n": n, "wall_s": wall, "peak_mib": peak_kib / 1024, "ms_per_article": 1000 * wall / n}
+
+
+def _child(workdir: Path, n: int, proposer: str, run_id: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--one-size", str(n), "--workdir", str(workdir),
+                          "--proposer", proposer, "--run-id", run_id], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"size {n} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="500,2000,5000", help="comma-separated article counts for the scaling run")
+    ap.add_argument("--throughput-docs", type=int, default=400, help="articles for the 1-vs-2-workers run")
+    ap.add_argument("--proposer", choices=["quotes", "spacy"], default="quotes")
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--skip-throughput", action="store_true")
+    ap.add_argument("--skip-scaling", action="store_true")
+    ap.add_argument("--one-size", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--run-id", default="bench", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+    if args.one_size:
+        print(json.dumps(one_size(args.workdir, args.one_size, args.proposer, args.run_id)))
+        return
+
+    from tqdm import tqdm
+
+    _quiet_datatrove()
+    print(f"proposer: {args.proposer}; cpus: {os.cpu_count()}; seed {args.seed}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="quotes-bench-scale-") as tmp:
+        if not args.skip_throughput:
+            n = args.throughput_docs
+            work = Path(tmp) / "throughput"
+            write_documents(work / "documents" / "w1", n, shards=2, seed=args.seed)
+            write_documents(work / "documents" / "w2", n, shards=2, seed=args.seed)
+            walls = {}
+            for workers in tqdm([1, 2], desc="throughput (workers)"):
+                walls[workers] = run_propose(work, n, tasks=2, workers=workers, proposer=args.proposer,
+                                             run_id=f"w{workers}")
+            print(f"\nthroughput on {n} articles, 2 tasks:")
+            for workers, wall in walls.items():
+                print(f"  {workers} worker(s): {wall:7.2f} s  {n / wall:7.1f} articles/s")
+            print(f"  speed-up 2 vs 1 workers: {walls[1] / walls[2]:.2f}x (target >= 1.7)", flush=True)
+
+        if not args.skip_scaling:
+            sizes = [int(s) for s in args.sizes.split(",")]
+            results = []
+            for n in tqdm(sizes, desc="scaling (sizes)"):
+                work = Path(tmp) / f"size{n}"
+                write_documents(work / "documents" / f"s{n}", n, shards=1, seed=args.seed)
+                results.append(_child(work, n, args.proposer, f"s{n}"))
+            print("\nscaling, 1 task, 1 worker (fresh process per size):")
+            print(f"  {'articles':>9} {'wall s':>9} {'ms/article':>11} {'peak MiB':>9}")
+            for r in results:
+                print(f"  {r['n']:>9} {r['wall_s']:>9.2f} {r['ms_per_article']:>11.2f} {r['peak_mib']:>9.1f}")
+            small, large = results[0], results[-1]
+            print(f"  per-article cost {large['n']} vs {small['n']}: {large['ms_per_article'] / small['ms_per_article']:.2f}x"
+                  f" (target <= 1.2)")
+            print(f"  peak memory {large['n']} vs {small['n']}: {large['peak_mib'] / small['peak_mib']:.2f}x (target <= 1.2)")
+
+
+if __name__ == "__main__":
+    main()

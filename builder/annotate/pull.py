@@ -1,0 +1,196 @@
+"""``pull``: annotations changed since the last pull, as Annotation rows.
+
+Tasks whose ``updated_at`` (bumped by Label Studio on every annotation save, delete and skip)
+is after the stored mark are fetched with their annotations; an annotation whose
+(id, updated_at) is already stored is skipped, one that disappeared from its task gets a
+tombstone row (``deleted=True``). Rows go to ``workspace/annotations/<seq>.parquet``
+(temp file + fsync + rename); only then does the mark move. A pull killed at any point
+loses nothing and stores nothing twice. Readers take the latest row per annotation_id.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from builder.annotate.client import Studio, connect, read_json, state_dir, write_json
+
+OVERLAP = timedelta(seconds=2)  # re-read tasks updated just before the mark (same-second races)
+
+
+@dataclass
+class PullSummary:
+    project_id: int
+    tasks_fetched: int = 0
+    rows_written: int = 0
+    tombstones: int = 0
+    rejects: int = 0
+    file: str | None = None
+    mark: str | None = None
+
+
+def iso(value: Any) -> str | None:
+    """A timestamp (str or datetime) as an ISO 8601 UTC string."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return str(value)
+
+
+def _parse(ts: str) -> datetime:
+    return datetime.fromisoformat(ts.replace("Z", "+00:00"))
+
+
+def append_rejects(workspace: Any, rows: list[dict]) -> None:
+    """Append Reject rows to ``workspace/rejects.jsonl`` (fsynced)."""
+    path = workspace.local() / "rejects.jsonl"
+    with open(path, "a", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def latest_rows(workspace: Any, columns: list[str] | None = None) -> dict[int, dict]:
+    """The latest stored row per annotation_id."""
+    from builder.store import read_rows
+
+    out: dict[int, dict] = {}
+    for row in read_rows(workspace.annotations, columns=columns):
+        out[row["annotation_id"]] = row
+    return out
+
+
+def annotation_row(task: dict, ann: dict, users: dict[int, str], pred_versions: dict[int, str]) -> dict:
+    """An Annotation row from a Label Studio task and one of its annotations (SchemeError if off-scheme)."""
+    from builder.schema import as_row
+    from builder.scheme import regions_from_results
+
+    text = (task.get("data") or {}).get("text") or ""
+    regions, relations = regions_from_results(ann.get("result") or [], text)
+    who = ann.get("completed_by")
+    if isinstance(who, dict):
+        who = who.get("email") or who.get("id")
+    return {
+        "doc_id": str((task.get("data") or {}).get("doc_id") or task["id"]),
+        "task_id": int(task["id"]), "annotation_id": int(ann["id"]),
+        "annotator": users.get(who, str(who)) if who is not None else "unknown",
+        "created_at": iso(ann.get("created_at")), "updated_at": iso(ann.get("updated_at")),
+        "lead_time": float(ann["lead_time"]) if ann.get("lead_time") is not None else None,
+        "was_cancelled": bool(ann.get("was_cancelled")), "ground_truth": bool(ann.get("ground_truth")),
+        "deleted": False,
+        "prediction_model_version": pred_versions.get(ann.get("parent_prediction")),
+        "regions": [as_row(g) for g in regions], "relations": [as_row(r) for r in relations],
+    }
+
+
+def tombstone(last: dict, when: str | None) -> dict:
+    return {**last, "deleted": True, "updated_at": when or last.get("updated_at"), "regions": [], "relations": []}
+
+
+def changes(tasks: list[dict], known: dict[int, dict], users: dict[int, str]) -> tuple[list[dict], list[dict], int]:
+    """(new rows, rejects, tombstone count) for fetched tasks against the stored latest rows. Pure."""
+    from builder.scheme import SchemeError
+
+    rows, rejects, tombs = [], [], 0
+    by_task: dict[int, set[int]] = {}
+    for aid, r in known.items():
+        if not r["deleted"]:
+            by_task.setdefault(r["task_id"], set()).add(aid)
+    for task in tasks:
+        preds = {p["id"]: p.get("model_version") for p in task.get("predictions") or [] if isinstance(p, dict)}
+        present = set()
+        for ann in task.get("annotations") or []:
+            present.add(int(ann["id"]))
+            last = known.get(int(ann["id"]))
+            if last and not last["deleted"] and last["updated_at"] == iso(ann.get("updated_at")):
+                continue
+            try:
+                rows.append(annotation_row(task, ann, users, preds))
+            except (SchemeError, KeyError, ValueError, TypeError) as e:
+                rejects.append({"stage": "pull", "source": f"task {task['id']}", "position": int(ann["id"]),
+                                "reason": "off_scheme",
+                                "hint": "fix this annotation in Label Studio (labels, offsets, relations) "
+                                        "and pull again", "detail": str(e)[:500]})
+        for aid in sorted(by_task.get(int(task["id"]), set()) - present):
+            rows.append(tombstone(known[aid], iso(task.get("updated_at"))))
+            tombs += 1
+    return rows, rejects, tombs
+
+
+def write_rows(folder: Path, seq: int, rows: list[dict]) -> Path:
+    """Write Annotation rows to ``<folder>/<seq>.parquet`` atomically."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from builder.schema import arrow_schema
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{seq:06d}.parquet"
+    tmp = folder / f".{seq:06d}.parquet.tmp"
+    pq.write_table(pa.Table.from_pylist(rows, schema=arrow_schema("Annotation")), tmp)
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    dfd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+    return path
+
+
+def fetch_tasks(studio: Studio, project_id: int, since: str | None) -> list[dict]:
+    """Tasks (with annotations and predictions) updated after ``since`` (all when None)."""
+    c = studio.client
+    query = None
+    if since:
+        after = (_parse(since) - OVERLAP).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        query = json.dumps({"filters": {"conjunction": "and", "items": [
+            {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime", "value": after}]}})
+
+    def fetch():
+        out = []
+        for t in c.tasks.list(project=project_id, fields="all", query=query, page_size=500):
+            d = t.model_dump(mode="json") if hasattr(t, "model_dump") else dict(t)
+            out.append({k: d.get(k) for k in ("id", "data", "annotations", "predictions", "updated_at")})
+        return out
+
+    return studio.call(fetch, what="task fetch")
+
+
+def users_by_id(studio: Studio) -> dict[int, str]:
+    return {u.id: u.email or u.username or str(u.id)
+            for u in studio.call(lambda: list(studio.client.users.list()), what="user list")}
+
+
+def pull(workspace: Any, cfg: dict[str, Any], client: Studio | None = None) -> PullSummary:
+    """Fetch annotations changed since the last pull and store them; then move the mark."""
+    from builder.annotate.push import ensure_project, _server_key
+
+    studio = client or connect(workspace, cfg)
+    project_id, _ = ensure_project(studio, workspace, cfg)
+    mark_file = state_dir(workspace) / f"pull-{_server_key(studio.url)}-{project_id}.json"
+    mark = read_json(mark_file, {}) or {}
+    tasks = fetch_tasks(studio, project_id, mark.get("mark"))
+    known = latest_rows(workspace)
+    rows, rejects, tombs = changes(tasks, known, users_by_id(studio))
+    summary = PullSummary(project_id=project_id, tasks_fetched=len(tasks), rows_written=len(rows),
+                          tombstones=tombs, rejects=len(rejects))
+    folder = Path(workspace.local()) / "annotations"
+    if rows:
+        existing = sorted(folder.glob("*.parquet")) if folder.exists() else []
+        seq = int(existing[-1].stem) + 1 if existing else 1
+        summary.file = str(write_rows(folder, seq, rows))
+    if rejects:
+        append_rejects(workspace, rejects)
+    stamps = [t["updated_at"] for t in tasks if t.get("updated_at")]
+    new_mark = max([mark.get("mark")] + stamps, key=lambda s: _parse(s) if s else datetime.min.replace(
+        tzinfo=_parse("2000-01-01T00:00:00Z").tzinfo)) if stamps else mark.get("mark")
+    write_json(mark_file, {"mark": new_mark, "pulls": int(mark.get("pulls", 0)) + 1})
+    summary.mark = new_mark
+    return summary

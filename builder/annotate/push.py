@@ -1,0 +1,214 @@
+"""``push``: the Label Studio project (labeling config + guidelines) and one task per proposed
+document, with each proposer version's output as a prediction.
+
+Idempotent and resumable: ``workspace/state/studio/tasks-<server>-<project>.json`` maps
+doc_id -> task id and the prediction versions already sent; it is saved after every batch.
+When the server holds a different number of tasks than the map (a push died between the
+import and saving the map), the map is rebuilt from the server's tasks by ``data.doc_id``.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from builder.annotate.client import Studio, StudioError, connect, read_json, state_dir, write_json
+
+ANNOTATION_DIR = Path(__file__).resolve().parents[2] / "annotation"
+PUSH_VERSION = "quotes.push.v1"
+DOC_FIELDS = ["doc_id", "text", "publisher", "title", "url"]
+
+
+@dataclass
+class PushSummary:
+    project_id: int
+    url: str
+    tasks_created: int = 0
+    predictions_created: int = 0
+    tasks_known: int = 0
+    reconciled: bool = False
+    rejects: int = 0
+    project_created: bool = False
+
+
+def labeling_config() -> str:
+    return (ANNOTATION_DIR / "config.xml").read_text(encoding="utf-8")
+
+
+def guidelines_html() -> str:
+    """``annotation/guidelines.md`` as simple HTML for the project's instructions."""
+    md = (ANNOTATION_DIR / "guidelines.md").read_text(encoding="utf-8")
+    out, in_list = [], False
+    for line in md.splitlines():
+        text = html.escape(line.strip())
+        text = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text)
+        text = re.sub(r"`(.+?)`", r"<code>\1</code>", text)
+        bullet = re.match(r"^[-*] (.*)", text)
+        if in_list and not bullet:
+            out.append("</ul>")
+            in_list = False
+        if m := re.match(r"^(#{1,4}) (.*)", text):
+            n = len(m.group(1))
+            out.append(f"<h{n}>{m.group(2)}</h{n}>")
+        elif bullet:
+            if not in_list:
+                out.append("<ul>")
+                in_list = True
+            out.append(f"<li>{bullet.group(1)}</li>")
+        elif text:
+            out.append(f"<p>{text}</p>")
+    if in_list:
+        out.append("</ul>")
+    return "\n".join(out)
+
+
+def _server_key(url: str) -> str:
+    return hashlib.sha1(url.encode()).hexdigest()[:8]
+
+
+def map_path(workspace: Any, url: str, project_id: int) -> Path:
+    return state_dir(workspace) / f"tasks-{_server_key(url)}-{project_id}.json"
+
+
+def ensure_project(studio: Studio, workspace: Any, cfg: dict[str, Any]) -> tuple[int, bool]:
+    """The project id (created, or updated when the config or guidelines changed)."""
+    c = studio.client
+    title = (cfg.get("studio") or {}).get("project_title") or "Quote attribution"
+    config, guide = labeling_config(), guidelines_html()
+    digest = hashlib.sha1((config + guide + title).encode()).hexdigest()
+    file = state_dir(workspace) / "project.json"
+    state = read_json(file, {}) or {}
+    if state.get("url") == studio.url and state.get("project_id"):
+        pid = state["project_id"]
+        studio.call(c.projects.get, pid, what=f"project {pid} lookup")
+        if state.get("digest") != digest:
+            studio.call(c.projects.update, pid, title=title, label_config=config, expert_instruction=guide,
+                        show_instruction=True, what="project update")
+            write_json(file, {**state, "digest": digest})
+        return pid, False
+    found = [p for p in studio.call(lambda: list(c.projects.list(title=title)), what="project list")
+             if p.title == title]
+    if found:
+        pid = found[0].id
+        studio.call(c.projects.update, pid, label_config=config, expert_instruction=guide,
+                    show_instruction=True, what="project update")
+        created = False
+    else:
+        p = studio.call(c.projects.create, title=title, label_config=config, expert_instruction=guide,
+                        show_instruction=True, what="project creation")
+        pid, created = p.id, True
+    write_json(file, {"url": studio.url, "project_id": pid, "title": title, "digest": digest})
+    return pid, created
+
+
+def proposed_documents(workspace: Any) -> tuple[dict[str, dict], dict[str, dict[str, dict]], list[dict]]:
+    """(documents by doc_id, proposals by doc_id then model_version, rejects for orphan proposals)."""
+    from builder.store import read_rows
+
+    proposals: dict[str, dict[str, dict]] = {}
+    for row in read_rows(workspace.proposals):
+        proposals.setdefault(row["doc_id"], {})[row["model_version"]] = row
+    docs = {r["doc_id"]: r for r in read_rows(workspace.documents, columns=DOC_FIELDS) if r["doc_id"] in proposals}
+    rejects = [{"stage": "push", "source": d, "position": None, "reason": "no_document",
+                "hint": "the proposal's document is missing from workspace/documents; re-run `quotes ingest`",
+                "detail": None} for d in proposals if d not in docs]
+    return docs, proposals, rejects
+
+
+def prediction(row: dict) -> dict[str, Any]:
+    """A Label Studio prediction from a Proposal row."""
+    from builder.schema import Region, Relation
+    from builder.scheme import results_from_regions
+
+    regions = [Region(**g) for g in row["regions"] or []]
+    relations = [Relation(**r) for r in row["relations"] or []]
+    scores = [g.score for g in regions if g.label == "Quote" and g.score is not None]
+    return {"model_version": row["model_version"], "score": round(min(scores), 4) if scores else None,
+            "result": results_from_regions(regions, relations)}
+
+
+def task_payload(doc: dict, props: dict[str, dict]) -> dict[str, Any]:
+    data = {k: doc.get(k) for k in ("text", "doc_id", "publisher", "title", "url")}
+    preds = [prediction(p) for _, p in sorted(props.items()) if not p.get("error")]
+    return {"data": data, "predictions": preds}
+
+
+def reconcile(studio: Studio, project_id: int) -> dict[str, dict]:
+    """doc_id -> {task, versions} rebuilt from the server's tasks."""
+    c = studio.client
+    out: dict[str, dict] = {}
+
+    def fetch():
+        return list(c.tasks.list(project=project_id, include="id,data,predictions_model_versions", page_size=1000))
+
+    for t in studio.call(fetch, what="task listing"):
+        doc_id = (t.data or {}).get("doc_id")
+        if doc_id is None or doc_id in out:
+            continue
+        versions = [v.strip() for v in (getattr(t, "predictions_model_versions", "") or "").split(",") if v.strip()]
+        out[doc_id] = {"task": t.id, "versions": sorted(set(versions))}
+    return out
+
+
+def _batches(items: list, size: int) -> Iterable[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def push(workspace: Any, cfg: dict[str, Any], client: Studio | None = None, batch_size: int | None = None,
+         progress: bool = True) -> PushSummary:
+    """Create/update the project, import new documents as tasks and new proposer versions as predictions."""
+    from builder.annotate.pull import append_rejects
+
+    studio = client or connect(workspace, cfg)
+    size = int(batch_size or (cfg.get("studio") or {}).get("batch_size", 500))
+    c = studio.client
+    project_id, created = ensure_project(studio, workspace, cfg)
+    summary = PushSummary(project_id=project_id, url=studio.url, project_created=created)
+    docs, proposals, rejects = proposed_documents(workspace)
+    if rejects:
+        append_rejects(workspace, rejects)
+        summary.rejects = len(rejects)
+    mfile = map_path(workspace, studio.url, project_id)
+    tmap: dict[str, dict] = read_json(mfile, {}) or {}
+    project = studio.call(c.projects.get, project_id, what="project lookup")
+    if (project.task_number or 0) != len(tmap):
+        tmap = reconcile(studio, project_id)
+        write_json(mfile, tmap)
+        summary.reconciled = True
+    new_docs = [d for d in docs if d not in tmap]
+    new_preds = [(d, v) for d in docs if d in tmap for v in proposals[d]
+                 if v not in tmap[d]["versions"] and not proposals[d][v].get("error")]
+    from rich.progress import Progress
+
+    with Progress(disable=not progress, transient=True) as bar:
+        job = bar.add_task("push tasks", total=len(new_docs))
+        for batch in _batches(new_docs, size):
+            payload = [task_payload(docs[d], proposals[d]) for d in batch]
+            r = studio.call(c.projects.import_tasks, project_id, request=payload, return_task_ids=True,
+                            what="task import")
+            ids = list(r.task_ids or [])
+            if len(ids) != len(batch):
+                raise StudioError(f"import returned {len(ids)} task ids for {len(batch)} tasks",
+                                  "run `quotes push` again: it reconciles with the server's tasks")
+            for d, tid, p in zip(batch, ids, payload):
+                tmap[d] = {"task": tid, "versions": sorted(x["model_version"] for x in p["predictions"])}
+            write_json(mfile, tmap)
+            summary.tasks_created += len(batch)
+            summary.predictions_created += sum(len(p["predictions"]) for p in payload)
+            bar.advance(job, len(batch))
+        job = bar.add_task("push predictions", total=len(new_preds))
+        for batch in _batches(new_preds, size):
+            payload = [{"task": tmap[d]["task"], **prediction(proposals[d][v])} for d, v in batch]
+            studio.call(c.projects.import_predictions, project_id, request=payload, what="prediction import")
+            for d, v in batch:
+                tmap[d]["versions"] = sorted({*tmap[d]["versions"], v})
+            write_json(mfile, tmap)
+            summary.predictions_created += len(batch)
+            bar.advance(job, len(batch))
+    summary.tasks_known = len(tmap)
+    return summary

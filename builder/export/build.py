@@ -1,0 +1,255 @@
+"""``export_dataset``: the workspace -> an immutable, versioned Hugging Face dataset folder."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from collections import Counter
+from contextlib import nullcontext
+from datetime import datetime, timezone
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+from builder.config import DEFAULTS, Workspace
+from builder.export.card import CardStats, render
+from builder.export.inputs import AnnotationRow, InputIndex, resolve_export_annotation
+from builder.export.manifest import code_version, last_pull, workspace_state, write_manifest
+from builder.export.rows import (EXPORT_VERSION, RowError, Tokenizer, attribution_rows, check_regions,
+                                 document_row, source_from_dicts, token_row)
+from builder.export.splits import check_ratios, split_of
+from builder.export.versions import (ExportError, build_folder, clean_stale_builds, publish,
+                                     target_version)
+from builder.export.writer import CONFIG_RECORDS, SplitWriter, data_file
+from builder.schema import Reject, as_row
+from builder.store import parquet_files, read_rows
+
+PAUSE_ENV = "QUOTES_EXPORT_PAUSE_S"  # test hook: sleep this long once the data files are written
+
+
+def export_dataset(workspace: Workspace | str | Path, cfg: dict[str, Any], version: str | None = None,
+                   bump: str | None = None, include_proposed: bool = False, name: str | None = None,
+                   exports_dir: str | Path | None = None, progress: bool = True) -> Path:
+    """Write ``<exports_dir>/<name>/<version>/`` from the workspace and return its path.
+
+    ``version`` ("X.Y.Z") or ``bump`` ("patch", "minor", "major" over the latest version)
+    names it; an existing version is never overwritten (``ExportError``). Annotated documents
+    are exported; ``include_proposed`` adds the proposals of unannotated ones as silver rows.
+    The folder is built beside the target and renamed into place only when complete.
+    """
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(str(workspace))
+    ecfg = {**DEFAULTS["export"], **(cfg.get("export") or {})}
+    ratios = check_ratios(ecfg["ratios"])
+    root = Path(exports_dir or ecfg["exports_dir"]) / (name or ecfg["name"])
+    root.mkdir(parents=True, exist_ok=True)
+    clean_stale_builds(root)
+    version = target_version(root, version, bump)
+    if not parquet_files(ws.documents):
+        raise ExportError(f"no documents in {ws.documents}: run `quotes ingest` first")
+    tmp = build_folder(root, version)
+    try:
+        dataset = tmp / "dataset"
+        dataset.mkdir()
+        index = InputIndex(tmp / "index.sqlite")
+        try:
+            stats, rejects = _write_configs(ws, index, dataset, ratios, ecfg, include_proposed, progress)
+        finally:
+            index.close()
+        _append_rejects(ws, rejects)
+        if not stats.docs_by_origin:
+            raise ExportError("nothing to export: no document has a live annotation; run `quotes pull` "
+                              "or pass --include-proposed to export proposals as silver data")
+        _pause_hook(tmp)
+        stats.name, stats.version = name or ecfg["name"], version
+        (dataset / "README.md").write_text(render(stats), "utf-8")
+        write_manifest(dataset, {
+            "name": stats.name, "version": version, "export_version": EXPORT_VERSION,
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "rows": stats.counts, "include_proposed": include_proposed,
+            "ratios": stats.ratios, "seed": stats.seed,
+            "model_versions": stats.model_versions, "last_annotation_pull": last_pull(ws),
+            "workspace": workspace_state(ws), "code": code_version(), "rejects": stats.rejects,
+        })
+        return publish(dataset, root / version)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_configs(ws: Workspace, index: InputIndex, dataset: Path, ratios: dict[str, float],
+                   ecfg: dict[str, Any], include_proposed: bool, progress: bool) -> tuple[CardStats, list[Any]]:
+    index.load_proposals(ws.proposals)
+    index.load_annotations(ws.annotations)
+    splits = list(ratios)
+    writers = {c: SplitWriter(dataset, c, splits) for c in CONFIG_RECORDS}
+    stats = CardStats(name="", version="", counts={}, ratios=ratios, seed=ecfg["seed"],
+                      include_proposed=include_proposed, model_versions=index.model_versions())
+    tally = _Tally()
+    rejects: list[Any] = []
+    tokenize = Tokenizer()
+    with _progress(progress, _count_rows(ws.documents)) as advance:
+        for doc in read_rows(ws.documents):
+            advance()
+            reject = _export_one(doc, index, writers, ratios, ecfg["seed"], include_proposed, tokenize, tally)
+            if reject is not None:
+                rejects.append(reject)
+    for doc_id, annotation_id in index.unseen_annotated_docs():
+        rejects.append(Reject(stage="export", source=doc_id, reason="unknown_document",
+                              hint="the annotation's document is not in the workspace: ingest it again or "
+                                   "check the Label Studio task's data.doc_id",
+                              detail=f"annotation {annotation_id}"))
+    for w in writers.values():
+        w.close()
+    for config, w in writers.items():  # datasets cannot load a split without rows: leave empty ones out
+        for split, n in w.counts.items():
+            if n == 0:
+                (dataset / data_file(config, split)).unlink()
+    stats.counts = {c: {s: n for s, n in w.counts.items() if n} for c, w in writers.items()}
+    stats.nbytes = {c: dict(w.nbytes) for c, w in writers.items()}
+    stats.file_bytes = {c: sum(p.stat().st_size for p in (dataset / c).glob("*.parquet")) for c in writers}
+    tally.fill(stats)
+    stats.rejects = len(rejects)
+    return stats, rejects
+
+
+class _Tally:
+    """Counts for the card, kept while streaming (bounded by labels, publishers, annotators)."""
+
+    def __init__(self) -> None:
+        self.docs_by_origin: Counter[str] = Counter()
+        self.by_type: dict[str, Counter[str]] = {}
+        self.by_publisher: Counter[str] = Counter()
+        self.live = self.reviewed = 0
+        self.annotators: set[str] = set()
+        self.agreement_sum = 0.0
+        self.agreement_docs = 0
+
+    def annotations(self, rows: list[AnnotationRow]) -> None:
+        live = [r for r in rows if r.live]
+        self.live += len(live)
+        self.reviewed += sum(r.ground_truth for r in live)
+        self.annotators.update(r.annotator for r in live if r.annotator)
+        if len(live) > 1:
+            spans = [{(g["start"], g["end"]) for g in r.regions if g["label"] == "Quote"} for r in live]
+            pairs = [_f1(a, b) for a, b in combinations(spans, 2)]
+            self.agreement_sum += sum(pairs) / len(pairs)
+            self.agreement_docs += 1
+
+    def rows(self, origin: str, quotes: list[dict[str, Any]]) -> None:
+        self.docs_by_origin[origin] += 1
+        per = self.by_type.setdefault(origin, Counter())
+        for q in quotes:
+            per[q["quote_type"]] += 1
+            self.by_publisher[q["publisher"] or "(unknown)"] += 1
+
+    def fill(self, s: CardStats) -> None:
+        s.docs_by_origin = dict(self.docs_by_origin)
+        s.quotes_by_type = {o: dict(c) for o, c in self.by_type.items()}
+        s.quotes_by_publisher = dict(self.by_publisher)
+        s.annotations_live, s.annotations_reviewed, s.annotators = self.live, self.reviewed, len(self.annotators)
+        s.agreement_docs = self.agreement_docs
+        s.agreement_f1 = self.agreement_sum / self.agreement_docs if self.agreement_docs else None
+
+
+def _f1(a: set, b: set) -> float:
+    if not a and not b:
+        return 1.0
+    return 2 * len(a & b) / (len(a) + len(b))
+
+
+def _export_one(doc: dict[str, Any], index: InputIndex, writers: dict[str, SplitWriter], ratios: dict[str, float],
+                seed: Any, include_proposed: bool, tokenize: Tokenizer, tally: _Tally) -> Any:
+    """Write one document's rows; return a Reject when it cannot be exported, else None."""
+    doc_id = doc["doc_id"]
+    if not index.first_sighting(doc_id):
+        return _reject(doc_id, "duplicate_doc_id", "two document rows share this doc_id: the first was exported; "
+                       "re-run `quotes ingest` to rebuild the documents")
+    annotations = index.annotations(doc_id)
+    tally.annotations(annotations)
+    chosen = resolve_export_annotation(annotations)
+    if chosen is not None:
+        src = source_from_dicts("annotated", chosen.regions, chosen.relations, chosen.prediction_model_version,
+                                [chosen.annotator] if chosen.annotator else [])
+    elif not include_proposed:
+        return None  # unannotated: left out by design (see --include-proposed)
+    else:
+        proposal = index.proposal(doc_id)
+        if proposal is None:
+            return _reject(doc_id, "not_proposed", "run `quotes propose` before exporting proposals")
+        if proposal.error:
+            return _reject(doc_id, "proposal_error", "fix the proposer error and run `quotes propose` again",
+                           proposal.error)
+        src = source_from_dicts("proposed", proposal.regions, proposal.relations, proposal.model_version, [])
+    try:
+        check_regions(doc["text"], src.regions, src.relations)
+    except RowError as exc:
+        return _reject(doc_id, f"bad_{src.origin}_spans", "correct the spans in Label Studio (or re-propose) "
+                       "so they match the document text, then pull and export again", str(exc))
+    split = split_of(doc.get("cluster_id") or doc_id, ratios, seed)
+    quotes = attribution_rows(doc, src)
+    writers["attributions"].add(split, quotes)
+    writers["documents"].add(split, [document_row(doc, src, quotes)])
+    writers["tokens"].add(split, [token_row(doc, src, tokenize(doc["text"]))])
+    tally.rows(src.origin, quotes)
+    return None
+
+
+def _reject(doc_id: str, reason: str, hint: str, detail: str | None = None) -> Any:
+    return Reject(stage="export", source=doc_id, reason=reason, hint=hint, detail=detail)
+
+
+def _append_rejects(ws: Workspace, rejects: list[Any]) -> None:
+    """Append this run's rejects to ``rejects.jsonl``, skipping ones already listed."""
+    if not rejects:
+        return
+    from datatrove.io import get_datafolder
+
+    df = get_datafolder(ws.path)
+    known = set()
+    if df.exists("rejects.jsonl"):
+        with df.open("rejects.jsonl", "rt", encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    r = json.loads(line)
+                except ValueError:
+                    continue
+                known.add((r.get("stage"), r.get("source"), r.get("position"), r.get("reason")))
+    new = [as_row(r) for r in rejects if (r.stage, r.source, r.position, r.reason) not in known]
+    if new:
+        with df.open("rejects.jsonl", "at", encoding="utf-8") as fh:
+            fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in new)
+
+
+def _count_rows(folder: str) -> int | None:
+    import pyarrow.parquet as pq
+    from datatrove.io import get_datafolder
+
+    df = get_datafolder(folder)
+    total = 0
+    for name in parquet_files(folder):
+        with df.open(name, "rb") as fh:
+            total += pq.ParquetFile(fh).metadata.num_rows
+    return total
+
+
+def _progress(enabled: bool, total: int | None):
+    if not enabled:
+        return nullcontext(lambda: None)
+    from contextlib import contextmanager
+
+    from rich.progress import Progress
+
+    @contextmanager
+    def bar():
+        with Progress(transient=False) as p:
+            task = p.add_task("export documents", total=total)
+            yield lambda: p.advance(task)
+    return bar()
+
+
+def _pause_hook(tmp: Path) -> None:
+    seconds = os.environ.get(PAUSE_ENV)
+    if seconds:
+        print(f"quotes export: data files written in {tmp}, pausing {seconds}s", file=sys.stderr, flush=True)
+        time.sleep(float(seconds))

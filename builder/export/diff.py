@@ -1,0 +1,74 @@
+"""Compare the quotes (``attributions`` config) of two exported versions."""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from builder.export.versions import ExportError
+
+
+@dataclass
+class VersionDiff:
+    """Quote ids added in B, removed from A, and changed (with the fields that differ)."""
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    changed: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changed)
+
+
+def attribution_rows(folder: Path) -> Iterator[dict[str, Any]]:
+    """Every ``attributions`` row of a version folder, split by split, streaming."""
+    files = sorted((folder / "attributions").glob("*.parquet"))
+    if not files:
+        raise ExportError(f"{folder} has no attributions/*.parquet: is it an exported version?")
+    for path in files:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=2048):
+            yield from batch.to_pylist()
+
+
+def _digest(row: dict[str, Any]) -> bytes:
+    return hashlib.sha1(json.dumps(row, sort_keys=True, default=str).encode()).digest()
+
+
+def diff_versions(a: Path, b: Path) -> VersionDiff:
+    """Quotes added, removed and changed from version folder ``a`` to ``b`` (by quote_id).
+
+    Holds one short digest per quote of ``a``; the changed fields are found by reading
+    ``a`` again for the changed quotes only."""
+    digests = {row["quote_id"]: _digest(row) for row in attribution_rows(Path(a))}
+    out = VersionDiff()
+    changed_rows: dict[str, dict[str, Any]] = {}
+    for row in attribution_rows(Path(b)):
+        old = digests.pop(row["quote_id"], None)
+        if old is None:
+            out.added.append(row["quote_id"])
+        elif old != _digest(row):
+            changed_rows[row["quote_id"]] = row
+    out.removed = sorted(digests)
+    if changed_rows:
+        for row in attribution_rows(Path(a)):
+            new = changed_rows.get(row["quote_id"])
+            if new is not None:
+                out.changed.append((row["quote_id"], [k for k in new if new[k] != row.get(k)]))
+    out.added.sort()
+    out.changed.sort()
+    return out
+
+
+def resolve_version(ref: str, root: Path) -> Path:
+    """A version given as a folder path or as a version name under ``root``."""
+    path = Path(ref)
+    if path.is_dir() and (path / "attributions").is_dir():
+        return path
+    if (root / ref).is_dir():
+        return root / ref
+    raise ExportError(f"no version {ref!r}: give a version folder or one of the versions under {root}")

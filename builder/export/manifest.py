@@ -1,0 +1,92 @@
+"""``manifest.json``: what a version holds and what it was built from."""
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import builder
+from builder.config import Workspace
+
+MANIFEST = "manifest.json"
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def file_entries(folder: Path) -> dict[str, dict[str, Any]]:
+    """Every file of the dataset folder (but the manifest): sha256 and size in bytes."""
+    out = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST):
+        out[path.relative_to(folder).as_posix()] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+    return out
+
+
+def workspace_state(ws: Workspace) -> dict[str, Any]:
+    """The input shards (path relative to the workspace, size) and one hash of that list."""
+    from datatrove.io import get_datafolder
+
+    from builder.store import parquet_files
+
+    shards: dict[str, list[dict[str, Any]]] = {}
+    for part in ("documents", "proposals", "annotations"):
+        folder = getattr(ws, part)
+        df = get_datafolder(folder)
+        shards[part] = [{"path": f"{part}/{name}", "bytes": int(df.size(name))} for name in parquet_files(folder)]
+    fingerprint = hashlib.sha256(json.dumps(shards, sort_keys=True).encode()).hexdigest()
+    return {"path": ws.path, "fingerprint": fingerprint, "shards": shards}
+
+
+def last_pull(ws: Workspace) -> str | None:
+    """When annotations were last pulled from Label Studio: a ``*pull*`` time recorded in a
+    JSON file under ``state/studio/``, else that folder's newest file time; None if absent."""
+    try:
+        folder = Path(ws.state.removeprefix("file://")) / "studio"
+    except ValueError:
+        return None
+    if not folder.is_dir():
+        return None
+    times: list[str] = []
+    for path in folder.rglob("*.json"):
+        try:
+            data = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict):
+            times += [v for k, v in data.items() if "pull" in k.lower() and isinstance(v, str)]
+    if times:
+        return max(times)
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    if not files:
+        return None
+    newest = max(p.stat().st_mtime for p in files)
+    return datetime.fromtimestamp(newest, timezone.utc).isoformat(timespec="seconds")
+
+
+def code_version() -> dict[str, Any]:
+    """``builder.__version__`` and the git commit of the checkout it runs from, if any."""
+    repo = Path(builder.__file__).resolve().parent.parent
+    commit = dirty = None
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True,
+                                timeout=10, check=True).stdout.strip() or None
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo,
+                                    capture_output=True, text=True, timeout=10).stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return {"builder": builder.__version__, "git_commit": commit, "git_dirty": dirty}
+
+
+def write_manifest(folder: Path, info: dict[str, Any]) -> Path:
+    manifest = {**info, "files": file_entries(folder)}
+    path = folder / MANIFEST
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=False, ensure_ascii=False) + "\n", "utf-8")
+    return path

@@ -1,0 +1,128 @@
+"""Version names, and publishing a version folder atomically (build beside, rename into place)."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+BUMPS = ("major", "minor", "patch")
+TMP_PREFIX = ".tmp-"
+
+
+class ExportError(ValueError):
+    """An export that cannot go ahead; the message says what to do instead."""
+
+
+def parse_version(version: str) -> tuple[int, int, int]:
+    m = SEMVER.match(version or "")
+    if not m:
+        raise ExportError(f"version {version!r} is not X.Y.Z (e.g. 1.0.0)")
+    return int(m[1]), int(m[2]), int(m[3])
+
+
+def existing_versions(root: Path) -> list[str]:
+    """Published versions under ``root`` (``exports/<name>``), oldest first."""
+    if not root.is_dir():
+        return []
+    found = [p.name for p in root.iterdir() if p.is_dir() and SEMVER.match(p.name)]
+    return sorted(found, key=parse_version)
+
+
+def bumped(latest: str | None, bump: str) -> str:
+    """The version after ``latest`` (``0.0.0`` when there is none)."""
+    if bump not in BUMPS:
+        raise ExportError(f"--bump {bump!r}: choose one of {', '.join(BUMPS)}")
+    major, minor, patch = parse_version(latest or "0.0.0")
+    if bump == "major":
+        return f"{major + 1}.0.0"
+    if bump == "minor":
+        return f"{major}.{minor + 1}.0"
+    return f"{major}.{minor}.{patch + 1}"
+
+
+def target_version(root: Path, version: str | None, bump: str | None) -> str:
+    """The version to write: ``version`` as given, or the latest one bumped."""
+    if version and bump:
+        raise ExportError("pass either --version or --bump, not both")
+    if not version and not bump:
+        raise ExportError("say which version to write: --version X.Y.Z or --bump patch|minor|major")
+    if version:
+        parse_version(version)
+    else:
+        versions = existing_versions(root)
+        version = bumped(versions[-1] if versions else None, bump)
+    if (root / version).exists():
+        latest = existing_versions(root)[-1]
+        raise ExportError(
+            f"{root / version} exists and versions are never overwritten: "
+            f"use --bump patch|minor|major (latest is {latest}) or another --version")
+    return version
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale_builds(root: Path) -> list[Path]:
+    """Remove build folders left by exports that died (their process is gone)."""
+    removed = []
+    if not root.is_dir():
+        return removed
+    for p in root.iterdir():
+        if not p.name.startswith(TMP_PREFIX):
+            continue
+        pid = p.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            continue  # another export is building right now
+        shutil.rmtree(p, ignore_errors=True)
+        removed.append(p)
+    return removed
+
+
+def build_folder(root: Path, version: str) -> Path:
+    """A fresh private build folder beside the target (ignored by ``existing_versions``)."""
+    tmp = root / f"{TMP_PREFIX}{version}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    return tmp
+
+
+def _fsync_tree(folder: Path) -> None:
+    for dirpath, _dirs, files in os.walk(folder):
+        for f in files:
+            fd = os.open(os.path.join(dirpath, f), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fd = os.open(dirpath, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def publish(built: Path, final: Path) -> Path:
+    """Move a complete build into place with one ``os.rename``; never replaces a version."""
+    _fsync_tree(built)
+    if final.exists():
+        raise ExportError(f"{final} appeared while building (another export?): versions are never "
+                          "overwritten; export again with --bump")
+    try:
+        os.rename(built, final)
+    except OSError as exc:  # e.g. a concurrent export won the race
+        raise ExportError(f"could not publish {final}: {exc}; export again with --bump") from exc
+    fd = os.open(final.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return final

@@ -1,0 +1,130 @@
+"""Near-duplicate detection: MinHash signatures (datasketch) and a persistent LSH index in SQLite.
+
+The index keeps, for every document in the workspace, its id, cluster, provenance,
+signature and LSH band keys, on disk: memory stays flat however large the workspace
+grows, and each run only adds what is new.
+"""
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from builder.ingest.text import shingles
+
+NUM_PERM = 128
+SEED = 1
+
+
+def signature(text: str, num_perm: int = NUM_PERM) -> bytes:
+    """The MinHash signature of ``text``'s word 3-grams, as ``num_perm`` little-endian uint32."""
+    from datasketch import MinHash
+
+    m = MinHash(num_perm=num_perm, seed=SEED)
+    grams = shingles(text)
+    if grams:
+        m.update_batch(grams)
+    return m.hashvalues.astype("<u4").tobytes()
+
+
+def similarity(a: bytes, b: bytes) -> float:
+    """Estimated Jaccard similarity of two signatures."""
+    return float(np.mean(np.frombuffer(a, "<u4") == np.frombuffer(b, "<u4")))
+
+
+@cache
+def bands_for(threshold: float, num_perm: int = NUM_PERM) -> tuple[int, int]:
+    """(bands, rows) that best separate pairs above and below ``threshold``."""
+    from datasketch.lsh import _optimal_param
+
+    return _optimal_param(threshold, num_perm, 0.5, 0.5)
+
+
+def band_keys(sig: bytes, threshold: float) -> list[tuple[int, int]]:
+    """(band, key) pairs of a signature: documents sharing one are near-duplicate candidates."""
+    bands, rows = bands_for(threshold, len(sig) // 4)
+    width = rows * 4
+    return [(b, int.from_bytes(hashlib.blake2b(sig[b * width:(b + 1) * width], digest_size=8).digest(),
+                               "little", signed=True)) for b in range(bands)]
+
+
+@dataclass(slots=True)
+class Known:
+    """A document already in the workspace."""
+
+    doc_id: str
+    cluster_id: str
+    source: str
+    position: int | None
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS docs (doc_id TEXT PRIMARY KEY, cluster_id TEXT NOT NULL, source TEXT NOT NULL,
+                                 position INTEGER, signature BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS bands (band INTEGER NOT NULL, key INTEGER NOT NULL, doc_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS bands_key ON bands (band, key);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rejects (source TEXT NOT NULL, position INTEGER NOT NULL, reason TEXT NOT NULL,
+                                    PRIMARY KEY (source, position, reason));
+"""
+
+
+class Index:
+    """Every ingested document and listed reject of a workspace, with LSH band keys, in one SQLite file."""
+
+    def __init__(self, path: str | Path, threshold: float):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.threshold = threshold
+        self.db = sqlite3.connect(str(path))
+        self.db.executescript(_SCHEMA)
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'threshold'").fetchone()
+        if row is None:
+            self.db.execute("INSERT INTO meta VALUES ('threshold', ?)", (repr(threshold),))
+        elif float(row[0]) != threshold:
+            self.db.close()
+            raise ValueError(f"the near-duplicate index {path} was built with threshold {row[0]}, not {threshold}: "
+                             "set [ingest] near_duplicate_threshold back, or delete the index to rebuild it")
+
+    def is_empty(self) -> bool:
+        return self.db.execute("SELECT 1 FROM docs LIMIT 1").fetchone() is None
+
+    def known(self, doc_id: str) -> Known | None:
+        row = self.db.execute("SELECT doc_id, cluster_id, source, position FROM docs WHERE doc_id = ?",
+                              (doc_id,)).fetchone()
+        return Known(*row) if row else None
+
+    def cluster_of(self, sig: bytes) -> str | None:
+        """The cluster of the most similar indexed document at or above the threshold, if any."""
+        best: tuple[float, str] | None = None
+        candidates = set()
+        for band, key in band_keys(sig, self.threshold):
+            candidates.update(r[0] for r in self.db.execute(
+                "SELECT doc_id FROM bands WHERE band = ? AND key = ?", (band, key)))
+        for doc_id in sorted(candidates):
+            cluster_id, other = self.db.execute(
+                "SELECT cluster_id, signature FROM docs WHERE doc_id = ?", (doc_id,)).fetchone()
+            score = similarity(sig, other)
+            if score >= self.threshold and (best is None or (-score, cluster_id) < (-best[0], best[1])):
+                best = (score, cluster_id)
+        return best[1] if best else None
+
+    def add(self, doc_id: str, cluster_id: str, source: str, position: int | None, sig: bytes) -> None:
+        self.db.execute("INSERT INTO docs VALUES (?, ?, ?, ?, ?)", (doc_id, cluster_id, source, position, sig))
+        self.db.executemany("INSERT INTO bands VALUES (?, ?, ?)",
+                            [(b, k, doc_id) for b, k in band_keys(sig, self.threshold)])
+
+    def mark_reject(self, source: str, position: int | None, reason: str) -> bool:
+        """Record a reject; False when it was listed before (then it is not listed again)."""
+        cur = self.db.execute("INSERT OR IGNORE INTO rejects VALUES (?, ?, ?)",
+                              (source, -1 if position is None else position, reason))
+        return cur.rowcount == 1
+
+    def commit(self) -> None:
+        self.db.commit()
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,440 @@
+"""The ingest stage as datatrove pipelines.
+
+``extract_pipeline`` (any number of tasks): inputs sharded by rank -> read -> extract and
+normalize -> MinHash signature -> staging shard ``state/ingest/<run_id>/extracted/<rank>.parquet``
+holding this rank's documents and rejects in input order.
+
+``dedupe_pipeline`` (one task): staged rows merged back into the run's input order ->
+exact duplicates dropped (doc_id already in the workspace or earlier in the run) ->
+``cluster_id`` from the persistent LSH index -> new documents written to
+``documents/<run_id>/00000.parquet``; rejects and duplicates appended to ``rejects.jsonl``
+once each; counts to ``state/ingest/<run_id>/summary.json``.
+
+``ingest`` runs both through ``builder.executors.make_executor`` and returns an ``IngestSummary``.
+"""
+from __future__ import annotations
+
+import contextlib
+import heapq
+import json
+import os
+import secrets
+import shutil
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from datatrove.data import Document as DTDocument
+from datatrove.pipeline.base import PipelineStep
+
+from builder.config import Workspace
+from builder.ingest.readers import HINTS, Extracted, Input, Raw, Rejected, expand_paths, extract, read_input
+from builder.ingest.text import INGEST_VERSION
+
+DEFAULT_THRESHOLD = 0.5  # [ingest] near_duplicate_threshold: estimated Jaccard of word 3-grams
+
+STAGED = pa.schema([
+    pa.field("input_index", pa.int64(), nullable=False),
+    pa.field("seq", pa.int64(), nullable=False),
+    pa.field("kind", pa.string(), nullable=False),  # doc or reject
+    pa.field("source", pa.string(), nullable=False),
+    pa.field("position", pa.int64()),
+    pa.field("doc_id", pa.string()),
+    pa.field("text", pa.string()),
+    pa.field("title", pa.string()),
+    pa.field("publisher", pa.string()),
+    pa.field("url", pa.string()),
+    pa.field("date", pa.string()),
+    pa.field("source_format", pa.string()),
+    pa.field("signature", pa.binary()),
+    pa.field("reason", pa.string()),
+    pa.field("detail", pa.string()),
+])
+
+
+@dataclass
+class IngestSummary:
+    """What one ingest run did."""
+
+    inputs: int = 0
+    ingested: int = 0
+    near_duplicates: int = 0  # among ingested: joined an existing cluster
+    unchanged: int = 0        # already in the workspace from the same source
+    duplicates: int = 0       # same text as another document
+    rejected: dict[str, int] = field(default_factory=dict)
+    newly_listed: int = 0     # rows appended to rejects.jsonl by this run
+    batch: str | None = None  # documents/<batch>/ when new documents were written
+
+    @property
+    def total_rejected(self) -> int:
+        return sum(self.rejected.values())
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id (UTC time plus random suffix); also the documents batch name."""
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+
+
+def _workspace(workspace: Workspace | str | Path) -> Workspace:
+    return workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+
+
+def run_folder(workspace: Workspace | str | Path, run_id: str) -> str:
+    return _workspace(workspace).sub("state", "ingest", run_id)
+
+
+def index_path(workspace: Workspace | str | Path) -> Path:
+    return _workspace(workspace).local() / "state" / "ingest" / "index.sqlite"
+
+
+def _threshold(cfg: dict[str, Any]) -> float:
+    return float(cfg["ingest"].get("near_duplicate_threshold", DEFAULT_THRESHOLD))
+
+
+def _progress(iterable, progress: bool, **kwargs):
+    if not progress:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, file=sys_stderr(), dynamic_ncols=True, **kwargs)
+
+
+def sys_stderr():
+    """The real stderr (progress bars stay visible while datatrove's logs are silenced)."""
+    import sys
+
+    return sys.__stderr__
+
+
+# ---------------------------------------------------------------- extract (any number of tasks)
+
+class ReadInputs(PipelineStep):
+    """Reads this rank's share of the inputs (every ``world_size``-th, from ``rank``) as raw records."""
+
+    name = "read inputs"
+    type = "📖 - READER"
+
+    def __init__(self, inputs: list[Input], cfg: dict[str, Any], progress: bool = False):
+        super().__init__()
+        self.inputs, self.cfg, self.progress = inputs, cfg, progress
+
+    def run(self, data=None, rank: int = 0, world_size: int = 1) -> Iterator[DTDocument]:
+        mine = self.inputs[rank::world_size]
+        for item in _progress(mine, self.progress, desc=f"ingest: read [{rank}]", unit="file"):
+            for seq, record in enumerate(_guarded(item, self.cfg)):
+                self.stat_update("rejected" if isinstance(record, Rejected) else "read")
+                yield DTDocument(text=getattr(record, "content", ""), id=f"{item.index}:{seq}",
+                                 metadata={"record": record, "input_index": item.index, "seq": seq})
+
+
+def _guarded(item: Input, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
+    """``read_input``, with an unexpected reader error turned into a reject (the run goes on)."""
+    records = read_input(item, cfg)
+    position = None
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        except Exception as e:  # noqa: BLE001 - any reader failure is reported, never fatal
+            yield Rejected(item.path, position, "read_error", f"{type(e).__name__}: {e}")
+            return
+        position = record.position
+        yield record
+
+
+class Extract(PipelineStep):
+    """Raw records -> clean documents (HTML main text, NFC, tidy whitespace, length checks) or rejects."""
+
+    name = "extract and normalize"
+    type = "🔨 - EXTRACT"
+
+    def __init__(self, cfg: dict[str, Any]):
+        super().__init__()
+        self.cfg = cfg
+
+    def run(self, data: Iterable[DTDocument], rank: int = 0, world_size: int = 1) -> Iterator[DTDocument]:
+        for doc in data:
+            record = doc.metadata["record"]
+            if isinstance(record, Raw):
+                with self.track_time():
+                    try:
+                        record = extract(record, self.cfg)
+                    except Exception as e:  # noqa: BLE001 - one bad record never stops the run
+                        record = Rejected(record.source, record.position, "extract_error",
+                                          f"{type(e).__name__}: {e}")
+                doc.metadata["record"] = record
+            doc.text = record.text if isinstance(record, Extracted) else ""
+            self.stat_update(record.reason if isinstance(record, Rejected) else "extracted")
+            yield doc
+
+
+class Sign(PipelineStep):
+    """Adds the MinHash signature of each clean document."""
+
+    name = "minhash signature"
+    type = "🫂 - DEDUP"
+
+    def run(self, data: Iterable[DTDocument], rank: int = 0, world_size: int = 1) -> Iterator[DTDocument]:
+        from builder.ingest.neardup import signature
+
+        for doc in data:
+            if isinstance(doc.metadata["record"], Extracted):
+                with self.track_time():
+                    doc.metadata["signature"] = signature(doc.text)
+            yield doc
+
+
+def staged_row(_writer, doc: DTDocument) -> dict[str, Any]:
+    """The staging row of a datatrove document carrying an ``Extracted`` or ``Rejected`` record."""
+    record = doc.metadata["record"]
+    row = {"input_index": doc.metadata["input_index"], "seq": doc.metadata["seq"], "source": record.source,
+           "position": record.position, "signature": doc.metadata.get("signature")}
+    if isinstance(record, Rejected):
+        return {**row, "kind": "reject", "reason": record.reason, "detail": record.detail}
+    return {**row, "kind": "doc", "doc_id": record.doc_id, "text": record.text, "title": record.title,
+            "publisher": record.publisher, "url": record.url, "date": record.date,
+            "source_format": record.source_format}
+
+
+def staging_folder(workspace: Workspace | str | Path, run_id: str) -> str:
+    return run_folder(workspace, run_id) + "/extracted"
+
+
+def extract_pipeline(paths: Iterable[str | Path], workspace: Workspace | str | Path, cfg: dict[str, Any],
+                     run_id: str, *, progress: bool = False) -> list:
+    """Steps reading ``paths`` (sharded by rank) into staging shards of documents and rejects."""
+    from datatrove.pipeline.writers import ParquetWriter
+
+    inputs = expand_paths(paths)
+    return [
+        ReadInputs(inputs, cfg, progress),
+        Extract(cfg),
+        Sign(),
+        ParquetWriter(staging_folder(workspace, run_id), output_filename="${rank}.parquet", adapter=staged_row,
+                      schema=STAGED, max_file_size=-1, use_content_defined_chunking=False),
+    ]
+
+
+# ---------------------------------------------------------------- dedupe (one task)
+
+def staged_rows(folder: str, batch_size: int = 256) -> Iterator[dict[str, Any]]:
+    """Rows of every staging shard merged into the run's input order (independent of the task count)."""
+    import pyarrow.parquet as pq
+    from datatrove.io import get_datafolder
+
+    from builder.store import parquet_files
+
+    df = get_datafolder(folder)
+
+    def rows(name: str) -> Iterator[dict[str, Any]]:
+        with df.open(name, "rb") as fh:
+            for batch in pq.ParquetFile(fh).iter_batches(batch_size=batch_size):
+                yield from batch.to_pylist()
+
+    yield from heapq.merge(*(rows(n) for n in parquet_files(folder)), key=lambda r: (r["input_index"], r["seq"]))
+
+
+def staged_count(folder: str) -> int:
+    import pyarrow.parquet as pq
+    from datatrove.io import get_datafolder
+
+    from builder.store import parquet_files
+
+    df = get_datafolder(folder)
+    total = 0
+    for name in parquet_files(folder):
+        with df.open(name, "rb") as fh:
+            total += pq.ParquetFile(fh).metadata.num_rows
+    return total
+
+
+class ReadStaged(PipelineStep):
+    """Reads the run's staging shards in input order (a single-task step)."""
+
+    name = "read staged"
+    type = "📖 - READER"
+
+    def __init__(self, folder: str, progress: bool = False):
+        super().__init__()
+        self.folder, self.progress = folder, progress
+
+    def run(self, data=None, rank: int = 0, world_size: int = 1) -> Iterator[DTDocument]:
+        if world_size != 1:
+            raise ValueError("the dedupe pipeline runs as one task (tasks=1)")
+        total = staged_count(self.folder) if self.progress else None
+        for row in _progress(staged_rows(self.folder), self.progress, total=total, desc="ingest: dedupe",
+                             unit="rec"):
+            yield DTDocument(text=row.pop("text") or "", id=row["doc_id"] or "", metadata=row)
+
+
+def reject_row(source: str, position: int | None, reason: str, detail: str | None) -> dict[str, Any]:
+    """A row of schemas/reject.json for the ingest stage."""
+    return {"stage": "ingest", "source": source, "position": position, "reason": reason,
+            "hint": HINTS.get(reason, ""), "detail": detail}
+
+
+class Dedupe(PipelineStep):
+    """Drops exact duplicates, assigns near-duplicate clusters, lists rejects once, counts everything."""
+
+    name = "dedupe and cluster"
+    type = "🫂 - DEDUP"
+
+    def __init__(self, workspace: Workspace | str | Path, cfg: dict[str, Any], run_id: str, inputs: int = 0):
+        super().__init__()
+        self.workspace, self.cfg, self.run_id, self.inputs = _workspace(workspace), cfg, run_id, inputs
+
+    def run(self, data: Iterable[DTDocument], rank: int = 0, world_size: int = 1) -> Iterator[DTDocument]:
+        from builder.ingest.neardup import Index
+
+        summary = IngestSummary(inputs=self.inputs)
+        rejected: Counter[str] = Counter()
+        index = Index(index_path(self.workspace), _threshold(self.cfg))
+        if index.is_empty():
+            rebuild_index(index, self.workspace)
+        pending = Path(run_folder(self.workspace, self.run_id).removeprefix("file://")) / "rejects.pending.jsonl"
+        pending.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with pending.open("w", encoding="utf-8") as out:
+                for doc in data:
+                    row = doc.metadata
+                    if row["kind"] == "reject":
+                        rejected[row["reason"]] += 1
+                        self._list(index, out, summary, reject_row(row["source"], row["position"], row["reason"],
+                                                                   row["detail"]))
+                        continue
+                    known = index.known(doc.id)
+                    if known is not None:
+                        if (known.source, known.position) == (row["source"], row["position"]):
+                            summary.unchanged += 1
+                        else:
+                            summary.duplicates += 1
+                            self._list(index, out, summary, reject_row(
+                                row["source"], row["position"], "duplicate",
+                                f"{known.doc_id} (from {known.source}"
+                                + (f" #{known.position})" if known.position is not None else ")")))
+                        continue
+                    with self.track_time():
+                        cluster = index.cluster_of(row["signature"])
+                        if cluster is not None:
+                            summary.near_duplicates += 1
+                        cluster = cluster or doc.id
+                        index.add(doc.id, cluster, row["source"], row["position"], row["signature"])
+                    summary.ingested += 1
+                    self.stat_update("ingested")
+                    doc.metadata = {"title": row["title"], "publisher": row["publisher"], "url": row["url"],
+                                    "date": row["date"], "source": row["source"],
+                                    "source_format": row["source_format"], "source_position": row["position"],
+                                    "cluster_id": cluster, "ingest_version": INGEST_VERSION}
+                    yield doc
+            self._append_rejects(pending)
+            index.commit()
+        finally:
+            index.close()
+        summary.rejected = dict(sorted(rejected.items()))
+        summary.batch = self.run_id if summary.ingested else None
+        Path(pending.parent, "summary.json").write_text(json.dumps(asdict(summary)), encoding="utf-8")
+
+    def _list(self, index, out, summary: IngestSummary, row: dict[str, Any]) -> None:
+        if index.mark_reject(row["source"], row["position"], row["reason"]):
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            summary.newly_listed += 1
+
+    def _append_rejects(self, pending: Path) -> None:
+        if pending.stat().st_size == 0:
+            return
+        target = Path(self.workspace.rejects.removeprefix("file://"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("a", encoding="utf-8") as out, pending.open(encoding="utf-8") as src:
+            shutil.copyfileobj(src, out)
+
+
+def rebuild_index(index, workspace: Workspace) -> None:
+    """Refills an empty index from the workspace's documents and listed rejects (e.g. after state/ was lost)."""
+    from builder.ingest.neardup import signature
+    from builder.store import read_rows
+
+    for row in read_rows(workspace.documents, columns=["doc_id", "text", "cluster_id", "source", "source_position"]):
+        if index.known(row["doc_id"]) is None:
+            index.add(row["doc_id"], row["cluster_id"], row["source"], row["source_position"],
+                      signature(row["text"]))
+    rejects = Path(workspace.rejects.removeprefix("file://"))
+    if rejects.exists():
+        with rejects.open(encoding="utf-8") as fh:
+            for line in fh:
+                row = json.loads(line)
+                if row.get("stage") == "ingest":
+                    index.mark_reject(row["source"], row["position"], row["reason"])
+
+
+def dedupe_pipeline(workspace: Workspace | str | Path, cfg: dict[str, Any], run_id: str, *,
+                    progress: bool = False, inputs: int = 0) -> list:
+    """Single-task steps: staged rows -> exact and near-duplicate handling -> ``documents/<run_id>/``."""
+    from builder.store import record_writer
+
+    ws = _workspace(workspace)
+    return [
+        ReadStaged(staging_folder(ws, run_id), progress),
+        Dedupe(ws, cfg, run_id, inputs),
+        record_writer("Document", ws.sub("documents", run_id), max_file_size=-1)  # rank 0: 00000.parquet,
+    ]
+
+
+# ---------------------------------------------------------------- both
+
+@contextlib.contextmanager
+def _quiet_datatrove(quiet: bool):
+    """Sends datatrove's console logs to /dev/null (they stay in the run's log files)."""
+    if not quiet:
+        yield
+        return
+    import sys
+
+    from loguru import logger
+
+    logger.remove()  # datatrove re-adds its handlers (on the redirected stderr) in each task
+    try:
+        with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
+            yield
+    finally:
+        logger.remove()
+        logger.add(sys.stderr)
+
+
+def ingest(paths: Iterable[str | Path], workspace: Workspace | str | Path, cfg: dict[str, Any], *,
+           tasks: int = 1, workers: int = 1, progress: bool = True, quiet: bool = True,
+           keep_staging: bool = False) -> IngestSummary:
+    """Ingest ``paths`` into ``workspace``: extract (``tasks`` shards), then dedupe; the run's counts."""
+    from builder.executors import make_executor
+
+    ws = _workspace(workspace)
+    ws.local()
+    paths = list(paths)
+    run_id = new_run_id()
+    folder = run_folder(ws, run_id)
+    local = Path(folder.removeprefix("file://"))
+    try:
+        with _quiet_datatrove(quiet):
+            extract_steps = extract_pipeline(paths, ws, cfg, run_id, progress=progress)
+            inputs = len(extract_steps[0].inputs)
+            fork = {"start_method": "fork"} if quiet and workers > 1 else {}  # children inherit the silence
+            make_executor(extract_steps, logging_dir=f"{folder}/logs/extract", tasks=tasks, workers=workers,
+                          **fork).run()
+            make_executor(dedupe_pipeline(ws, cfg, run_id, progress=progress, inputs=inputs),
+                          logging_dir=f"{folder}/logs/dedupe", tasks=1, workers=1).run()
+        if not (local / "summary.json").exists():
+            raise RuntimeError("a pipeline task failed")
+    except BaseException as e:
+        # the index was not committed: drop the half-written batch so a re-run starts clean
+        shutil.rmtree(ws.local() / "documents" / run_id, ignore_errors=True)
+        raise RuntimeError(f"ingest run {run_id} failed ({e}); its logs are in {local}/logs. "
+                           "Fix the cause and run the same command again.") from e
+    summary = IngestSummary(**json.loads((local / "summary.json").read_text(encoding="utf-8")))
+    if not keep_staging:
+        shutil.rmtree(local, ignore_errors=True)
+    return summary

@@ -1,0 +1,312 @@
+"""File readers: inputs -> raw records (text or HTML, with source and position) or rejects.
+
+The readers are plain generator functions so other stages can reuse them
+(``quotes propose FILE...``): ``read_path(path, cfg)`` picks one by extension,
+``extract(raw, cfg)`` turns a raw record into a clean ``Extracted`` text or a ``Rejected``,
+and ``iter_records(paths, cfg)`` does both for every input.
+"""
+from __future__ import annotations
+
+import glob
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from builder.ingest.text import Undecodable, decode_bytes, doc_id_of, normalize_text
+
+FORMATS = {".txt": "txt", ".text": "txt", ".jsonl": "jsonl", ".html": "html", ".htm": "html",
+           ".warc": "warc", ".warc.gz": "warc"}
+
+HINTS = {
+    "not_found": "check the path or glob: nothing matched it",
+    "unsupported_format": "ingest reads .txt, .jsonl, .html/.htm, .warc and .warc.gz: convert the file or leave it out",
+    "read_error": "check that the file is readable and not corrupt",
+    "extract_error": "the extractor failed on this record (detail has the error): check the input or report it",
+    "too_large": "raise [ingest] max_bytes in quotes.toml, or split the input",
+    "undecodable": "re-save the file as UTF-8 text",
+    "malformed_json": "make each line of the .jsonl one JSON object",
+    "missing_text": "give each record a string text field, or set [ingest] text_field in quotes.toml",
+    "no_main_text": "the page has no article body to extract: save the article text as .txt instead",
+    "malformed_warc": "the WARC is truncated or corrupt: re-fetch or re-pack it",
+    "not_html": "only HTML responses of a WARC are ingested; nothing to do",
+    "empty": "the text is empty after normalization; nothing to do",
+    "too_short": "texts under [ingest] min_chars are dropped: lower min_chars in quotes.toml to keep them",
+    "duplicate": "the same text is already ingested (detail names the document); nothing to do",
+}
+
+
+@dataclass(slots=True)
+class Input:
+    """One input file in a run, numbered in the run's fixed order; ``problem`` when unusable."""
+
+    index: int
+    path: str
+    problem: str | None = None
+
+
+@dataclass(slots=True)
+class Raw:
+    """A record read from an input: article text (``txt``) or a web page (``html``) still to extract."""
+
+    source: str
+    source_format: str
+    position: int | None
+    content: str
+    kind: str = "txt"  # txt or html
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Rejected:
+    """An input or record that is not ingested, with a machine-readable reason."""
+
+    source: str
+    position: int | None
+    reason: str
+    detail: str | None = None
+
+    @property
+    def hint(self) -> str:
+        return HINTS.get(self.reason, "")
+
+
+@dataclass(slots=True)
+class Extracted:
+    """A clean document: normalized text, its id and provenance."""
+
+    doc_id: str
+    text: str
+    source: str
+    source_format: str
+    position: int | None
+    title: str | None = None
+    publisher: str | None = None
+    url: str | None = None
+    date: str | None = None
+
+
+def format_of(path: str) -> str | None:
+    """``txt``, ``jsonl``, ``html`` or ``warc`` from the file name; None if unsupported."""
+    name = path.lower()
+    for ext in sorted(FORMATS, key=len, reverse=True):
+        if name.endswith(ext):
+            return FORMATS[ext]
+    return None
+
+
+def _is_hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Input]:
+    """Files, folders (recursive, hidden entries skipped) and globs -> numbered, deduplicated inputs."""
+    seen: dict[str, str | None] = {}
+    for arg in paths:
+        arg = str(arg)
+        p = Path(arg)
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and not _is_hidden(f, p):
+                    seen.setdefault(str(f.resolve()), None)
+        elif p.exists():
+            seen.setdefault(str(p.resolve()), None)
+        elif any(c in arg for c in "*?["):
+            matches = sorted(glob.glob(arg, recursive=True))
+            files = [m for m in matches if Path(m).is_file()]
+            if not files:
+                seen.setdefault(arg, "not_found")
+            for m in files:
+                seen.setdefault(str(Path(m).resolve()), None)
+        else:
+            seen.setdefault(arg, "not_found")
+    for path, problem in list(seen.items()):
+        if problem is None and format_of(path) is None:
+            seen[path] = "unsupported_format"
+    return [Input(i, path, problem) for i, (path, problem) in enumerate(seen.items())]
+
+
+def _read_small(path: str, cfg: dict[str, Any]) -> bytes | Rejected:
+    """The bytes of a one-document file, or why not."""
+    try:
+        size = Path(path).stat().st_size
+        if size > cfg["ingest"]["max_bytes"]:
+            return Rejected(path, None, "too_large", f"{size} bytes > max_bytes {cfg['ingest']['max_bytes']}")
+        return Path(path).read_bytes()
+    except OSError as e:
+        return Rejected(path, None, "read_error", str(e))
+
+
+def read_txt(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
+    """A plain-text article: one raw record, its text kept as scraped."""
+    data = _read_small(path, cfg)
+    if isinstance(data, Rejected):
+        yield data
+        return
+    try:
+        yield Raw(path, "txt", None, decode_bytes(data))
+    except Undecodable as e:
+        yield Rejected(path, None, "undecodable", str(e))
+
+
+def read_html(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
+    """A saved web page: one raw record whose main text is extracted later."""
+    data = _read_small(path, cfg)
+    if isinstance(data, Rejected):
+        yield data
+        return
+    try:
+        yield Raw(path, "html", None, decode_bytes(data), kind="html")
+    except Undecodable as e:
+        yield Rejected(path, None, "undecodable", str(e))
+
+
+def read_jsonl(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
+    """One raw record per JSON line (1-based line numbers); field names from ``cfg["ingest"]``."""
+    icfg = cfg["ingest"]
+    text_field, names = icfg["text_field"], icfg["fields"]
+    try:
+        fh = open(path, "rb")
+    except OSError as e:
+        yield Rejected(path, None, "read_error", str(e))
+        return
+    with fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            if len(line) > icfg["max_bytes"]:
+                yield Rejected(path, number, "too_large", f"{len(line)} bytes > max_bytes {icfg['max_bytes']}")
+                continue
+            try:
+                record = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError) as e:
+                yield Rejected(path, number, "malformed_json", str(e))
+                continue
+            if not isinstance(record, dict):
+                yield Rejected(path, number, "malformed_json", f"a JSON {type(record).__name__}, not an object")
+                continue
+            text = record.get(text_field)
+            if not isinstance(text, str):
+                yield Rejected(path, number, "missing_text", f"no string field {text_field!r} "
+                                                             f"(fields: {', '.join(sorted(record)) or 'none'})")
+                continue
+            meta = {key: _str_or_none(record.get(name)) for key, name in names.items()}
+            yield Raw(path, "jsonl", number, text, meta=meta)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _charset(content_type: str | None) -> str | None:
+    for part in (content_type or "").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset" and value:
+            return value.strip("\"' ")
+    return None
+
+
+def read_warc(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
+    """HTML responses of a WARC (plain or gzipped); position is the 1-based record number."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    number = 0
+    try:
+        fh = open(path, "rb")
+    except OSError as e:
+        yield Rejected(path, None, "read_error", str(e))
+        return
+    with fh:
+        try:
+            for record in ArchiveIterator(fh):
+                number += 1
+                if record.format != "warc" or not record.rec_type:
+                    yield Rejected(path, number, "malformed_warc", "not a WARC record (no WARC-Type header)")
+                    return
+                if record.rec_type != "response":
+                    continue
+                content_type = record.http_headers.get_header("Content-Type") if record.http_headers else None
+                if "html" not in (content_type or "").lower():
+                    yield Rejected(path, number, "not_html", f"Content-Type {content_type}")
+                    continue
+                payload = record.content_stream().read(cfg["ingest"]["max_bytes"] + 1)
+                if len(payload) > cfg["ingest"]["max_bytes"]:
+                    yield Rejected(path, number, "too_large", f"payload > max_bytes {cfg['ingest']['max_bytes']}")
+                    continue
+                url = record.rec_headers.get_header("WARC-Target-URI")
+                try:
+                    html = decode_bytes(payload, _charset(content_type))
+                except Undecodable as e:
+                    yield Rejected(path, number, "undecodable", str(e))
+                    continue
+                yield Raw(path, "warc", number, html, kind="html", meta={"url": url})
+        except Exception as e:  # warcio raises several types on corrupt input
+            yield Rejected(path, number + 1, "malformed_warc", f"{type(e).__name__}: {e}")
+            return
+    if number == 0:
+        yield Rejected(path, None, "empty", "no WARC records")
+
+
+READERS = {"txt": read_txt, "jsonl": read_jsonl, "html": read_html, "warc": read_warc}
+
+
+def read_path(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
+    """The raw records of one input file, by its extension."""
+    fmt = format_of(path)
+    if fmt is None:
+        yield Rejected(path, None, "unsupported_format")
+        return
+    yield from READERS[fmt](path, cfg)
+
+
+def read_input(item: Input, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
+    """The raw records of one numbered input (or the reject saying why it has none)."""
+    if item.problem:
+        yield Rejected(item.path, None, item.problem)
+        return
+    yield from read_path(item.path, cfg)
+
+
+def html_main_text(html: str, url: str | None = None, precision: bool = True) -> dict[str, str | None] | None:
+    """Main text and metadata of a web page with trafilatura; None when it finds no body.
+
+    ``precision`` (``[ingest] favor_precision``, default on) drops in-article promotions
+    ("[Read: ...]", related links) and bylines/dates lines at some risk of dropping real text.
+    """
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
+                                      favor_precision=precision)
+    if doc is None or not (doc.text or "").strip():
+        return None
+    return {"text": doc.text, "title": doc.title, "publisher": doc.sitename or doc.hostname,
+            "date": doc.date, "url": doc.url or url}
+
+
+def extract(raw: Raw, cfg: dict[str, Any]) -> Extracted | Rejected:
+    """A raw record as a clean document (HTML main text, normalized), or why it is not one."""
+    meta = dict(raw.meta)
+    text = raw.content
+    if raw.kind == "html":
+        page = html_main_text(raw.content, meta.get("url"), cfg["ingest"].get("favor_precision", True))
+        if page is None:
+            return Rejected(raw.source, raw.position, "no_main_text", "trafilatura found no article body")
+        text = page.pop("text")
+        meta = {**page, **{k: v for k, v in meta.items() if v}}
+    text = normalize_text(text)
+    if not text:
+        return Rejected(raw.source, raw.position, "empty")
+    min_chars = cfg["ingest"]["min_chars"]
+    if len(text) < min_chars:
+        return Rejected(raw.source, raw.position, "too_short", f"{len(text)} characters < min_chars {min_chars}")
+    return Extracted(doc_id_of(text), text, raw.source, raw.source_format, raw.position,
+                     title=meta.get("title"), publisher=meta.get("publisher"), url=meta.get("url"),
+                     date=meta.get("date"))
+
+
+def iter_records(paths: Iterable[str | Path], cfg: dict[str, Any]) -> Iterator[Extracted | Rejected]:
+    """Every clean document or reject of ``paths``, in a fixed order (no deduplication)."""
+    for item in expand_paths(paths):
+        for raw in read_input(item, cfg):
+            yield raw if isinstance(raw, Rejected) else extract(raw, cfg)

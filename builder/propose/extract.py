@@ -1,0 +1,545 @@
+"""Pure functions over a parsed spaCy ``Doc``: quotes, cues, speakers and outlets.
+
+Everything here finds and returns plain records (``Found``) with character offsets; the
+spaCy components in ``components.py`` only call these and set annotations.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+
+from spacy.tokens import Doc, Span, Token
+
+from builder.propose.lexicons import Lexicons
+from builder.propose.marks import Quoted, paragraphs, quoted_spans, words
+
+Range = tuple[int, int]
+
+PERSON_LABELS = {"PERSON"}
+NAME_LABELS = {"PERSON", "ORG", "GPE", "NORP", "FAC"}
+SUBJECTS = {"nsubj", "nsubjpass", "csubj"}
+PRONOUNS = {"he", "she", "they", "we", "i", "it", "him", "her", "them"}
+LEADING_DROP = {"that", "how"}
+FINAL_PUNCT = ".!?:;\"”’'»"
+DIRECT_MIN_WORDS = 5
+
+# Scores: what share of proposals of each kind are right (tuned on development data as a whole,
+# not per sentence). Named speakers raise, pronouns or missing speakers lower.
+SCORES = {
+    "direct": 0.9, "direct_continued": 0.8, "direct_later": 0.6, "direct_nocue": 0.3,
+    "indirect": 0.8, "according": 0.8, "xcomp": 0.55, "noun": 0.5, "mixed": 0.65,
+}
+
+
+@dataclass(slots=True)
+class Found:
+    """One proposed quote with its attribution, as character ranges into the text."""
+    quote: Range
+    quote_type: str
+    kind: str
+    cue: Range | None = None
+    speaker: Range | None = None
+    outlet: Range | None = None
+    speaker_is_outlet: bool = False
+    score: float = 0.5
+    fragments: list[Range] = field(default_factory=list)
+
+
+# -- small helpers ---------------------------------------------------------------------
+
+def inside(r: Range, outer: Range) -> bool:
+    return outer[0] <= r[0] and r[1] <= outer[1]
+
+
+def overlap(a: Range, b: Range) -> int:
+    return max(0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+def token_range(tok: Token) -> Range:
+    return tok.idx, tok.idx + len(tok.text)
+
+
+def span_range(span: Span) -> Range:
+    return span.start_char, span.end_char
+
+
+def trim(text: str, start: int, end: int, *, drop_lead: bool = True, keep_close: bool = False) -> Range:
+    """Strip spaces, edge punctuation, a leading that/how and a final period from a content range."""
+    while True:
+        while start < end and (text[start].isspace() or text[start] in ",;:—–-"):
+            start += 1
+        while end > start and (text[end - 1].isspace() or text[end - 1] in ",;:—–-"):
+            end -= 1
+        m = re.match(r"(that|how)\b\s*", text[start:end], flags=re.I) if drop_lead else None
+        if m and end - start > m.end():
+            start += m.end()
+            continue
+        if end > start and text[end - 1] in ".!?" and not keep_close:
+            end -= 1
+            continue
+        return start, end
+
+
+def is_headline(text: str, para: Range) -> bool:
+    """A short line without sentence-final punctuation: a headline, caption or boilerplate."""
+    line = text[para[0]:para[1]].rstrip()
+    return bool(line) and line[-1] not in FINAL_PUNCT and len(words(line)) < 30
+
+
+def body_paragraphs(text: str) -> list[Range]:
+    return [p for p in paragraphs(text) if not is_headline(text, p)]
+
+
+# -- mentions --------------------------------------------------------------------------
+
+def entity_of(tok: Token) -> Span | None:
+    doc = tok.doc
+    if tok.ent_iob_ == "O" or not tok.ent_type_:
+        return None
+    for ent in doc.ents:
+        if ent.start <= tok.i < ent.end:
+            return ent
+    return None
+
+
+def _strip_possessive(span: Span) -> Span:
+    while len(span) > 1 and span[-1].tag_ == "POS" or (len(span) > 1 and span[-1].is_punct):
+        span = span[:-1]
+    while len(span) > 1 and span[0].is_punct:
+        span = span[1:]
+    return span
+
+
+def mention(head: Token) -> Span:
+    """The speaker mention headed by ``head``: a name without titles, a pronoun, or a description."""
+    doc = head.doc
+    if head.pos_ == "PRON":
+        return doc[head.i:head.i + 1]
+    for child in head.children:  # "the spokesman, John Kirby," -> the name
+        if child.dep_ == "appos" and child.ent_type_ in PERSON_LABELS and head.pos_ != "PROPN":
+            return mention(child)
+    ent = entity_of(head)
+    if ent is not None and ent.label_ in NAME_LABELS:
+        start = ent.start
+        if ent.label_ != "PERSON" and start > 0 and doc[start - 1].lower_ == "the" and doc[start - 1].head.i in range(ent.start, ent.end):
+            start -= 1
+        return _strip_possessive(doc[start:ent.end])
+    keep = [t for t in head.lefts if t.dep_ not in {"punct", "cc", "preconj", "appos"}]
+    start = min([head.i] + [t.left_edge.i for t in keep])
+    end = head.i + 1
+    for child in head.rights:
+        if child.dep_ == "prep" and child.lower_ in {"on", "of", "at", "in", "from", "for", "with"}:
+            end = max(end, child.right_edge.i + 1)
+        else:
+            break
+    if end - start > 12:
+        end = head.i + 1
+        start = max(start, head.i - 6)
+    return _strip_possessive(doc[start:end])
+
+
+def subject_of(verb: Token) -> Token | None:
+    """The speaker head of a cue verb: subject, passive agent, or the subject it shares."""
+    seen = 0
+    while verb is not None and seen < 4:
+        seen += 1
+        agent = None
+        subj = None
+        for child in verb.children:
+            if child.dep_ in {"nsubj", "csubj"} and subj is None:
+                subj = child
+            elif child.dep_ == "nsubjpass":
+                subj = subj or child
+            elif child.dep_ == "agent":
+                agent = next((g for g in child.children if g.dep_ == "pobj"), None)
+        if agent is not None:
+            return agent
+        if subj is not None and subj.lower_ not in {"that", "which", "who", "what"}:
+            return subj
+        if subj is not None and verb.dep_ == "relcl":
+            return verb.head
+        if verb.dep_ in {"conj", "xcomp", "advcl", "acl", "relcl"}:
+            nxt = verb.head
+            while nxt.dep_ == "ccomp" and nxt.head is not nxt:
+                nxt = nxt.head
+            if nxt is verb:
+                return None
+            verb = nxt
+            continue
+        return None
+    return None
+
+
+# -- outlets ---------------------------------------------------------------------------
+
+def is_outlet_span(span: Span, lex: Lexicons, *, after_on: bool = False) -> bool:
+    text = span.text
+    bare = text[4:] if text.lower().startswith("the ") else text
+    if text in lex.outlets or bare in lex.outlets:
+        return True
+    if after_on and (text in lex.platform_words or bare in lex.platform_words):
+        return True
+    ent = entity_of(span.root)
+    if ent is not None and ent.label_ in {"ORG", "WORK_OF_ART", "PERSON"} and ent[-1].text in lex.media_words:
+        return True
+    return False
+
+
+def outlet_mentions(doc: Doc, lex: Lexicons) -> list[Span]:
+    """Outlet mentions: lexicon names (longest first), media organisations, platforms after "on"."""
+    found: list[Span] = []
+    taken: set[int] = set()
+    names = sorted(lex.outlets, key=len, reverse=True)
+    text = doc.text
+    for name in names:
+        for m in re.finditer(r"(?<![\w])" + re.escape(name) + r"(?![\w])", text):
+            span = doc.char_span(m.start(), m.end(), alignment_mode="strict")
+            if span is None or any(t.i in taken for t in span):
+                continue
+            if len(span) == 1 and name.isupper() and len(name) <= 2:
+                continue
+            if span.start > 0 and doc[span.start - 1].lower_ == "the" and not name.lower().startswith("the "):
+                span = doc[span.start - 1:span.end]
+            found.append(span)
+            taken.update(t.i for t in span)
+    for ent in doc.ents:
+        if ent.label_ in {"ORG", "WORK_OF_ART"} and ent[-1].text in lex.media_words and not any(t.i in taken for t in ent):
+            found.append(_strip_possessive(ent))
+            taken.update(t.i for t in ent)
+    for tok in doc:
+        if tok.text in lex.platform_words and tok.i not in taken and tok.i > 0 and doc[tok.i - 1].lower_ == "on":
+            found.append(doc[tok.i:tok.i + 1])
+            taken.add(tok.i)
+    return sorted(found, key=lambda s: s.start)
+
+
+def outlet_for(cue: Token, sent: Span, outlets: list[Span], exclude: list[Range]) -> Span | None:
+    """An outlet tied to ``cue`` in its sentence: "told BBC", "said on X", "in a clip shared on X"."""
+    best = None
+    for o in outlets:
+        if not (sent.start <= o.start < sent.end):
+            continue
+        if any(overlap(span_range(o), r) for r in exclude):
+            continue
+        tok = o.root
+        steps = 0
+        while tok is not cue and tok.head is not tok and steps < 6:
+            tok = tok.head
+            steps += 1
+        if tok is cue and (best is None or abs(o.start - cue.i) < abs(best.start - cue.i)):
+            best = o
+    return best
+
+
+# -- cues ------------------------------------------------------------------------------
+
+def cue_verbs(doc: Doc, lex: Lexicons) -> Iterator[Token]:
+    for tok in doc:
+        if tok.pos_ in {"VERB", "AUX"} and tok.lemma_.lower() in lex.cue_verbs:
+            yield tok
+
+
+def phrase_cues(doc: Doc, lex: Lexicons) -> Iterator[tuple[Span, Token | None]]:
+    """(cue phrase span, head of its object) for "according to X", "as reported by X"."""
+    low = doc.text.lower()
+    for phrase in lex.cue_phrases:
+        for m in re.finditer(r"(?<![\w])" + re.escape(phrase) + r"(?![\w])", low):
+            span = doc.char_span(m.start(), m.end(), alignment_mode="strict")
+            if span is None:
+                continue
+            obj = next((t for t in span[-1].children if t.dep_ in {"pobj", "dobj"}), None)
+            if obj is None:
+                nxt = span.end
+                obj = doc[nxt] if nxt < len(doc) and doc[nxt].pos_ in {"PROPN", "NOUN", "PRON", "DET"} else None
+                if obj is not None and obj.pos_ == "DET":
+                    obj = obj.head
+            yield span, obj
+
+
+# -- the attribution pass ---------------------------------------------------------------
+
+@dataclass(slots=True)
+class Context:
+    doc: Doc
+    lex: Lexicons
+    quotes: list[Quoted]
+    body: list[Range]
+    outlets: list[Span]
+
+    @property
+    def text(self) -> str:
+        return self.doc.text
+
+    def para_of(self, pos: int) -> Range | None:
+        for p in self.body:
+            if p[0] <= pos < p[1] + 1:
+                return p
+        return None
+
+    def in_quote(self, r: Range) -> Quoted | None:
+        for q in self.quotes:
+            if q.open <= r[0] and r[1] <= q.close + 1:
+                return q
+        return None
+
+
+def speaker_and_outlet(ctx: Context, cue: Token, exclude: list[Range]) -> tuple[Range | None, Range | None, bool]:
+    """(speaker, outlet, speaker is the outlet) for a cue verb."""
+    head = subject_of(cue)
+    speaker = None
+    is_outlet = False
+    if head is not None:
+        m = mention(head)
+        if not any(overlap(span_range(m), r) for r in exclude):
+            speaker = m
+    outlet = None
+    sent = cue.sent
+    if speaker is not None:
+        for o in ctx.outlets:
+            if overlap(span_range(o), span_range(speaker)):
+                outlet, is_outlet = o, True
+                speaker = o
+                break
+        if not is_outlet and is_outlet_span(speaker, ctx.lex):
+            outlet, is_outlet = speaker, True
+    if outlet is not None and is_outlet:
+        cited = _cited_source(cue)
+        if cited is not None:
+            speaker, is_outlet = mention(cited), False
+    if outlet is None:
+        outlet = outlet_for(cue, sent, ctx.outlets, exclude + ([span_range(speaker)] if speaker is not None else []))
+    return (span_range(speaker) if speaker is not None else None,
+            span_range(outlet) if outlet is not None else None, is_outlet)
+
+
+def _cited_source(cue: Token) -> Token | None:
+    """"The Post reported, citing officials": the officials."""
+    for child in cue.children:
+        if child.lower_ == "citing":
+            return next((g for g in child.children if g.dep_ in {"dobj", "pobj"}), None)
+    return None
+
+
+def direct_quotes(ctx: Context) -> list[Quoted]:
+    """Quoted spans long enough or sentence-like enough to be direct quotes, outside headlines."""
+    out = []
+    for q in ctx.quotes:
+        if ctx.para_of(q.open) is None:
+            continue
+        inner = ctx.text[q.start:q.end]
+        n = len(words(inner))
+        if n >= DIRECT_MIN_WORDS or (n >= 1 and inner[-1] in ",.!?" and _cue_adjacent(ctx, q)):
+            out.append(q)
+    return out
+
+
+def _cue_adjacent(ctx: Context, q: Quoted) -> bool:
+    """A cue verb right after the closing mark ('"Now," he added') or right before the opening."""
+    after = ctx.text[q.close + 1:q.close + 60]
+    before = ctx.text[max(0, q.open - 60):q.open]
+    span = ctx.doc.char_span(q.close + 1, min(len(ctx.text), q.close + 1 + len(after)), alignment_mode="expand")
+    toks = list(span)[:5] if span is not None else []
+    if any(t.lemma_.lower() in ctx.lex.cue_verbs for t in toks):
+        return True
+    return bool(re.search(r"\b\w+\s*[:,]\s*$", before)) and any(
+        t.lemma_.lower() in ctx.lex.cue_verbs for t in (ctx.doc.char_span(max(0, q.open - 60), q.open, alignment_mode="expand") or []))
+
+
+def _window_cues(ctx: Context, q: Quoted, prev_end: int, next_start: int) -> list[Token]:
+    """Cue verbs outside quotes near ``q``: in its sentences, within its paragraph, between neighbours."""
+    para = ctx.para_of(q.open)
+    lo, hi = max(prev_end, para[0]), min(next_start, para[1])
+    first = ctx.doc.char_span(q.open, q.open + 1, alignment_mode="expand")
+    last = ctx.doc.char_span(q.close, min(len(ctx.text), q.close + 1), alignment_mode="expand") if q.closed else None
+    s_lo = first[0].sent.start_char if first is not None and len(first) else q.open
+    s_hi = last[-1].sent.end_char if last is not None and len(last) else q.end
+    if last is not None and len(last) and last[-1].i + 1 < len(ctx.doc):
+        nxt = ctx.doc[last[-1].i + 1]
+        if nxt.sent.start == nxt.i and nxt.sent.end_char - nxt.sent.start_char < 80:
+            s_hi = max(s_hi, nxt.sent.end_char)  # '"...." he said.' split off as its own sentence
+    if first is not None and len(first) and first[0].i > 0:
+        prev = ctx.doc[first[0].i - 1]
+        if prev.text == ":" or (prev.text == "," and first[0].sent.start == first[0].i):
+            s_lo = min(s_lo, prev.sent.start_char)
+    lo, hi = max(lo, s_lo), min(hi, s_hi)
+    cues = []
+    for tok in cue_verbs(ctx.doc, ctx.lex):
+        r = token_range(tok)
+        if lo <= r[0] and r[1] <= hi and ctx.in_quote(r) is None:
+            cues.append(tok)
+    return sorted(cues, key=lambda t: min(abs(t.idx - q.close), abs(t.idx - q.open)))
+
+
+def attribute_direct(ctx: Context, directs: list[Quoted]) -> list[Found]:
+    """Each direct quote with the nearest cue in its window, else its predecessor's attribution."""
+    found: list[Found] = []
+    exclude = [(q.open, q.close + 1) for q in ctx.quotes]
+    for k, q in enumerate(directs):
+        prev_end = directs[k - 1].close + 1 if k else 0
+        next_start = directs[k + 1].open if k + 1 < len(directs) else len(ctx.text)
+        item = Found(quote=(q.start, q.end), quote_type="direct", kind="direct")
+        for cue in _window_cues(ctx, q, prev_end, next_start):
+            speaker, outlet, is_outlet = speaker_and_outlet(ctx, cue, exclude)
+            if speaker is None:
+                continue
+            item.cue, item.speaker, item.outlet, item.speaker_is_outlet = token_range(cue), speaker, outlet, is_outlet
+            item.score = SCORES["direct"]
+            break
+        if item.speaker is None:
+            phrase = _phrase_near(ctx, q)
+            if phrase is not None:
+                item.cue, item.speaker, item.outlet, item.speaker_is_outlet = phrase
+                item.score = SCORES["direct"]
+        if item.speaker is None and found:
+            prev = found[-1]
+            same_para = ctx.para_of(prev.quote[0]) == ctx.para_of(q.start)
+            if prev.speaker is not None and (same_para or _para_is_quote(ctx, q)):
+                item.speaker, item.speaker_is_outlet = prev.speaker, prev.speaker_is_outlet
+                if same_para:
+                    item.cue, item.outlet, item.kind = prev.cue, prev.outlet, "direct_continued"
+                else:
+                    item.kind = "direct_later"
+                item.score = SCORES[item.kind]
+        if item.speaker is None:
+            if len(words(ctx.text[q.start:q.end])) < 8:
+                continue
+            item.kind, item.score = "direct_nocue", SCORES["direct_nocue"]
+        found.append(item)
+    return found
+
+
+def _para_is_quote(ctx: Context, q: Quoted) -> bool:
+    para = ctx.para_of(q.open)
+    return para is not None and q.open - para[0] < 3
+
+
+def _phrase_near(ctx: Context, q: Quoted):
+    """'According to X, "..."' / 'As reported by X, "..."' in the quote's paragraph, before it."""
+    para = ctx.para_of(q.open)
+    for span, obj in phrase_cues(ctx.doc, ctx.lex):
+        if para[0] <= span.start_char < q.open and obj is not None and ctx.in_quote(span_range(span)) is None:
+            between = ctx.text[span.end_char:q.open]
+            if re.search(r"[.!?]\s", between):
+                continue
+            return _phrase_attribution(ctx, span, obj)
+    return None
+
+
+def _phrase_attribution(ctx: Context, span: Span, obj: Token):
+    m = mention(obj)
+    outlet = None
+    is_outlet = False
+    for o in ctx.outlets:
+        if overlap(span_range(o), span_range(m)):
+            m, outlet, is_outlet = o, o, True
+            break
+    if outlet is None and is_outlet_span(m, ctx.lex):
+        outlet, is_outlet = m, True
+    return (span_range(span), span_range(m), span_range(outlet) if outlet is not None else None, is_outlet)
+
+
+def _fragments_in(ctx: Context, r: Range) -> list[Quoted]:
+    return [q for q in ctx.quotes if r[0] <= q.open and q.close < r[1] + 2]
+
+
+def _content(ctx: Context, start: int, end: int, directs: list[Quoted]) -> tuple[Range, str] | None:
+    """Trimmed content range and its type (indirect or mixed), or None when it is a direct quote."""
+    text = ctx.text
+    s, e = trim(text, start, end)
+    if e - s < 3 or len(words(text[s:e])) < 2:
+        return None
+    for q in directs:
+        if overlap((q.start, q.end), (s, e)) > 0.6 * (e - s):
+            return None
+    frags = _fragments_in(ctx, (s, e + 1))
+    if not frags:
+        return (s, e), "indirect"
+    last = max(frags, key=lambda q: q.close)
+    if last.close >= e - 1:
+        e = min(len(text), last.close + 1)
+    return (s, e), "mixed"
+
+
+def attribute_indirect(ctx: Context, directs: list[Quoted]) -> list[Found]:
+    """Content clauses of cue verbs (ccomp; xcomp for ask/urge/tell), cue nouns and cue phrases."""
+    found: list[Found] = []
+    exclude = [(q.open, q.close + 1) for q in directs]
+    for verb in cue_verbs(ctx.doc, ctx.lex):
+        if ctx.para_of(verb.idx) is None:
+            continue
+        clause = next((c for c in verb.children if c.dep_ == "ccomp"), None)
+        kind = "indirect"
+        if clause is None and verb.lemma_.lower() in ctx.lex.xcomp_verbs:
+            clause = next((c for c in verb.children if c.dep_ == "xcomp"), None)
+            kind = "xcomp"
+        if clause is None or clause.pos_ not in {"VERB", "AUX"}:
+            continue
+        rng = (clause.left_edge.idx, clause.right_edge.idx + len(clause.right_edge.text))
+        if kind == "xcomp":
+            lead = re.match(r"to\s+", ctx.text[rng[0]:rng[1]])
+            rng = (rng[0] + (lead.end() if lead else 0), rng[1])
+        content = _content(ctx, *rng, directs)
+        if content is None:
+            continue
+        (s, e), qtype = content
+        if token_range(verb)[0] >= s and token_range(verb)[1] <= e:
+            continue
+        speaker, outlet, is_outlet = speaker_and_outlet(ctx, verb, exclude + [(s, e)])
+        if speaker is None:
+            continue
+        nested = ctx.in_quote(token_range(verb)) is not None
+        score = SCORES["mixed" if qtype == "mixed" else kind] - (0.25 if nested else 0.0)
+        found.append(Found(quote=(s, e), quote_type=qtype, kind=kind, cue=token_range(verb),
+                           speaker=speaker, outlet=outlet, speaker_is_outlet=is_outlet, score=score))
+    found += _according(ctx, directs)
+    return found
+
+
+def _according(ctx: Context, directs: list[Quoted]) -> list[Found]:
+    out = []
+    for span, obj in phrase_cues(ctx.doc, ctx.lex):
+        if obj is None or ctx.para_of(span.start_char) is None or ctx.in_quote(span_range(span)):
+            continue
+        sent = span.sent
+        phrase_end = max(obj.right_edge.i + 1, span.end)
+        before = (sent.start_char, span.start_char)
+        after = (ctx.doc[phrase_end - 1].idx + len(ctx.doc[phrase_end - 1].text), sent.end_char)
+        side = after if after[1] - after[0] > before[1] - before[0] else before
+        content = _content(ctx, *side, directs)
+        if content is None:
+            continue
+        (s, e), qtype = content
+        cue, speaker, outlet, is_outlet = _phrase_attribution(ctx, span, obj)
+        out.append(Found(quote=(s, e), quote_type=qtype, kind="according", cue=cue, speaker=speaker,
+                         outlet=outlet, speaker_is_outlet=is_outlet, score=SCORES["according"]))
+    return out
+
+
+def find_quotes(doc: Doc, lex: Lexicons) -> list[Found]:
+    """Every quote of ``doc`` with cue, speaker and outlet, in text order, duplicates removed."""
+    text = doc.text
+    ctx = Context(doc=doc, lex=lex, quotes=quoted_spans(text), body=body_paragraphs(text),
+                  outlets=outlet_mentions(doc, lex))
+    directs = direct_quotes(ctx)
+    found = attribute_direct(ctx, directs) + attribute_indirect(ctx, directs)
+    return dedupe(found)
+
+
+def dedupe(found: list[Found]) -> list[Found]:
+    """Keep one quote per range (the best scored); drop a quote contained in a better one with the same cue."""
+    best: dict[Range, Found] = {}
+    for f in found:
+        if f.quote not in best or f.score > best[f.quote].score:
+            best[f.quote] = f
+    items = sorted(best.values(), key=lambda f: (f.quote[0], -f.quote[1]))
+    out: list[Found] = []
+    for f in items:
+        if any(g.cue == f.cue and g.cue is not None and inside(f.quote, g.quote) for g in out):
+            continue
+        out.append(f)
+    return out
+
+
+def with_score(f: Found, score: float) -> Found:
+    return replace(f, score=score)

