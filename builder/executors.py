@@ -33,7 +33,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from datatrove.data import Document
 from datatrove.executor import LocalPipelineExecutor
+from datatrove.pipeline.base import PipelineStep
 from datatrove.utils.logging import logger
 from datatrove.utils.stats import PipelineStats
 
@@ -152,3 +154,84 @@ def executor_for(cfg: dict[str, Any] | None, pipeline: list[Any], *, logging_dir
     extra = {"ray_init": init} if kind == "ray" else {}
     return make_executor(pipeline, logging_dir=logging_dir, kind=kind, tasks=tasks, workers=workers,
                          depends=depends, **extra, **executor_options(cfg, kind))
+
+
+class RankShardedRows(PipelineStep):
+    """Reads the rows of every Parquet shard under ``folder``; rank r keeps rows r, r+w, r+2w, ...
+
+    Sharding by row (not by file, as datatrove's readers do) keeps every rank busy when a
+    stage wrote fewer files than there are tasks (e.g. one documents shard per ingest run),
+    and the split depends only on the rows' fixed order and the task count.
+    """
+
+    name = "rows sharded by rank"
+    type = "📖 - READER"
+
+    def __init__(self, folder: str, id_key: str = "doc_id", text_key: str = "text", batch_size: int = 256):
+        super().__init__()
+        self.folder, self.id_key, self.text_key, self.batch_size = str(folder), id_key, text_key, batch_size
+
+    def run(self, data=None, rank: int = 0, world_size: int = 1):
+        import pyarrow.parquet as pq
+        from datatrove.io import get_datafolder
+
+        from builder.store import parquet_files
+
+        if data:
+            yield from data
+        df = get_datafolder(self.folder)
+        seen = 0  # index of the next row in the fixed order over all shards
+        for name in parquet_files(self.folder):
+            with df.open(name, "rb") as fh:
+                for batch in pq.ParquetFile(fh).iter_batches(batch_size=self.batch_size):
+                    first = (rank - seen) % world_size
+                    mine = list(range(first, batch.num_rows, world_size))
+                    seen += batch.num_rows
+                    if not mine:
+                        continue
+                    for row in batch.take(mine).to_pylist():
+                        self.stat_update("documents")
+                        text = row.pop(self.text_key, "") or ""
+                        yield Document(text=text, id=str(row.pop(self.id_key)), metadata=row)
+
+
+class TimeProbe(PipelineStep):
+    """Passes documents through, timing how long the steps upstream of it took to produce them.
+
+    ``with_probes`` puts one after every step; the difference between consecutive probes is
+    each step's own time (datatrove only counts the time a step tracks itself).
+    """
+
+    name = "time probe"
+    type = "⏱️ - PROBE"
+
+    def __init__(self, after: str):
+        super().__init__()
+        self.after = after
+        self.stats.name = f"{self.type}: after {after}"
+
+    def run(self, data, rank: int = 0, world_size: int = 1):
+        import time
+
+        if data is None:
+            return
+        it = iter(data)
+        spent = 0.0
+        while True:
+            started = time.perf_counter()
+            try:
+                doc = next(it)
+            except StopIteration:
+                spent += time.perf_counter() - started
+                break
+            spent += time.perf_counter() - started
+            yield doc
+        self.stat_update("upstream_seconds", value=spent, unit="task")
+
+
+def with_probes(steps: list[Any]) -> list[Any]:
+    """``steps`` with a ``TimeProbe`` after each one."""
+    probed: list[Any] = []
+    for step in steps:
+        probed += [step, TimeProbe(str(step))]
+    return probed

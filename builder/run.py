@@ -34,6 +34,7 @@ class Stage:
     name: str
     steps: list[Any]
     tasks: int = 1
+    outputs: list[str] = field(default_factory=list)  # folders of rank-named shards (partial ones are discarded)
 
 
 @dataclass(slots=True)
@@ -122,15 +123,16 @@ def run_stages(stages: list[Stage], ws, cfg: dict[str, Any], spec: RunSpec,
     Raises ``RunIncomplete`` when a stage left ranks unfinished. ``on_stage(name, event,
     of)`` hears "start"/"done" of each stage (``of``: how many stages).
     """
-    from builder.executors import executor_for, incomplete_ranks
+    from builder.executors import executor_for, incomplete_ranks, with_probes
 
     notify = on_stage or (lambda stage, event, of: None)
     walls: dict[str, float] = {}
     previous = None
     for stage in stages:
-        executor = executor_for(cfg, stage.steps, logging_dir=logging_dir(ws, spec.run_id, stage.name),
+        executor = executor_for(cfg, with_probes(stage.steps), logging_dir=logging_dir(ws, spec.run_id, stage.name),
                                 kind=spec.executor, tasks=stage.tasks, workers=spec.workers,
                                 depends=previous if spec.executor == "slurm" else None)
+        discard_partial_outputs(stage.outputs, incomplete_ranks(executor))
         if spec.executor == "slurm":
             previous = executor
             continue
@@ -144,6 +146,26 @@ def run_stages(stages: list[Stage], ws, cfg: dict[str, Any], spec: RunSpec,
     if previous is not None:
         previous.run()  # submits the whole chain
     return walls
+
+
+def discard_partial_outputs(folders: list[str], ranks: list[int]) -> list[str]:
+    """Delete the shards of ``ranks`` under ``folders`` (what a crashed rank left); the paths deleted.
+
+    A rank's shard ends in ``<rank:05d>.parquet`` (datatrove may prefix a file index); its
+    rerun rewrites it whole, so nothing of a half-finished attempt can mix in.
+    """
+    deleted = []
+    suffixes = tuple(f"{rank:05d}.parquet" for rank in ranks)
+    for folder in folders if suffixes else []:
+        df = _folder(folder)
+        if not df.exists(""):
+            continue
+        for name in df.list_files(recursive=True):
+            base = name.rsplit("/", 1)[-1]
+            if base in suffixes or base.split("_", 1)[-1] in suffixes:
+                df.rm(name)
+                deleted.append(f"{folder}/{name}")
+    return deleted
 
 
 def stages_complete(ws, run_id: str, stages: list[Stage]) -> bool:
@@ -173,8 +195,17 @@ def stage_step_stats(folder: str) -> list[dict[str, Any]]:
         total = ranked if total is None else total + ranked
     if total is None:
         return []
-    return [{"step": s.name, "seconds": round(s.time_stats.total, 3),
-             "metrics": {k: _metric_total(m) for k, m in s.stats.items()}} for s in total.stats]
+    steps, upstream = [], 0.0
+    for s in total.stats:
+        if s.name.startswith("⏱️ - PROBE"):  # the time until here, all ranks: the previous step's own time
+            inclusive = _metric_total(s.stats.get("upstream_seconds", 0))
+            if steps:
+                steps[-1]["seconds"] = round(max(inclusive - upstream, 0.0), 3)
+            upstream = inclusive
+            continue
+        steps.append({"step": s.name, "seconds": round(s.time_stats.total, 3),
+                      "metrics": {k: _metric_total(m) for k, m in s.stats.items()}})
+    return steps
 
 
 def _metric_total(metric: Any) -> float:
@@ -273,18 +304,30 @@ def write_stats(ws, run_id: str, stats: dict[str, Any]) -> str:
 
 def pipeline_stages(paths: list[str], ws, cfg: dict[str, Any], spec: RunSpec, model=None,
                     progress: bool = False) -> list[Stage]:
-    """ingest extract (``tasks`` ranks over input files) -> dedupe (1 task) -> propose (``tasks`` ranks)."""
+    """ingest extract (``tasks`` ranks over input files) -> dedupe (1 task) -> propose (``tasks`` ranks).
+
+    Propose reads the workspace documents sharded by row (``RankShardedRows``) instead of by
+    file: dedupe writes one documents shard per run, which file sharding would give to rank 0 only.
+    """
+    from datatrove.pipeline.readers.base import BaseDiskReader
+
+    from builder.executors import RankShardedRows
     from builder.propose.pipeline import propose_pipeline
 
+    outputs = run_outputs(ws, spec.run_id)
     stages = []
     if paths:
-        from builder.ingest.pipeline import dedupe_pipeline, extract_pipeline
+        from builder.ingest.pipeline import dedupe_pipeline, extract_pipeline, staging_folder
 
         extract = extract_pipeline(paths, ws, cfg, spec.run_id, progress=progress)
         inputs = len(getattr(extract[0], "inputs", []) or [])
-        stages.append(Stage("extract", extract, spec.tasks))
-        stages.append(Stage("dedupe", dedupe_pipeline(ws, cfg, spec.run_id, progress=progress, inputs=inputs), 1))
-    stages.append(Stage("propose", propose_pipeline(ws, cfg, spec.run_id, model=model), spec.tasks))
+        stages.append(Stage("extract", extract, spec.tasks, [staging_folder(ws, spec.run_id)]))
+        stages.append(Stage("dedupe", dedupe_pipeline(ws, cfg, spec.run_id, progress=progress, inputs=inputs), 1,
+                            [outputs["documents"]]))
+    propose = propose_pipeline(ws, cfg, spec.run_id, model=model)
+    if isinstance(propose[0], BaseDiskReader):
+        propose[0] = RankShardedRows(ws.documents)
+    stages.append(Stage("propose", propose, spec.tasks, [outputs["proposals"]]))
     return stages
 
 

@@ -3,6 +3,8 @@ Label Studio loading, calibration, the CLI, and the shared gold when it is there
 from __future__ import annotations
 
 import json
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -143,6 +145,9 @@ def test_speaker_rule_without_gold_coreference():
     assert same_speaker_no_coref("Donald Trump", reg(text, "x", "Speaker", "Donald Trump"), trump2)  # last word
     assert not same_speaker_no_coref("Hillary Clinton", reg(text, "y", "Speaker", "Donald Trump"), he)
     assert not same_speaker_no_coref("Donald Trump", None, None)
+    text = "Flynn, a top Trump surrogate, said so. Michael Flynn agreed."
+    gold = reg(text, "g", "Speaker", "Flynn, a top Trump surrogate,")
+    assert same_speaker_no_coref("Michael Flynn", reg(text, "p", "Speaker", "Michael Flynn"), gold)
 
 
 # -- cues and types ------------------------------------------------------------------
@@ -154,6 +159,8 @@ def test_cue_lemmas_fallback_and_rule():
     assert same_cue(["accord", "to"], ["accord"])
     assert not same_cue(["say"], ["tell"])
     assert same_cue([":"], [":"])
+    assert same_cue(["then", "point", "out"], ["point"])  # brat phrase vs our main verb
+    assert not same_cue([":"], ["say"])
 
 
 def test_cue_lemmas_with_spacy():
@@ -377,17 +384,13 @@ def test_cli_eval_help_and_clear_errors(tmp_path, monkeypatch):
     assert res.exit_code == 2 and "does not exist" in res.output
     gold_file = tmp_path / "g.json"
     gold_file.write_text(json.dumps([_ls_task("a", TEXT, [reg(TEXT, "q", "Quote", TEN)], [])]), encoding="utf-8")
-    import builder.propose
-
-    monkeypatch.delattr(builder.propose, "propose_texts", raising=False)
+    monkeypatch.setitem(sys.modules, "builder.propose", types.ModuleType("builder.propose"))  # no proposer
     res = _cli(["eval", "--gold", str(gold_file)])
     assert res.exit_code == 2 and "--pred" in res.output
 
 
 def test_cli_eval_runs_the_proposer_when_no_pred(tmp_path, monkeypatch):
     """Without --pred the scorer calls builder.propose.propose_texts(texts, doc_ids, cfg)."""
-    import builder.propose
-
     q = reg(TEXT, "q", "Quote", TEN)
     calls = []
 
@@ -395,7 +398,9 @@ def test_cli_eval_runs_the_proposer_when_no_pred(tmp_path, monkeypatch):
         calls.append((texts, doc_ids))
         return [Proposal(doc_id=d, model_version="fake", regions=[q], relations=[]) for d in doc_ids]
 
-    monkeypatch.setattr(builder.propose, "propose_texts", fake_propose_texts, raising=False)
+    fake = types.ModuleType("builder.propose")
+    fake.propose_texts = fake_propose_texts
+    monkeypatch.setitem(sys.modules, "builder.propose", fake)
     gold_file = tmp_path / "g.json"
     gold_file.write_text(json.dumps([_ls_task("a", TEXT, [q], [])]), encoding="utf-8")
     out = tmp_path / "out.json"
@@ -431,3 +436,29 @@ def test_polnear_loads_84_documents_and_scores_100_against_itself():
     assert f.f1("0.3") == f.f1("0.8") == f.f1("exact") == 1.0
     assert f.speaker_accuracy == 1.0 and f.cue_accuracy == 1.0
     assert f.type_total == 0 and f.outlet_gold == 0
+
+
+@pytest.mark.slow
+def test_eval_with_the_real_proposer(tmp_path):
+    """End to end: the proposer (builder.propose.propose_texts) on a small hand-made gold."""
+    try:
+        from builder.propose import propose_texts  # noqa: F401
+    except ImportError:
+        pytest.skip("builder.propose.propose_texts not available")
+    text = ('The mayor spoke on Monday. "We will rebuild the bridge by spring," Mayor Ann Lee said. '
+            'She told reporters that the costs would be covered by the state.\n')
+    q1 = reg(text, "q1", "Quote", "We will rebuild the bridge by spring,", quote_type="direct")
+    q2 = reg(text, "q2", "Quote", "the costs would be covered by the state", quote_type="indirect")
+    s1, s2 = reg(text, "s1", "Speaker", "Ann Lee"), reg(text, "s2", "Speaker", "She")
+    c1, c2 = reg(text, "c1", "Cue", "said"), reg(text, "c2", "Cue", "told")
+    rels = [rel("q1", "s1", "said_by"), rel("q1", "c1", "cue"), rel("q2", "s2", "said_by"),
+            rel("s2", "s1", "refers_to"), rel("q2", "c2", "cue")]
+    gold_file = tmp_path / "g.json"
+    gold_file.write_text(json.dumps([_ls_task("mayor", text, [q1, q2, s1, s2, c1, c2], rels)]), encoding="utf-8")
+    out = tmp_path / "out.json"
+    res = _cli(["eval", "--gold", str(gold_file), "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    d = json.loads(out.read_text())
+    assert d["overall"]["counts"]["docs"] == 1 and d["overall"]["counts"]["gold_quotes"] == 2
+    assert all(v is None or 0.0 <= v <= 1.0 for v in d["overall"]["rates"].values())
+    assert d["overall"]["counts"]["pred_quotes"] >= 1  # the direct quote at least is found

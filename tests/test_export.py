@@ -352,3 +352,23 @@ def test_gold_annotations_export_and_load(tmp_path, offline_hf):
                     for q in row["quotes"]:
                         assert row["text"][q["quote_start"]:q["quote_end"]] == q["quote_text"]
     assert total == n_quotes > 0
+
+
+def test_class_label_card_features_round_trip_through_datasets():
+    from datasets import Features
+
+    from builder.schema import card_features
+
+    for record in CONFIG_RECORDS.values():
+        assert Features._from_yaml_list(card_features(record)) == hf_features(record)
+
+
+def test_manifest_reads_the_last_annotation_pull(tmp_path):
+    from builder.export.manifest import last_pull
+
+    ws = Workspace(str(tmp_path / "ws"))
+    assert last_pull(ws) is None
+    studio = tmp_path / "ws" / "state" / "studio"
+    studio.mkdir(parents=True)
+    (studio / "pull.json").write_text(json.dumps({"last_pull_at": "2024-03-01T12:00:00+00:00", "project": 1}))
+    assert last_pull(ws) == "2024-03-01T12:00:00+00:00"

@@ -51,7 +51,7 @@ def shards(tmp_path) -> list[Path]:
 
 
 class CrashOnRank(PipelineStep):
-    """Fails rank ``rank`` at its first document while ``marker`` exists."""
+    """Fails rank ``rank`` at its second document while ``marker`` exists (after one went through)."""
 
     name = "crash on rank (test)"
     type = "Test"
@@ -61,8 +61,8 @@ class CrashOnRank(PipelineStep):
         self.marker, self.crash_rank = marker, rank
 
     def run(self, data, rank: int = 0, world_size: int = 1):
-        for doc in data:
-            if rank == self.crash_rank and os.path.exists(self.marker):
+        for i, doc in enumerate(data):
+            if i == 1 and rank == self.crash_rank and os.path.exists(self.marker):
                 raise RuntimeError(f"test crash on rank {rank}")
             yield doc
 
@@ -74,7 +74,7 @@ def cfg() -> dict:
 def stages_with_crash(paths, ws, settings, spec, marker: Path, rank: int):
     stages = pipeline_stages([str(p) for p in paths], ws, settings, spec)
     propose = next(s for s in stages if s.name == "propose")
-    propose.steps.insert(1, CrashOnRank(str(marker), rank))
+    propose.steps.insert(2, CrashOnRank(str(marker), rank))  # after the proposer: a partial shard is left
     return stages
 
 
@@ -103,6 +103,7 @@ def model_loads(monkeypatch) -> list[str]:
     return calls
 
 
+@pytest.mark.slow
 def test_crash_relaunch_and_same_rows_as_one_task(tmp_path, shards, model_loads):
     settings, ws = cfg(), Workspace(tmp_path / "ws")
     marker = tmp_path / "crash"
@@ -132,6 +133,7 @@ def test_crash_relaunch_and_same_rows_as_one_task(tmp_path, shards, model_loads)
     assert Path(ws.state, "runs", "four", "stats.json").exists()
 
 
+@pytest.mark.slow
 def test_two_workers_give_the_same_rows(tmp_path, shards):
     settings = cfg()
     a, b = Workspace(tmp_path / "a"), Workspace(tmp_path / "b")
@@ -141,6 +143,7 @@ def test_two_workers_give_the_same_rows(tmp_path, shards):
 
 
 @pytest.mark.ray
+@pytest.mark.slow
 def test_same_pipeline_on_ray(tmp_path, shards):
     pytest.importorskip("ray")
     import ray

@@ -11,6 +11,15 @@ the overall row (micro-averages), so every rate can be recomputed from the JSON.
   marks outlets (Label Studio gold, not brat) count.
 * Calibration: proposal score bins with count and precision, "right" = matched at 0.3 with
   the right speaker; and the precision of proposals scored >= 0.8.
+
+Judgment calls (see ``matching.py``): speaker names compare lowercased, without a
+possessive 's, surrounding punctuation or a leading "the"; the proposal is right when it
+equals the gold canonical name or its last word. brat gold has no coreference, so there
+the gold Source mention stands for the name and the proposal is right when its canonical
+name or mention equals that Source or shares its last word, or its mention overlaps the
+Source (``same_speaker_no_coref``). Cues are right when their lemmas share a content word
+(brat cues are phrases like "then pointed out"; ours are the main verb). A gold document
+without a prediction counts as predicting nothing and is listed in ``Report.problems``.
 """
 from __future__ import annotations
 
@@ -134,11 +143,12 @@ class Bin:
 
 @dataclass
 class Error:
-    """A miss (gold quote not matched at 0.3), a false alarm (proposal not matched), or a
-    matched quote with the wrong speaker / cue / type / outlet."""
+    """A miss (gold quote not matched at 0.3), a false alarm (proposal not matched), a
+    matched quote with the wrong speaker / cue / type, or a missed / false outlet pair.
+    ``start``/``end``/``text`` are the gold quote's, or the proposal's for false alarms."""
 
     doc_id: str
-    kind: str  # miss | false_alarm | speaker | cue | type
+    kind: str  # miss | false_alarm | speaker | cue | type | outlet_miss | outlet_false_alarm
     start: int
     end: int
     text: str
@@ -234,77 +244,104 @@ def _short(text: str, n: int = 120) -> str:
 Lemmatizer = Callable[[str, Region], list[str]]
 
 
+class _Doc:
+    """The scoring of one gold/prediction pair: its quote views, matching and errors."""
+
+    def __init__(self, gold: GoldDoc, pred: PredDoc, lemmas: Lemmatizer):
+        self.gold, self.pred, self.lemmas = gold, pred, lemmas
+        self.g = quote_views(gold.regions, gold.relations)
+        self.p = quote_views(pred.regions, pred.relations)
+        self.matches = match_quotes([v.tokens for v in self.p], [v.tokens for v in self.g])
+        self.main = [m for m in self.matches if m.overlap >= THRESHOLDS[0]]  # the 0.3 matching
+        self.errors: list[Error] = []
+        self.right_speaker: dict[int, bool] = {}  # proposal index -> speaker right
+
+    def err(self, kind: str, v: QuoteView, gold_val: str | None = None, pred_val: str | None = None) -> None:
+        r = v.region
+        self.errors.append(Error(self.gold.doc_id, kind, r.start, r.end, _short(r.text), gold_val, pred_val, r.score))
+
+    def quote_counts(self, fig: Figures) -> None:
+        fig.gold_quotes, fig.pred_quotes = len(self.g), len(self.p)
+        for lv, t in zip(LEVELS, THRESHOLDS):
+            fig.matched[lv] = sum(m.overlap >= t for m in self.matches)
+        fig.matched["exact"] = len(match_exact([v.tokens for v in self.p], [v.tokens for v in self.g]))
+        matched_g = {m.gold for m in self.main}
+        matched_p = {m.pred for m in self.main}
+        for j, v in enumerate(self.g):
+            if j not in matched_g:
+                self.err("miss", v, v.name)
+        for i, v in enumerate(self.p):
+            if i not in matched_p:
+                self.err("false_alarm", v, None, v.name)
+
+    def speaker_right(self, g: QuoteView, p: QuoteView) -> bool:
+        if self.gold.has_coref:
+            return same_speaker(p.name, g.name)
+        return same_speaker_no_coref(p.name, p.speaker, g.speaker)
+
+    def cue_right(self, g: QuoteView, p: QuoteView) -> bool:
+        return p.cue is not None and same_cue(self.lemmas(self.pred.text or self.gold.text, p.cue),
+                                              self.lemmas(self.gold.text, g.cue))
+
+    def attribute_counts(self, fig: Figures) -> None:
+        """Speaker, cue and type of the quotes matched at 0.3 (where the gold has them)."""
+        for m in self.main:
+            g, p = self.g[m.gold], self.p[m.pred]
+            if g.speaker is not None:
+                ok = self.right_speaker[m.pred] = self.speaker_right(g, p)
+                fig.speaker_total += 1
+                fig.speaker_right += ok
+                if not ok:
+                    self.err("speaker", g, g.name, p.name)
+            if g.cue is not None:
+                ok = self.cue_right(g, p)
+                fig.cue_total += 1
+                fig.cue_right += ok
+                if not ok:
+                    self.err("cue", g, g.cue.text, p.cue.text if p.cue else None)
+            if self.gold.has_types and g.region.quote_type:
+                ok = p.region.quote_type == g.region.quote_type
+                fig.type_total += 1
+                fig.type_right += ok
+                if not ok:
+                    self.err("type", g, g.region.quote_type, p.region.quote_type)
+
+    def outlet_counts(self, fig: Figures) -> None:
+        """(quote, outlet) pairs; a proposed pair is right on a quote matched at 0.3 to a gold
+        quote with the same outlet name."""
+        if not self.gold.has_outlets:
+            return
+        gold_pairs = {(j, v.outlet) for j, v in enumerate(self.g) if v.outlet}
+        pred_pairs = {(i, v.outlet) for i, v in enumerate(self.p) if v.outlet}
+        to_gold = {m.pred: m.gold for m in self.main}
+        found: set[tuple[int, str]] = set()
+        for i, outlet in sorted(pred_pairs):
+            pair = (to_gold.get(i, -1), outlet)
+            if pair in gold_pairs:
+                found.add(pair)
+                fig.outlet_pred_right += 1
+            else:
+                self.err("outlet_false_alarm", self.p[i], None, outlet)
+        for j, outlet in sorted(gold_pairs - found):
+            self.err("outlet_miss", self.g[j], outlet, None)
+        fig.outlet_pred, fig.outlet_gold, fig.outlet_gold_found = len(pred_pairs), len(gold_pairs), len(found)
+
+    def scored(self) -> list[tuple[float, bool]]:
+        """(score, right) of each scored proposal: matched at 0.3 with the right speaker (a
+        gold quote without a speaker, as brat's "no source", lets the match alone decide)."""
+        matched = {m.pred for m in self.main}
+        return [(float(v.region.score), i in matched and self.right_speaker.get(i, True))
+                for i, v in enumerate(self.p) if v.region.score is not None]
+
+
 def score_doc(gold: GoldDoc, pred: PredDoc, lemmas: Lemmatizer) -> tuple[Figures, list[Error], list[tuple[float, bool]]]:
     """Figures, errors and (score, right) pairs of the scored proposals of one document."""
-    g_views = quote_views(gold.regions, gold.relations)
-    p_views = quote_views(pred.regions, pred.relations)
-    g_tok = [v.tokens for v in g_views]
-    p_tok = [v.tokens for v in p_views]
-    matches = match_quotes(p_tok, g_tok)
-    fig = Figures(docs=1, gold_quotes=len(g_views), pred_quotes=len(p_views))
-    fig.matched["exact"] = len(match_exact(p_tok, g_tok))
-    for lv, t in zip(LEVELS, THRESHOLDS):
-        fig.matched[lv] = sum(m.overlap >= t for m in matches)
-    main = [m for m in matches if m.overlap >= THRESHOLDS[0]]
-    errors: list[Error] = []
-    right_speaker: dict[int, bool] = {}
-
-    def err(kind: str, v: QuoteView, gold_val=None, pred_val=None, score=None) -> None:
-        r = v.region
-        errors.append(Error(gold.doc_id, kind, r.start, r.end, _short(r.text), gold_val, pred_val, score))
-
-    for m in main:
-        g, p = g_views[m.gold], p_views[m.pred]
-        if g.speaker is not None:
-            fig.speaker_total += 1
-            ok = (same_speaker(p.name, g.name) if gold.has_coref
-                  else same_speaker_no_coref(p.name, p.speaker, g.speaker))
-            fig.speaker_right += ok
-            right_speaker[m.pred] = ok
-            if not ok:
-                err("speaker", g, g.name, p.name)
-        if g.cue is not None:
-            fig.cue_total += 1
-            ok = p.cue is not None and same_cue(lemmas(pred.text or gold.text, p.cue), lemmas(gold.text, g.cue))
-            fig.cue_right += ok
-            if not ok:
-                err("cue", g, g.cue.text, p.cue.text if p.cue else None)
-        if gold.has_types and g.region.quote_type:
-            fig.type_total += 1
-            ok = p.region.quote_type == g.region.quote_type
-            fig.type_right += ok
-            if not ok:
-                err("type", g, g.region.quote_type, p.region.quote_type)
-
-    if gold.has_outlets:
-        gold_pairs = {(i, v.outlet) for i, v in enumerate(g_views) if v.outlet}
-        pred_pairs = {(i, v.outlet) for i, v in enumerate(p_views) if v.outlet}
-        to_gold = {m.pred: m.gold for m in main}
-        hits = {(to_gold[i], o) for i, o in pred_pairs if i in to_gold and (to_gold[i], o) in gold_pairs}
-        fig.outlet_gold, fig.outlet_gold_found = len(gold_pairs), len(hits)
-        fig.outlet_pred = len(pred_pairs)
-        fig.outlet_pred_right = sum(1 for i, o in pred_pairs if i in to_gold and (to_gold[i], o) in gold_pairs)
-        for i, o in sorted(pred_pairs):
-            if not (i in to_gold and (to_gold[i], o) in gold_pairs):
-                err("outlet_false_alarm", p_views[i], None, o)
-        for j, o in sorted(gold_pairs):
-            if (j, o) not in hits:
-                err("outlet_miss", g_views[j], o, None)
-
-    matched_g = {m.gold for m in main}
-    matched_p = {m.pred for m in main}
-    for j, v in enumerate(g_views):
-        if j not in matched_g:
-            err("miss", v, v.name)
-    scored = []
-    for i, v in enumerate(p_views):
-        if i not in matched_p:
-            err("false_alarm", v, None, v.name, v.region.score)
-        if v.region.score is not None:
-            # a gold quote without a speaker (brat "no source") cannot judge the speaker:
-            # the match alone decides
-            scored.append((float(v.region.score), i in matched_p and right_speaker.get(i, True)))
-    return fig, errors, scored
+    doc = _Doc(gold, pred, lemmas)
+    fig = Figures(docs=1)
+    doc.quote_counts(fig)
+    doc.attribute_counts(fig)
+    doc.outlet_counts(fig)
+    return fig, sorted(doc.errors, key=lambda e: (e.start, e.end, e.kind)), doc.scored()
 
 
 def calibration(scored: list[tuple[float, bool]], edges: tuple[float, ...] = BIN_EDGES) -> list[Bin]:

@@ -89,8 +89,10 @@ def _write_configs(ws: Workspace, index: InputIndex, dataset: Path, ratios: dict
     rejects: list[Any] = []
     tokenize = Tokenizer()
     with _progress(progress, _count_rows(ws.documents)) as advance:
-        for doc in read_rows(ws.documents):
+        for n, doc in enumerate(read_rows(ws.documents), 1):
             advance()
+            if n % 1000 == 0:
+                index.db.commit()
             reject = _export_one(doc, index, writers, ratios, ecfg["seed"], include_proposed, tokenize, tally)
             if reject is not None:
                 rejects.append(reject)
@@ -124,6 +126,7 @@ class _Tally:
         self.annotators: set[str] = set()
         self.agreement_sum = 0.0
         self.agreement_docs = 0
+        self.unannotated_left_out = 0
 
     def annotations(self, rows: list[AnnotationRow]) -> None:
         live = [r for r in rows if r.live]
@@ -149,6 +152,7 @@ class _Tally:
         s.quotes_by_publisher = dict(self.by_publisher)
         s.annotations_live, s.annotations_reviewed, s.annotators = self.live, self.reviewed, len(self.annotators)
         s.agreement_docs = self.agreement_docs
+        s.unannotated_left_out = self.unannotated_left_out
         s.agreement_f1 = self.agreement_sum / self.agreement_docs if self.agreement_docs else None
 
 
@@ -172,7 +176,8 @@ def _export_one(doc: dict[str, Any], index: InputIndex, writers: dict[str, Split
         src = source_from_dicts("annotated", chosen.regions, chosen.relations, chosen.prediction_model_version,
                                 [chosen.annotator] if chosen.annotator else [])
     elif not include_proposed:
-        return None  # unannotated: left out by design (see --include-proposed)
+        tally.unannotated_left_out += 1  # left out by design (see --include-proposed)
+        return None
     else:
         proposal = index.proposal(doc_id)
         if proposal is None:

@@ -44,6 +44,7 @@ class CardStats:
     agreement_docs: int = 0
     agreement_f1: float | None = None
     rejects: int = 0
+    unannotated_left_out: int = 0
     license: str = "other"
     language: list[str] = field(default_factory=lambda: ["en"])
 
@@ -117,7 +118,7 @@ ds = datasets.load_dataset("path/to/{s.name}/{s.version}", "attributions")   # o
 {chr(10).join(f"- **{c}** (`{load(r)['version']}`): {ROW_MEANING[c]}" for c, r in CONFIG_RECORDS.items())}
 
 Offsets are Python string offsets into the document text: `text[start:end]` is the span.
-Splits without rows are left out of the configs (``datasets`` cannot load an empty split).
+Splits without rows are left out of the configs (`datasets` cannot load an empty split).
 
 {_table(["config"] + splits, size_rows)}
 
@@ -126,7 +127,7 @@ Splits without rows are left out of the configs (``datasets`` cannot load an emp
 1. **Ingest**: articles (txt/JSONL/HTML/WARC) cleaned to NFC text, deduplicated, near-duplicates clustered (MinHash LSH) into `cluster_id`s.
 2. **Propose**: spaCy heuristics proposed quotes, speakers, cues and outlets. Proposer version(s): {", ".join(f"`{v}`" for v in s.model_versions) or "none recorded"}; spaCy pipeline(s): {", ".join(f"`{p}`" for p in pipelines) or "unknown"}.
 3. **Annotate**: proposals corrected in Label Studio. {s.annotations_live} live annotation(s) ({s.annotations_reviewed} reviewed as ground truth) by {s.annotators} annotator(s). Where a document has several, the reviewed one is used, else the latest. Agreement: {agreement}.
-4. **Export**: {"annotated documents, plus unreviewed proposals as silver data (`origin = proposed`) for documents without an annotation" if s.include_proposed else "annotated documents only (`origin = annotated`)"}. Documents by origin: {", ".join(f"{k} {v}" for k, v in sorted(s.docs_by_origin.items())) or "none"}. Inputs that could not be exported: {s.rejects} (listed in the workspace's `rejects.jsonl`).
+4. **Export**: {"annotated documents, plus unreviewed proposals as silver data (`origin = proposed`) for documents without an annotation" if s.include_proposed else "annotated documents only (`origin = annotated`)"}. Documents by origin: {", ".join(f"{k} {v}" for k, v in sorted(s.docs_by_origin.items())) or "none"}. Unannotated documents left out: {s.unannotated_left_out}. Inputs that could not be exported: {s.rejects} (listed in the workspace's `rejects.jsonl`).
 
 ## Quotes by type
 

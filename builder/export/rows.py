@@ -102,17 +102,23 @@ def token_row(doc: dict[str, Any], src: Source, tokens: list[tuple[str, int, int
 
 
 class Tokenizer:
-    """spaCy's rule-based English tokenizer only (``spacy.blank("en")``), loaded on first use."""
+    """spaCy's rule-based English tokenizer only (``spacy.blank("en")``), loaded on first use.
 
-    def __init__(self) -> None:
+    The vocabulary grows with every new word; a fresh tokenizer every ``renew_every``
+    documents keeps memory flat on large corpora (tokens do not depend on it)."""
+
+    def __init__(self, renew_every: int = 10_000) -> None:
         self._nlp = None
+        self._used = 0
+        self.renew_every = renew_every
 
     def __call__(self, text: str) -> list[tuple[str, int, int]]:
-        if self._nlp is None:
-            import spacy
-
-            self._nlp = spacy.blank("en")
         from spacy.attrs import IDX, IS_SPACE, LENGTH
 
+        if self._nlp is None or self._used >= self.renew_every:
+            import spacy
+
+            self._nlp, self._used = spacy.blank("en"), 0
+        self._used += 1
         arr = self._nlp.tokenizer(text).to_array([IDX, LENGTH, IS_SPACE]).tolist()
         return [(text[i:i + n], i, i + n) for i, n, space in arr if not space]

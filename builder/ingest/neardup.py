@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import zlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -18,17 +19,26 @@ from builder.ingest.text import shingles
 
 NUM_PERM = 128
 SEED = 1
+SCHEME = "affine32"  # 32-bit hash values: stored as uint32
 
 
 def signature(text: str, num_perm: int = NUM_PERM) -> bytes:
-    """The MinHash signature of ``text``'s word 3-grams, as ``num_perm`` little-endian uint32."""
+    """The MinHash signature of ``text``'s word 3-grams (CRC-32 hashed), as ``num_perm`` little-endian uint32."""
     from datasketch import MinHash
 
-    m = MinHash(num_perm=num_perm, seed=SEED)
+    # CRC-32: stable across processes, and fast; permutations drawn once per process
+    m = MinHash(num_perm=num_perm, hashfunc=zlib.crc32, permutations=_permutations(num_perm), scheme=SCHEME)
     grams = shingles(text)
     if grams:
         m.update_batch(grams)
     return m.hashvalues.astype("<u4").tobytes()
+
+
+@cache
+def _permutations(num_perm: int):
+    from datasketch import MinHash
+
+    return MinHash(num_perm=num_perm, seed=SEED, scheme=SCHEME).permutations
 
 
 def similarity(a: bytes, b: bytes) -> float:

@@ -68,4 +68,5 @@ def shingles(text: str, size: int = 3) -> list[bytes]:
     words = _WORD.findall(text.lower())
     if len(words) < size:
         return [w.encode("utf-8") for w in words]
-    return list({" ".join(words[i:i + size]).encode("utf-8") for i in range(len(words) - size + 1)})
+    grams = set(map(" ".join, zip(*(words[i:] for i in range(size)))))
+    return [g.encode("utf-8") for g in sorted(grams)]

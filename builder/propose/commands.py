@@ -1,3 +1,4 @@
+"""Stage 2: spaCy components that propose quotes, speakers, cues and outlets."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,9 +12,42 @@ from builder.options import Config, WorkspaceOpt
 def propose(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Input files; none: the workspace's ingested documents")] = None,
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write Label Studio tasks JSON here")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="spaCy pipeline [default: [propose] model]")] = None,
+    tasks: Annotated[int, typer.Option("--tasks", help="Workspace run: ranks (output shards)")] = 1,
+    workers: Annotated[int, typer.Option("--workers", help="Workspace run: ranks running at once")] = 1,
     workspace: WorkspaceOpt = None,
     config: Config = None,
 ) -> None:
-    """Propose quotes, speakers, cues and outlets with spaCy."""
-    raise typer.Exit("propose: not implemented yet")
+    """Propose quotes, speakers, cues and outlets with spaCy.
 
+    With INPUT files: write Label Studio tasks (-o tasks.json). Without: propose the
+    workspace's ingested documents into workspace/proposals/<run>/<rank>.parquet.
+    """
+    from builder.options import settings
+
+    cfg, ws = settings(config, workspace)
+    if paths:
+        from builder.propose.core import propose_files, write_tasks
+        from builder.propose.pipeline import append_rejects
+
+        if output is None:
+            raise typer.BadParameter("give -o tasks.json to write the Label Studio tasks", param_hint="-o")
+        try:
+            task_list, rejects = propose_files(paths, cfg, model=model)
+        except RuntimeError as err:
+            raise typer.Exit(f"propose: {err}") from err
+        write_tasks(task_list, output)
+        append_rejects(ws, rejects)
+        quotes = sum(1 for t in task_list for r in t["predictions"][0]["result"]
+                     if r.get("type") == "labels" and r["value"]["labels"] == ["Quote"])
+        typer.echo(f"{len(task_list)} tasks, {quotes} quotes -> {output}"
+                   + (f"; {len(rejects)} rejected (see {ws.rejects})" if rejects else ""))
+        return
+    from builder.propose.pipeline import propose_workspace
+
+    try:
+        summary = propose_workspace(ws, cfg, tasks=tasks, workers=workers, model=model)
+    except (FileNotFoundError, RuntimeError) as err:
+        raise typer.Exit(f"propose: {err}") from err
+    typer.echo(f"run {summary['run_id']}: {summary['proposed']} documents proposed, {summary['quotes']} quotes, "
+               f"{summary['failed']} failed (listed in {ws.rejects})")

@@ -86,6 +86,19 @@ class SpeakerResolver:
         return doc
 
 
+@Language.component("quotes_paragraphs")
+def paragraph_sentences(doc: Doc) -> Doc:
+    """Start a sentence after every line break, so that the parser never joins a headline or
+    paragraph to the next one (add it before the parser)."""
+    for tok in doc[1:]:
+        prev = doc[tok.i - 1]
+        if "\n" in prev.whitespace_ or (prev.is_space and "\n" in prev.text):
+            tok.is_sent_start = True
+        elif tok.is_sent_start is None or tok.is_sent_start:
+            pass
+    return doc
+
+
 @Language.factory("quotes_attribution", default_config={"lexicon_dir": None})
 def make_quote_attribution(nlp: Language, name: str, lexicon_dir: str | None) -> QuoteAttribution:
     return QuoteAttribution(nlp, name, lexicon_dir)

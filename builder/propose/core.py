@@ -24,6 +24,8 @@ def load_pipeline(model: str | None = None, cfg: dict[str, Any] | None = None, *
     except OSError as err:
         raise RuntimeError(f"spaCy pipeline {name!r} is not installed: install it (e.g. `python -m spacy "
                            f"download {name}`) or set [propose] model in quotes.toml") from err
+    if "parser" in nlp.pipe_names:
+        nlp.add_pipe("quotes_paragraphs", before="parser")
     nlp.add_pipe("quotes_attribution", config={"lexicon_dir": lexicon_dir})
     nlp.add_pipe("quotes_resolver", config={"resolver": resolver})
     return nlp

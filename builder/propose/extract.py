@@ -28,7 +28,7 @@ DIRECT_MIN_WORDS = 5
 # not per sentence). Named speakers raise, pronouns or missing speakers lower.
 SCORES = {
     "direct": 0.9, "direct_continued": 0.8, "direct_later": 0.6, "direct_nocue": 0.3,
-    "indirect": 0.8, "according": 0.8, "xcomp": 0.55, "noun": 0.5, "mixed": 0.65,
+    "indirect": 0.8, "that": 0.7, "according": 0.8, "xcomp": 0.55, "noun": 0.5, "mixed": 0.65,
 }
 
 
@@ -159,11 +159,13 @@ def subject_of(verb: Token) -> Token | None:
             return subj
         if subj is not None and verb.dep_ == "relcl":
             return verb.head
+        if subj is None and verb.dep_ == "acl" and verb.tag_ == "VBD" and verb.head.pos_ in {"NOUN", "PROPN"}:
+            return verb.head  # misparsed main verb: "The Institute, a think tank, assessed that ..."
         if verb.dep_ in {"conj", "xcomp", "advcl", "acl", "relcl"}:
             nxt = verb.head
-            while nxt.dep_ == "ccomp" and nxt.head is not nxt:
+            while nxt.dep_ == "ccomp" and nxt.head.i != nxt.i:
                 nxt = nxt.head
-            if nxt is verb:
+            if nxt.i == verb.i:
                 return None
             verb = nxt
             continue
@@ -224,10 +226,12 @@ def outlet_for(cue: Token, sent: Span, outlets: list[Span], exclude: list[Range]
             continue
         tok = o.root
         steps = 0
-        while tok is not cue and tok.head is not tok and steps < 6:
+        while tok.i != cue.i and tok.head.i != tok.i and steps < 6:
+            if steps and tok.dep_ in {"advcl", "ccomp", "conj", "relcl", "xcomp", "csubj"}:
+                break
             tok = tok.head
             steps += 1
-        if tok is cue and (best is None or abs(o.start - cue.i) < abs(best.start - cue.i)):
+        if tok.i == cue.i and (best is None or abs(o.start - cue.i) < abs(best.start - cue.i)):
             best = o
     return best
 
@@ -371,9 +375,10 @@ def _window_cues(ctx: Context, q: Quoted, prev_end: int, next_start: int) -> lis
     return sorted(cues, key=lambda t: min(abs(t.idx - q.close), abs(t.idx - q.open)))
 
 
-def attribute_direct(ctx: Context, directs: list[Quoted]) -> list[Found]:
+def attribute_direct(ctx: Context, directs: list[Quoted], others: list[Found] = ()) -> list[Found]:
     """Each direct quote with the nearest cue in its window, else its predecessor's attribution."""
     found: list[Found] = []
+    others = [f for f in others if f.speaker is not None]
     exclude = [(q.open, q.close + 1) for q in ctx.quotes]
     for k, q in enumerate(directs):
         prev_end = directs[k - 1].close + 1 if k else 0
@@ -391,8 +396,9 @@ def attribute_direct(ctx: Context, directs: list[Quoted]) -> list[Found]:
             if phrase is not None:
                 item.cue, item.speaker, item.outlet, item.speaker_is_outlet = phrase
                 item.score = SCORES["direct"]
-        if item.speaker is None and found:
-            prev = found[-1]
+        before = [f for f in found + others if f.quote[1] <= q.open and not inside((q.start, q.end), f.quote)]
+        if item.speaker is None and before:
+            prev = max(before, key=lambda f: f.quote[1])
             same_para = ctx.para_of(prev.quote[0]) == ctx.para_of(q.start)
             if prev.speaker is not None and (same_para or _para_is_quote(ctx, q)):
                 item.speaker, item.speaker_is_outlet = prev.speaker, prev.speaker_is_outlet
@@ -443,15 +449,27 @@ def _fragments_in(ctx: Context, r: Range) -> list[Quoted]:
     return [q for q in ctx.quotes if r[0] <= q.open and q.close < r[1] + 2]
 
 
-def _content(ctx: Context, start: int, end: int, directs: list[Quoted]) -> tuple[Range, str] | None:
-    """Trimmed content range and its type (indirect or mixed), or None when it is a direct quote."""
+def _content(ctx: Context, start: int, end: int, directs: list[Quoted],
+             container: Quoted | None = None) -> tuple[Range, str] | None:
+    """Trimmed content range and its type (indirect or mixed), or None when it is a direct quote.
+
+    ``container``: the direct quote the cue itself stands in (reported speech inside a quote).
+    """
     text = ctx.text
     s, e = trim(text, start, end)
     if e - s < 3 or len(words(text[s:e])) < 2:
         return None
     for q in directs:
+        if container is not None and q.open == container.open:
+            continue
         if overlap((q.start, q.end), (s, e)) > 0.6 * (e - s):
             return None
+    if container is not None:
+        s, e = max(s, container.start), min(e, container.end)
+        s, e = trim(text, s, e)
+        if e - s < 3:
+            return None
+        return (s, e), "indirect"
     frags = _fragments_in(ctx, (s, e + 1))
     if not frags:
         return (s, e), "indirect"
@@ -473,27 +491,47 @@ def attribute_indirect(ctx: Context, directs: list[Quoted]) -> list[Found]:
         if clause is None and verb.lemma_.lower() in ctx.lex.xcomp_verbs:
             clause = next((c for c in verb.children if c.dep_ == "xcomp"), None)
             kind = "xcomp"
-        if clause is None or clause.pos_ not in {"VERB", "AUX"}:
-            continue
-        rng = (clause.left_edge.idx, clause.right_edge.idx + len(clause.right_edge.text))
+        if clause is not None and clause.pos_ not in {"VERB", "AUX"}:
+            clause = None
+        if clause is not None:
+            rng = (clause.left_edge.idx, clause.right_edge.idx + len(clause.right_edge.text))
+        else:
+            rng, kind = _that_clause(verb), "that"
+            if rng is None:
+                continue
         if kind == "xcomp":
             lead = re.match(r"to\s+", ctx.text[rng[0]:rng[1]])
             rng = (rng[0] + (lead.end() if lead else 0), rng[1])
-        content = _content(ctx, *rng, directs)
+        container = ctx.in_quote(token_range(verb))
+        container = container if container is not None and any(d.open == container.open for d in directs) else None
+        content = _content(ctx, *rng, directs, container)
         if content is None:
             continue
         (s, e), qtype = content
         if token_range(verb)[0] >= s and token_range(verb)[1] <= e:
             continue
-        speaker, outlet, is_outlet = speaker_and_outlet(ctx, verb, exclude + [(s, e)])
+        here = [r for r in exclude if container is None or r[0] != container.open]
+        speaker, outlet, is_outlet = speaker_and_outlet(ctx, verb, here + [(s, e)])
         if speaker is None:
             continue
-        nested = ctx.in_quote(token_range(verb)) is not None
+        nested = container is not None
         score = SCORES["mixed" if qtype == "mixed" else kind] - (0.25 if nested else 0.0)
         found.append(Found(quote=(s, e), quote_type=qtype, kind=kind, cue=token_range(verb),
                            speaker=speaker, outlet=outlet, speaker_is_outlet=is_outlet, score=score))
     found += _according(ctx, directs)
     return found
+
+
+def _that_clause(verb: Token) -> Range | None:
+    """A "that" clause the parser did not attach to the cue verb: "said prior to X that ..."."""
+    sent = verb.sent
+    for tok in verb.doc[verb.i + 1:min(sent.end, verb.i + 14)]:
+        if tok.pos_ in {"VERB", "AUX"} and tok.dep_ not in {"amod"}:
+            return None
+        if tok.lower_ == "that" and tok.dep_ == "mark":
+            last = sent[-1]
+            return tok.idx, last.idx + len(last.text)
+    return None
 
 
 def _according(ctx: Context, directs: list[Quoted]) -> list[Found]:
@@ -522,8 +560,19 @@ def find_quotes(doc: Doc, lex: Lexicons) -> list[Found]:
     ctx = Context(doc=doc, lex=lex, quotes=quoted_spans(text), body=body_paragraphs(text),
                   outlets=outlet_mentions(doc, lex))
     directs = direct_quotes(ctx)
-    found = attribute_direct(ctx, directs) + attribute_indirect(ctx, directs)
-    return dedupe(found)
+    indirect = attribute_indirect(ctx, directs)
+    found = attribute_direct(ctx, directs, indirect) + indirect
+    return inherit_outlets(dedupe(found))
+
+
+def inherit_outlets(found: list[Found]) -> list[Found]:
+    """Reported speech inside a quote relayed by an outlet reached us through that outlet too."""
+    for f in found:
+        if f.outlet is None:
+            outer = [g for g in found if g is not f and g.outlet is not None and inside(f.quote, g.quote)]
+            if outer:
+                f.outlet = outer[0].outlet
+    return found
 
 
 def dedupe(found: list[Found]) -> list[Found]:

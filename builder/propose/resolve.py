@@ -55,7 +55,8 @@ class HeuristicResolver:
     """Rule-based resolution over the parsed doc (no extra model)."""
 
     def __call__(self, doc: Doc, mentions: list[Range], persons: list[Range] | None = None) -> dict[Range, Range]:
-        names = _person_names(doc)
+        names = _person_names(doc) + [s for s in (_span(doc, r) for r in mentions)
+                                      if s is not None and len(s) > 1 and all(t.pos_ == "PROPN" for t in s)]
         out: dict[Range, Range] = {}
         ordered = sorted(mentions)
         for k, r in enumerate(ordered):
@@ -66,7 +67,7 @@ class HeuristicResolver:
             root = span.root
             if len(span) == 1 and root.lower_ in PERSONAL:
                 target = self._pronoun(doc, ordered[:k], out, names, r[0])
-            elif all(t.pos_ == "PROPN" for t in span) and span.ents and span.ents[0].label_ == "PERSON":
+            elif all(t.pos_ == "PROPN" for t in span) and not (span.ents and span.ents[0].label_ != "PERSON"):
                 target = _fullest(names, span[-1].text)
             elif root.pos_ == "NOUN":
                 target = _titled_name(doc, root.lemma_.lower(), r[0])

@@ -1,0 +1,131 @@
+"""The workspace run as a datatrove pipeline: documents -> ``ProposeStep`` -> Proposal shards.
+
+``propose_pipeline(workspace, cfg, run_id)`` is a plain list of steps (reader sharded by
+rank, ``ProposeStep``, writer of ``proposals/<run_id>/<rank>.parquet``) that any datatrove
+executor runs (local, Slurm, Ray). The spaCy pipeline is loaded inside ``run()`` once per
+task, never pickled. Documents that already have a proposal of the same model_version are
+skipped, so a re-run changes nothing.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict
+from typing import Any
+
+from datatrove.data import Document as DTDocument
+from datatrove.pipeline.base import PipelineStep
+
+from builder.config import Workspace
+from builder.store import parquet_files, read_rows, record_writer
+
+
+def _ws(workspace: Workspace | str) -> Workspace:
+    return workspace if isinstance(workspace, Workspace) else Workspace(str(workspace))
+
+
+def proposed_ids(workspace: Workspace | str, version: str) -> set[str]:
+    """doc_ids that already have a proposal of ``version`` in the workspace."""
+    return {r["doc_id"] for r in read_rows(_ws(workspace).proposals, columns=["doc_id", "model_version"])
+            if r.get("model_version") == version}
+
+
+def append_rejects(workspace: Workspace | str, rows: list[dict[str, Any]]) -> None:
+    """Append reject rows (schemas/reject.json) to the workspace's ``rejects.jsonl``."""
+    if not rows:
+        return
+    from datatrove.io import get_datafolder
+
+    ws = _ws(workspace)
+    folder = get_datafolder(ws.path)
+    with folder.open("rejects.jsonl", "a", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def reject_of(doc_id: str, error: str) -> dict[str, Any]:
+    return {"stage": "propose", "source": doc_id, "position": None, "reason": "component_failed",
+            "hint": "the document was skipped; report it with its text to the proposer's maintainers",
+            "detail": error}
+
+
+class ProposeStep(PipelineStep):
+    """datatrove documents -> documents carrying one Proposal row each (metadata), in input order."""
+
+    name = "💬 propose"
+    type = "🧠 - MODEL"
+
+    def __init__(self, workspace: Workspace | str, cfg: dict[str, Any] | None = None, model: str | None = None):
+        super().__init__()
+        self.workspace = str(_ws(workspace).path)
+        self.cfg = cfg or {}
+        self.model = model
+        self.batch_size = int((self.cfg.get("propose") or {}).get("batch_size", 32))
+
+    def run(self, data: Iterable[DTDocument], rank: int = 0, world_size: int = 1) -> Iterator[DTDocument]:
+        from builder.propose.core import load_pipeline, propose_docs
+        from builder.propose.records import model_version
+
+        nlp = load_pipeline(self.model, self.cfg)
+        version = model_version(nlp)
+        done = proposed_ids(self.workspace, version)
+
+        def todo() -> Iterator[tuple[str, str]]:
+            for doc in data or []:
+                self.stat_update("documents")
+                if doc.id in done:
+                    self.stat_update("already_proposed")
+                    continue
+                done.add(doc.id)
+                yield doc.id, doc.text or ""
+
+        rejects = []
+        for prop in propose_docs(nlp, todo(), batch_size=self.batch_size):
+            quotes = sum(1 for r in prop.regions if r.label == "Quote")
+            self.stat_update("quotes", value=quotes)
+            if prop.error:
+                self.stat_update("failed")
+                rejects.append(reject_of(prop.doc_id, prop.error))
+            yield DTDocument(text="", id=prop.doc_id, metadata={
+                "model_version": prop.model_version,
+                "regions": [asdict(r) for r in prop.regions],
+                "relations": [asdict(r) for r in prop.relations],
+                "error": prop.error,
+            })
+        append_rejects(self.workspace, rejects)
+
+
+def documents_reader(workspace: Workspace | str, *, limit: int = -1):
+    """A datatrove reader of the workspace's Document shards, sharded by rank (file order fixed)."""
+    from datatrove.pipeline.readers import ParquetReader
+
+    return ParquetReader(_ws(workspace).documents, glob_pattern="**/*.parquet", text_key="text", id_key="doc_id",
+                         limit=limit, recursive=True)
+
+
+def propose_pipeline(workspace: Workspace | str, cfg: dict[str, Any] | None, run_id: str, model: str | None = None) -> list:
+    """Reader of workspace documents -> ``ProposeStep`` -> writer of ``proposals/<run_id>/<rank>.parquet``."""
+    ws = _ws(workspace)
+    return [
+        documents_reader(ws),
+        ProposeStep(ws, cfg, model),
+        record_writer("Proposal", ws.sub("proposals", run_id)),
+    ]
+
+
+def propose_workspace(workspace: Workspace | str, cfg: dict[str, Any] | None = None, *, tasks: int = 1, workers: int = 1,
+                      progress: bool = True, model: str | None = None, run_id: str | None = None) -> dict[str, Any]:
+    """Propose every ingested document of the workspace not yet proposed; returns counts."""
+    from builder.executors import make_executor
+    from builder.ingest.pipeline import new_run_id
+
+    ws = _ws(workspace)
+    if not parquet_files(ws.documents):
+        raise FileNotFoundError(f"no documents in {ws.documents}: run `quotes ingest` first")
+    run_id = run_id or new_run_id()
+    executor = make_executor(propose_pipeline(ws, cfg, run_id, model=model),
+                             logging_dir=ws.sub("state", "propose", run_id), tasks=tasks, workers=workers)
+    stats = executor.run()
+    rows = list(read_rows(ws.sub("proposals", run_id), columns=["doc_id", "regions", "error"]))
+    return {"run_id": run_id, "proposed": len(rows), "failed": sum(1 for r in rows if r["error"]),
+            "quotes": sum(1 for r in rows for g in r["regions"] or [] if g["label"] == "Quote"), "stats": stats}
