@@ -1,6 +1,6 @@
 """Scale benchmark: proposer throughput on 1 vs 2 workers, and cost per article as the input grows.
 
-    .venv/bin/python bench/scale.py                       # defaults: sizes 500,2000,5000; 400 docs for throughput
+    .venv/bin/python bench/scale.py                       # defaults: sizes 250,1000,2500; 400 docs for throughput
     .venv/bin/python bench/scale.py --sizes 1000,10000,50000 --throughput-docs 2000
 
 Synthetic news articles (templates: random names, cue verbs, outlets, direct and indirect
@@ -19,6 +19,7 @@ instead of the quotes proposer, as a floor to compare with.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -30,7 +31,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 FIRST = ["Maria", "John", "Aiko", "Olu", "Sergei", "Fatima", "Lucas", "Mei", "Ahmed", "Sofia", "Daniel", "Priya",
          "Kwame", "Elena", "Tomás", "Hannah", "Ravi", "Chen", "Ingrid", "Omar"]
@@ -125,8 +126,6 @@ class SpacyFloor(_pipeline_step_base()):
         self._nlp = None
 
     def run(self, data, rank: int = 0, world_size: int = 1):
-        import itertools
-
         import spacy
 
         if self._nlp is None:
@@ -139,23 +138,17 @@ class SpacyFloor(_pipeline_step_base()):
             yield from batch
 
 
-def spacy_floor_steps(documents: str, model: str, batch_size: int = 32) -> list:
-    """Bare spaCy over the documents (the floor the proposer is compared with)."""
-    from scale import SpacyFloor  # by module name, not __main__, so worker processes can import it
-    from datatrove.pipeline.readers import ParquetReader
-
-    return [ParquetReader(documents, text_key="text", id_key="doc_id", glob_pattern="*.parquet"),
-            SpacyFloor(model, batch_size)]
-
-
-def stage_for(proposer: str, ws, cfg: dict, run_id: str, tasks: int):
-    from builder.run import Stage
+def stage_for(proposer: str, ws, cfg: dict, spec):
+    """The propose stage exactly as ``quotes run`` builds it (or the bare-spaCy floor)."""
+    from builder.executors import RankShardedRows
+    from builder.run import Stage, pipeline_stages
 
     if proposer == "spacy":
-        return Stage("propose", spacy_floor_steps(ws.sub("documents", run_id), cfg["propose"]["model"]), tasks)
-    from builder.propose.pipeline import propose_pipeline
+        from scale import SpacyFloor  # by module name, not __main__, so worker processes can import it
 
-    return Stage("propose", propose_pipeline(ws, cfg, run_id), tasks)
+        steps = [RankShardedRows(ws.documents), SpacyFloor(cfg["propose"]["model"], cfg["propose"]["batch_size"])]
+        return Stage("propose", steps, spec.tasks)
+    return pipeline_stages([], ws, cfg, spec)[-1]
 
 
 def run_propose(workdir: Path, n: int, tasks: int, workers: int, proposer: str, run_id: str) -> float:
@@ -165,8 +158,9 @@ def run_propose(workdir: Path, n: int, tasks: int, workers: int, proposer: str, 
 
     ws, cfg = Workspace(workdir), _cfg()
     spec = RunSpec(run_id, "local", tasks, workers)
+    stage = stage_for(proposer, ws, cfg, spec)
     started = time.perf_counter()
-    run_stages([stage_for(proposer, ws, cfg, run_id, tasks)], ws, cfg, spec)
+    run_stages([stage], ws, cfg, spec, quiet=True)
     return time.perf_counter() - started
 
 
@@ -204,7 +198,7 @@ def _child(workdir: Path, n: int, proposer: str, run_id: str) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", default="500,2000,5000", help="comma-separated article counts for the scaling run")
+    ap.add_argument("--sizes", default="250,1000,2500", help="comma-separated article counts for the scaling run")
     ap.add_argument("--throughput-docs", type=int, default=400, help="articles for the 1-vs-2-workers run")
     ap.add_argument("--proposer", choices=["quotes", "spacy"], default="quotes")
     ap.add_argument("--seed", type=int, default=13)
@@ -214,7 +208,6 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--run-id", default="bench", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
 
     if args.one_size:
         print(json.dumps(one_size(args.workdir, args.one_size, args.proposer, args.run_id)))
@@ -227,11 +220,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="quotes-bench-scale-") as tmp:
         if not args.skip_throughput:
             n = args.throughput_docs
-            work = Path(tmp) / "throughput"
-            write_documents(work / "documents" / "w1", n, shards=2, seed=args.seed)
-            write_documents(work / "documents" / "w2", n, shards=2, seed=args.seed)
             walls = {}
             for workers in tqdm([1, 2], desc="throughput (workers)"):
+                work = Path(tmp) / f"throughput{workers}"
+                write_documents(work / "documents" / "synthetic", n, shards=1, seed=args.seed)
                 walls[workers] = run_propose(work, n, tasks=2, workers=workers, proposer=args.proposer,
                                              run_id=f"w{workers}")
             print(f"\nthroughput on {n} articles, 2 tasks:")
@@ -244,16 +236,28 @@ def main() -> None:
             results = []
             for n in tqdm(sizes, desc="scaling (sizes)"):
                 work = Path(tmp) / f"size{n}"
-                write_documents(work / "documents" / f"s{n}", n, shards=1, seed=args.seed)
+                write_documents(work / "documents" / "synthetic", n, shards=1, seed=args.seed)
                 results.append(_child(work, n, args.proposer, f"s{n}"))
-            print("\nscaling, 1 task, 1 worker (fresh process per size):")
-            print(f"  {'articles':>9} {'wall s':>9} {'ms/article':>11} {'peak MiB':>9}")
-            for r in results:
-                print(f"  {r['n']:>9} {r['wall_s']:>9.2f} {r['ms_per_article']:>11.2f} {r['peak_mib']:>9.1f}")
-            small, large = results[0], results[-1]
-            print(f"  per-article cost {large['n']} vs {small['n']}: {large['ms_per_article'] / small['ms_per_article']:.2f}x"
-                  f" (target <= 1.2)")
-            print(f"  peak memory {large['n']} vs {small['n']}: {large['peak_mib'] / small['peak_mib']:.2f}x (target <= 1.2)")
+            print_scaling(results)
+
+
+def print_scaling(results: list[dict]) -> None:
+    """The scaling table: raw cost per article (start-up included) and marginal cost between sizes."""
+    print("\nscaling, 1 task, 1 worker (fresh process per size):")
+    print(f"  {'articles':>9} {'wall s':>9} {'ms/article':>11} {'marginal ms/article':>20} {'peak MiB':>9}")
+    marginal = []
+    for prev, r in zip([None, *results], results):
+        m = None if prev is None else 1000 * (r["wall_s"] - prev["wall_s"]) / (r["n"] - prev["n"])
+        marginal.append(m)
+        m_txt = "-" if m is None else f"{m:.2f}"
+        print(f"  {r['n']:>9} {r['wall_s']:>9.2f} {r['ms_per_article']:>11.2f} {m_txt:>20} {r['peak_mib']:>9.1f}")
+    small, large = results[0], results[-1]
+    print(f"  per-article cost (wall/n) {large['n']} vs {small['n']}: "
+          f"{large['ms_per_article'] / small['ms_per_article']:.2f}x (target <= 1.2)")
+    if len(results) >= 3 and marginal[1]:
+        print(f"  marginal cost, last step vs first step (start-up excluded): {marginal[-1] / marginal[1]:.2f}x "
+              f"(target <= 1.2)")
+    print(f"  peak memory {large['n']} vs {small['n']}: {large['peak_mib'] / small['peak_mib']:.2f}x (target <= 1.2)")
 
 
 if __name__ == "__main__":

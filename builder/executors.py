@@ -99,12 +99,27 @@ class RankTolerantLocalExecutor(LocalPipelineExecutor):
     only the ranks that did not complete (``incomplete_ranks`` lists them).
     """
 
+    def __init__(self, *args: Any, quiet: bool = False, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.quiet = quiet  # keep datatrove's console logs off the terminal (the log files keep them)
+
     def _launch_run_for_rank(self, rank, ranks_q, completed=None, completed_lock=None):
+        import contextlib
+        import os
+
+        from datatrove.utils.logging import setup_default_logger
+
         try:
-            return super()._launch_run_for_rank(rank, ranks_q, completed, completed_lock)
-        except Exception as err:  # the rank stays incomplete; the caller reports it
-            logger.error(f"rank {rank} failed: {type(err).__name__}: {err}")
-            return PipelineStats()
+            with open(os.devnull, "w") as devnull, \
+                    (contextlib.redirect_stderr(devnull) if self.quiet else contextlib.nullcontext()):
+                try:
+                    return super()._launch_run_for_rank(rank, ranks_q, completed, completed_lock)
+                except Exception as err:  # the rank stays incomplete; the caller reports it
+                    logger.error(f"rank {rank} failed: {type(err).__name__}: {err}")
+                    return PipelineStats()
+        finally:
+            if self.quiet:
+                setup_default_logger()  # back to the real stderr
 
 
 def incomplete_ranks(executor) -> list[int]:
@@ -114,15 +129,16 @@ def incomplete_ranks(executor) -> list[int]:
 
 def make_executor(pipeline: list[Any], *, logging_dir: str, kind: str = "local", tasks: int = 1,
                   workers: int = 1, depends: Any = None, ray_init: dict[str, Any] | None = None,
-                  **options: Any):
+                  quiet: bool = False, **options: Any):
     """An executor of ``kind`` (local, slurm, ray) for ``pipeline``, skipping completed ranks.
 
     ``options`` go to the executor (e.g. ``partition``/``time`` for Slurm, ``cpus_per_task``
-    for Ray); ``ray_init`` are ``ray.init`` arguments, used when Ray is not started yet.
+    for Ray); ``ray_init`` are ``ray.init`` arguments, used when Ray is not started yet;
+    ``quiet`` keeps datatrove's console logs of local ranks off the terminal.
     """
     common = dict(tasks=tasks, workers=workers, logging_dir=logging_dir, skip_completed=True, depends=depends)
     if kind == "local":
-        return RankTolerantLocalExecutor(pipeline, **common, **options)
+        return RankTolerantLocalExecutor(pipeline, **common, quiet=quiet, **options)
     if kind == "slurm":
         missing = [name for name in SLURM_REQUIRED if not options.get(name)]
         if missing:
@@ -144,14 +160,14 @@ def make_executor(pipeline: list[Any], *, logging_dir: str, kind: str = "local",
 
 
 def executor_for(cfg: dict[str, Any] | None, pipeline: list[Any], *, logging_dir: str, kind: str | None = None,
-                 tasks: int | None = None, workers: int | None = None, depends: Any = None):
+                 tasks: int | None = None, workers: int | None = None, depends: Any = None, quiet: bool = False):
     """``make_executor`` with the ``[run]`` settings filled in (flags win over the file)."""
     run = run_settings(cfg)
     kind = kind or run["executor"]
     tasks = tasks or run["tasks"]
     workers = workers if workers is not None else run["workers"]
     init = run["ray"].get("init") if kind == "ray" else None
-    extra = {"ray_init": init} if kind == "ray" else {}
+    extra = {"ray_init": init} if kind == "ray" else {"quiet": quiet} if kind == "local" else {}
     return make_executor(pipeline, logging_dir=logging_dir, kind=kind, tasks=tasks, workers=workers,
                          depends=depends, **extra, **executor_options(cfg, kind))
 
@@ -235,3 +251,41 @@ def with_probes(steps: list[Any]) -> list[Any]:
     for step in steps:
         probed += [step, TimeProbe(str(step))]
     return probed
+
+
+def rank_shards(folder: str, rank: int) -> list[str]:
+    """Files of ``rank`` under ``folder``: names ending in ``<rank:05d>.parquet`` (datatrove may
+    prefix a file index, ``000_00003.parquet``)."""
+    from datatrove.io import get_datafolder
+
+    df = get_datafolder(folder)
+    if not df.exists(""):
+        return []
+    wanted = f"{rank:05d}.parquet"
+    return [name for name in df.list_files(recursive=True)
+            if (base := name.rsplit("/", 1)[-1]) == wanted or base.split("_", 1)[-1] == wanted]
+
+
+class DiscardRankOutputs(PipelineStep):
+    """First step of a stage: deletes what an earlier, failed attempt of this rank left in ``folders``.
+
+    It runs eagerly (not as a generator), inside the rank, before any other step starts, so
+    a rerun never sees its own half-written shard (e.g. as 'already proposed'), on any executor.
+    Completed ranks are skipped by the executor and never get here.
+    """
+
+    name = "discard partial outputs"
+    type = "🧹 - CLEAN"
+
+    def __init__(self, folders: list[str]):
+        super().__init__()
+        self.folders = [str(f) for f in folders]
+
+    def run(self, data=None, rank: int = 0, world_size: int = 1):
+        from datatrove.io import get_datafolder
+
+        for folder in self.folders:
+            for name in rank_shards(folder, rank):
+                logger.warning(f"rank {rank}: removing {folder}/{name} left by an unfinished attempt")
+                get_datafolder(folder).rm(name)
+        return data

@@ -13,7 +13,10 @@ of a run with 1, 2 or 8 tasks are the same set.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import sys
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -115,7 +118,7 @@ def resolve_spec(ws, asked: RunSpec) -> RunSpec:
 
 
 def run_stages(stages: list[Stage], ws, cfg: dict[str, Any], spec: RunSpec,
-               on_stage: Callable[[str, str, int], None] | None = None) -> dict[str, float]:
+               on_stage: Callable[[str, str, int], None] | None = None, quiet: bool = False) -> dict[str, float]:
     """Run ``stages`` in order on ``spec.executor``; wall seconds per stage.
 
     Local and Ray run each stage to completion before the next; Slurm submits them all
@@ -123,16 +126,16 @@ def run_stages(stages: list[Stage], ws, cfg: dict[str, Any], spec: RunSpec,
     Raises ``RunIncomplete`` when a stage left ranks unfinished. ``on_stage(name, event,
     of)`` hears "start"/"done" of each stage (``of``: how many stages).
     """
-    from builder.executors import executor_for, incomplete_ranks, with_probes
+    from builder.executors import DiscardRankOutputs, executor_for, incomplete_ranks, with_probes
 
     notify = on_stage or (lambda stage, event, of: None)
     walls: dict[str, float] = {}
     previous = None
     for stage in stages:
-        executor = executor_for(cfg, with_probes(stage.steps), logging_dir=logging_dir(ws, spec.run_id, stage.name),
+        steps = [DiscardRankOutputs(stage.outputs), *with_probes(stage.steps)]
+        executor = executor_for(cfg, steps, logging_dir=logging_dir(ws, spec.run_id, stage.name),
                                 kind=spec.executor, tasks=stage.tasks, workers=spec.workers,
-                                depends=previous if spec.executor == "slurm" else None)
-        discard_partial_outputs(stage.outputs, incomplete_ranks(executor))
+                                depends=previous if spec.executor == "slurm" else None, quiet=quiet)
         if spec.executor == "slurm":
             previous = executor
             continue
@@ -146,26 +149,6 @@ def run_stages(stages: list[Stage], ws, cfg: dict[str, Any], spec: RunSpec,
     if previous is not None:
         previous.run()  # submits the whole chain
     return walls
-
-
-def discard_partial_outputs(folders: list[str], ranks: list[int]) -> list[str]:
-    """Delete the shards of ``ranks`` under ``folders`` (what a crashed rank left); the paths deleted.
-
-    A rank's shard ends in ``<rank:05d>.parquet`` (datatrove may prefix a file index); its
-    rerun rewrites it whole, so nothing of a half-finished attempt can mix in.
-    """
-    deleted = []
-    suffixes = tuple(f"{rank:05d}.parquet" for rank in ranks)
-    for folder in folders if suffixes else []:
-        df = _folder(folder)
-        if not df.exists(""):
-            continue
-        for name in df.list_files(recursive=True):
-            base = name.rsplit("/", 1)[-1]
-            if base in suffixes or base.split("_", 1)[-1] in suffixes:
-                df.rm(name)
-                deleted.append(f"{folder}/{name}")
-    return deleted
 
 
 def stages_complete(ws, run_id: str, stages: list[Stage]) -> bool:
@@ -197,6 +180,8 @@ def stage_step_stats(folder: str) -> list[dict[str, Any]]:
         return []
     steps, upstream = [], 0.0
     for s in total.stats:
+        if s.name.startswith("🧹"):
+            continue
         if s.name.startswith("⏱️ - PROBE"):  # the time until here, all ranks: the previous step's own time
             inclusive = _metric_total(s.stats.get("upstream_seconds", 0))
             if steps:
@@ -280,8 +265,12 @@ def summarize(spec: RunSpec, stages: list[Stage], ws, walls: dict[str, float], r
     if not counts and "documents" in outputs and any(s.name == "dedupe" for s in stages):
         out = sum(1 for _ in read_rows(outputs["documents"], columns=["doc_id"]))
         counts = {"documents_in": None, "documents_out": out}
-    if not counts and quotes:  # propose only: documents in = documents proposed
-        counts = {"documents_in": quotes.get("proposals", 0), "documents_out": quotes.get("proposals", 0)}
+    if not counts and "proposals" in outputs:  # propose only: documents its reader read -> proposals written
+        steps = next((s["steps"] for s in per_stage if s["stage"] == "propose"), [])
+        metrics = [step.get("metrics") or {} for step in steps]
+        counts = {"documents_in": metrics[0].get("documents", 0) if metrics else None,
+                  "documents_out": quotes.get("proposals", 0),
+                  "already_proposed": sum(m.get("already_proposed", 0) for m in metrics[1:])}
     rejected = dict(counts.pop("rejected", {}))
     for key, n in reject_counts(r for r in rejects if r.get("stage") != "ingest" or not ingest_summary).items():
         rejected[key] = rejected.get(key, 0) + n
@@ -348,7 +337,8 @@ def read_ingest_summary(ws, run_id: str) -> dict[str, Any] | None:
 def run_workspace(paths: list[str | Path] | None, ws, cfg: dict[str, Any], *, executor: str | None = None,
                   tasks: int | None = None, workers: int | None = None, run_id: str | None = None,
                   stages: list[Stage] | None = None, outputs: dict[str, str] | None = None,
-                  on_stage: Callable[[str, str, int], None] | None = None, progress: bool = False) -> dict[str, Any]:
+                  on_stage: Callable[[str, str, int], None] | None = None, progress: bool = False,
+                  quiet: bool = False) -> dict[str, Any]:
     """Run (or relaunch) ingest + propose on ``paths``; the merged stats (also in stats.json).
 
     ``stages``/``outputs`` replace the real pipeline (tests, other pipelines). On Slurm the
@@ -369,7 +359,7 @@ def run_workspace(paths: list[str | Path] | None, ws, cfg: dict[str, Any], *, ex
         stages = pipeline_stages(spec.paths, ws, cfg, spec, progress=progress)
         outputs = run_outputs(ws, spec.run_id)
     before = rejects_size(ws.rejects)
-    walls = run_stages(stages, ws, cfg, spec, on_stage=on_stage)
+    walls = run_stages(stages, ws, cfg, spec, on_stage=on_stage, quiet=quiet)
     if spec.executor == "slurm" and not stages_complete(ws, spec.run_id, stages):
         return {"run_id": spec.run_id, "submitted": True, "executor": "slurm"}
     rejects, _ = rejects_since(ws.rejects, before)
@@ -381,14 +371,32 @@ def run_workspace(paths: list[str | Path] | None, ws, cfg: dict[str, Any], *, ex
 # --- printing --------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def quiet_logs(quiet: bool = True):
+    """Keep datatrove's console logs off the terminal in this process (its log files keep them)."""
+    if not quiet:
+        yield
+        return
+    from datatrove.utils.logging import setup_default_logger
+
+    try:
+        with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
+            setup_default_logger()
+            yield
+    finally:
+        setup_default_logger()
+
+
 def stats_table(stats: dict[str, Any]):
     """A rich renderable of the run statistics."""
     from rich.console import Group
     from rich.table import Table
 
     head = Table(title=f"run {stats['run_id']} ({stats['executor']}, {stats['tasks']} tasks)", show_header=False)
-    for key in ("documents_in", "documents_out"):
-        head.add_row(key.replace("_", " "), str(stats.get(key)))
+    for key in ("input_files", "documents_in", "documents_out", "already_ingested", "near_duplicates",
+                "already_proposed"):
+        if key in stats:
+            head.add_row(key.replace("_", " "), str(stats[key]))
     for reason, n in sorted(stats.get("rejected", {}).items()):
         head.add_row(f"rejected {reason}", str(n))
     for kind, n in sorted(stats.get("quotes", {}).items()):
@@ -407,10 +415,12 @@ def run(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Inputs to ingest first (files, folders, globs); "
                                                                "none: propose the workspace's documents")] = None,
     executor: Annotated[Optional[str], typer.Option("--executor", "-e", help="local, slurm or ray "
-                                                    "[default: quotes.toml [run] executor, else local]")] = None,
+                                                    "(default: quotes.toml run.executor, else local)")] = None,
     tasks: Annotated[Optional[int], typer.Option("--tasks", "-t", min=1, help="Ranks (output shards) per stage")] = None,
     workers: Annotated[Optional[int], typer.Option("--workers", help="Ranks running at once (-1: all)")] = None,
     run_id: Annotated[Optional[str], typer.Option("--run-id", help="Relaunch this run: only unfinished ranks run")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show datatrove's logs (always kept under "
+                                                                  "state/runs/<run_id>/logs/)")] = False,
     workspace: WorkspaceOpt = None,
     config: Config = None,
 ) -> None:
@@ -418,10 +428,12 @@ def run(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from rich.markup import escape
+
     from builder.executors import ExecutorError
     from builder.options import settings
 
-    console = Console(stderr=True)
+    console = Console(file=sys.__stderr__ if not verbose else None, stderr=True)
     cfg, ws = settings(config, workspace)
     missing = [str(p) for p in paths or [] if "*" not in str(p) and not p.exists()]
     if missing:
@@ -439,10 +451,11 @@ def run(
                 progress.advance(bar)
 
         try:
-            stats = run_workspace(paths, ws, cfg, executor=executor, tasks=tasks, workers=workers,
-                                  run_id=run_id, on_stage=on_stage)
-        except (RunIncomplete, ExecutorError, ValueError, ImportError) as err:
-            console.print(f"[red]error:[/] {err}")
+            with quiet_logs(not verbose):
+                stats = run_workspace(paths, ws, cfg, executor=executor, tasks=tasks, workers=workers,
+                                      run_id=run_id, on_stage=on_stage, progress=not verbose, quiet=not verbose)
+        except (RunIncomplete, ExecutorError, ValueError, ImportError, FileNotFoundError) as err:
+            console.print("[red]error:[/]", escape(str(err)))
             raise typer.Exit(1)
     if stats.get("submitted"):
         console.print(f"submitted run {stats['run_id']} to Slurm; once its jobs finished, run "

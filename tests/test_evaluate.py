@@ -300,6 +300,21 @@ def test_load_brat_folder_first_annotator(tmp_path):
     assert (f.matched["exact"], f.gold_quotes, f.speaker_right, f.cue_right) == (1, 3, 1, 1)
 
 
+def test_brat_bad_offsets_and_duplicate_ids_are_reported(tmp_path):
+    for name in ("b1", "b2"):
+        root = tmp_path / name
+        (root / "text").mkdir(parents=True)
+        (root / "attributions").mkdir()
+        (root / "text" / "art.txt").write_text(BRAT_TEXT, encoding="utf-8")
+    (tmp_path / "b1" / "attributions" / "art_x.ann").write_text(_brat_ann(BRAT_TEXT), encoding="utf-8")
+    (tmp_path / "b2" / "attributions" / "art_x.ann").write_text("T1\tSource 5 9999\tnope\n", encoding="utf-8")
+    problems = []
+    docs = load_gold([tmp_path / "b1", tmp_path / "b1", tmp_path / "b2"], problems)
+    assert [d.doc_id for d in docs] == ["art"]
+    assert [p.reason for p in problems] == ["bad_annotation", "duplicate_doc_id"]
+    assert "outside the text" in problems[0].detail
+
+
 # -- Label Studio files, predictions, proposals --------------------------------------
 
 def _ls_task(doc_id, text, regions, relations, key="annotations"):
@@ -462,3 +477,17 @@ def test_eval_with_the_real_proposer(tmp_path):
     assert d["overall"]["counts"]["docs"] == 1 and d["overall"]["counts"]["gold_quotes"] == 2
     assert all(v is None or 0.0 <= v <= 1.0 for v in d["overall"]["rates"].values())
     assert d["overall"]["counts"]["pred_quotes"] >= 1  # the direct quote at least is found
+
+
+def test_render_prints_text_with_brackets_verbatim():
+    from rich.console import Console
+
+    from builder.evaluate import render
+
+    text = 'He said "it was [sic] fine" and left.'
+    gold = gold_doc(text, [reg(text, "g", "Quote", "it was [sic] fine")], [], doc_id="doc[1]")
+    rep = score([gold], {}, lemmatizer=RULES)
+    console = Console(record=True, width=200)
+    render(rep, console, errors=True)
+    out = console.export_text()
+    assert "it was [sic] fine" in out and "doc[1]" in out and "no_prediction" in out

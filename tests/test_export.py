@@ -370,5 +370,10 @@ def test_manifest_reads_the_last_annotation_pull(tmp_path):
     assert last_pull(ws) is None
     studio = tmp_path / "ws" / "state" / "studio"
     studio.mkdir(parents=True)
-    (studio / "pull.json").write_text(json.dumps({"last_pull_at": "2024-03-01T12:00:00+00:00", "project": 1}))
+    (studio / "push-map.json").write_text("{}")
+    assert last_pull(ws) is None  # pushed, never pulled
+    mark = studio / "pull-localhost-1.json"  # as builder.annotate.pull writes it
+    mark.write_text(json.dumps({"mark": "2024-02-29T10:00:00Z", "pulls": 2}))
+    when = 1709294400  # 2024-03-01T12:00:00Z
+    os.utime(mark, (when, when))
     assert last_pull(ws) == "2024-03-01T12:00:00+00:00"

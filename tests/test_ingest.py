@@ -395,3 +395,19 @@ def test_examples_folder_ingests_every_format(tmp_path):
     assert {r["source_format"] for r in rows} == {"txt", "jsonl", "html"}
     html = next(r for r in rows if r["source_format"] == "html")
     assert html["publisher"] and html["title"] and "“" in html["text"] and "Sign up" not in html["text"]
+
+
+def test_a_failed_task_raises_and_adds_nothing(tmp_path, monkeypatch):
+    import builder.ingest.pipeline as pipeline
+
+    def broken(self, data, rank=0, world_size=1):
+        raise OSError("disk full")
+        yield
+
+    write(tmp_path / "in" / "a.txt", story(95))
+    monkeypatch.setattr(pipeline.Sign, "run", broken)
+    with pytest.raises(pipeline.IngestFailed, match="extract rank"):
+        ingest([tmp_path / "in"], tmp_path / "ws", cfg(), progress=False)
+    assert docs(tmp_path / "ws") == [] and rejects(tmp_path / "ws") == []
+    monkeypatch.undo()
+    assert ingest([tmp_path / "in"], tmp_path / "ws", cfg(), progress=False).ingested == 1

@@ -122,7 +122,9 @@ def _write_documents(ws: Path, texts: dict[str, str], name: str) -> None:
     folder = ws / "documents" / "batch1"
     folder.mkdir(parents=True, exist_ok=True)
     schema = arrow_schema("Document")
-    rows = [{f.name: None for f in schema} | {"doc_id": k, "text": v} for k, v in texts.items()]
+    fill = {"string": "x", "int64": 0, "int32": 0}
+    base = {f.name: (None if f.nullable else fill.get(str(f.type), "x")) for f in schema}
+    rows = [base | {"doc_id": k, "text": v} for k, v in texts.items()]
     pq.write_table(pa.Table.from_pylist(rows, schema=schema), folder / name)
 
 
@@ -156,5 +158,7 @@ def test_cli_writes_tasks(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["propose", str(src), "-o", str(out), "-w", str(tmp_path / "ws")])
     assert result.exit_code == 0, result.output
     tasks = json.loads(out.read_text())
-    assert tasks[0]["data"]["text"] == ARTICLE
+    assert tasks[0]["data"]["text"].strip() == ARTICLE.strip()  # ingest readers tidy whitespace
+    regions, _ = regions_from_results(tasks[0]["predictions"][0]["result"], tasks[0]["data"]["text"])
+    assert any(r.label == "Quote" for r in regions)
     assert tasks[0]["predictions"][0]["model_version"].startswith("quotes.proposer.v1+")

@@ -278,3 +278,15 @@ def test_rejects_since_reads_only_the_new_rows(tmp_path):
         fh.write(json.dumps({"reason": "new"}) + "\n")
     rows, end = rejects_since(str(path), before)
     assert [r["reason"] for r in rows] == ["new"] and end == path.stat().st_size
+
+
+def test_discard_rank_outputs_removes_only_that_ranks_shards(tmp_path):
+    from builder.executors import DiscardRankOutputs, rank_shards
+
+    out = tmp_path / "out"
+    (out / "sub").mkdir(parents=True)
+    for name in ["000_00003.parquet", "00003.parquet", "sub/00003.parquet", "000_00013.parquet", "00001.parquet"]:
+        (out / name).write_text("x")
+    assert sorted(rank_shards(str(out), 3)) == sorted(["000_00003.parquet", "00003.parquet", "sub/00003.parquet"])
+    assert DiscardRankOutputs([str(out), str(tmp_path / "missing")]).run(None, rank=3, world_size=4) is None
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == sorted(["000_00013.parquet", "00001.parquet"])

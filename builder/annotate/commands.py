@@ -46,7 +46,7 @@ def start(workspace: WorkspaceOpt = None, config: Config = None,
 
     cfg, ws = _settings(config, workspace)
     with _clear_errors():
-        typer.echo("starting Label Studio (the first start migrates its database: about a minute)...")
+        typer.echo("starting Label Studio (the very first start migrates a template database: a few minutes)...")
         info = start_server(ws, port=port)
     typer.echo(f"Label Studio answers at {info.url}\n  log in as {info.email}; the password is in "
                f"{info.password_file}\n  API token file: {info.token_file}\n  stop it with `quotes studio stop`")

@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from builder.annotate.client import Studio, connect, read_json, state_dir, write_json
 
-OVERLAP = timedelta(seconds=2)  # re-read tasks updated just before the mark (same-second races)
+OVERLAP = timedelta(seconds=2)  # re-list tasks updated just before the mark (late commits)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass
@@ -144,23 +145,39 @@ def write_rows(folder: Path, seq: int, rows: list[dict]) -> Path:
     return path
 
 
-def fetch_tasks(studio: Studio, project_id: int, since: str | None) -> list[dict]:
-    """Tasks (with annotations and predictions) updated after ``since`` (all when None)."""
+def _window(since: str) -> str:
+    after = (_parse(since) - OVERLAP).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return json.dumps({"filters": {"conjunction": "and", "items": [
+        {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime", "value": after}]}})
+
+
+def _full(t: Any) -> dict:
+    d = t.model_dump(mode="json") if hasattr(t, "model_dump") else dict(t)
+    return {k: d.get(k) for k in ("id", "data", "annotations", "predictions", "updated_at")}
+
+
+def changed_task_stamps(studio: Studio, project_id: int, since: str | None) -> dict[int, str]:
+    """task id -> updated_at of the tasks updated after ``since`` minus the overlap (cheap listing)."""
     c = studio.client
-    query = None
-    if since:
-        after = (_parse(since) - OVERLAP).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        query = json.dumps({"filters": {"conjunction": "and", "items": [
-            {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime", "value": after}]}})
+    query = _window(since) if since else None
 
     def fetch():
-        out = []
-        for t in c.tasks.list(project=project_id, fields="all", query=query, page_size=500):
-            d = t.model_dump(mode="json") if hasattr(t, "model_dump") else dict(t)
-            out.append({k: d.get(k) for k in ("id", "data", "annotations", "predictions", "updated_at")})
-        return out
+        return {t.id: iso(t.updated_at) for t in c.tasks.list(project=project_id, include="id,updated_at",
+                                                               query=query, page_size=1000)}
 
-    return studio.call(fetch, what="task fetch")
+    return studio.call(fetch, what="changed-task listing")
+
+
+def fetch_tasks(studio: Studio, project_id: int, ids: list[int], chunk: int = 200) -> list[dict]:
+    """Tasks ``ids`` with their annotations and predictions."""
+    c = studio.client
+    out: list[dict] = []
+    for i in range(0, len(ids), chunk):
+        part = ids[i:i + chunk]
+        query = json.dumps({"selectedItems": {"all": False, "included": part}})
+        out += studio.call(lambda: [_full(t) for t in c.tasks.list(project=project_id, fields="all", query=query,
+                                                                   page_size=chunk)], what="task fetch")
+    return out
 
 
 def users_by_id(studio: Studio) -> dict[int, str]:
@@ -176,7 +193,10 @@ def pull(workspace: Any, cfg: dict[str, Any], client: Studio | None = None) -> P
     project_id, _ = ensure_project(studio, workspace, cfg)
     mark_file = state_dir(workspace) / f"pull-{_server_key(studio.url)}-{project_id}.json"
     mark = read_json(mark_file, {}) or {}
-    tasks = fetch_tasks(studio, project_id, mark.get("mark"))
+    stamps = changed_task_stamps(studio, project_id, mark.get("mark"))
+    seen = mark.get("seen") or {}  # tasks of the last overlap window, already stored at these stamps
+    todo = sorted(t for t, ts in stamps.items() if seen.get(str(t)) != ts)
+    tasks = fetch_tasks(studio, project_id, todo)
     known = latest_rows(workspace)
     rows, rejects, tombs = changes(tasks, known, users_by_id(studio))
     summary = PullSummary(project_id=project_id, tasks_fetched=len(tasks), rows_written=len(rows),
@@ -188,9 +208,9 @@ def pull(workspace: Any, cfg: dict[str, Any], client: Studio | None = None) -> P
         summary.file = str(write_rows(folder, seq, rows))
     if rejects:
         append_rejects(workspace, rejects)
-    stamps = [t["updated_at"] for t in tasks if t.get("updated_at")]
-    new_mark = max([mark.get("mark")] + stamps, key=lambda s: _parse(s) if s else datetime.min.replace(
-        tzinfo=_parse("2000-01-01T00:00:00Z").tzinfo)) if stamps else mark.get("mark")
-    write_json(mark_file, {"mark": new_mark, "pulls": int(mark.get("pulls", 0)) + 1})
+    new_mark = max([mark.get("mark"), *stamps.values()], key=lambda x: _parse(x) if x else _EPOCH)
+    window = _parse(new_mark) - OVERLAP if new_mark else _EPOCH
+    recent = {str(t): ts for t, ts in stamps.items() if _parse(ts) > window}
+    write_json(mark_file, {"mark": new_mark, "seen": recent, "pulls": int(mark.get("pulls", 0)) + 1})
     summary.mark = new_mark
     return summary

@@ -8,12 +8,15 @@ The password and token are generated once and kept in 0600 files under ``workspa
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -100,6 +103,39 @@ def answers(url: str, token: str | None = None, timeout: float = 3.0) -> bool:
         return False
 
 
+def _server_env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LABEL_STUDIO_", "HEARTEX_"))}
+    env.update({
+        "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+        "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir.resolve()),
+        "LATEST_VERSION_CHECK": "false",
+        "COLLECT_ANALYTICS": "false",
+        "LOG_LEVEL": "WARNING",
+    })
+    return env
+
+
+def migrated_template(exe: Path) -> Path:
+    """An empty, fully migrated Label Studio SQLite database, made once per installation and cached
+    (``$XDG_CACHE_HOME/quotes``): a fresh workspace copies it instead of running every migration."""
+    st = exe.resolve().stat()
+    key = hashlib.sha1(f"{exe.resolve()}:{st.st_mtime_ns}".encode()).hexdigest()[:12]
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "quotes" / f"label-studio-{key}"
+    db = cache / "label_studio.sqlite3"
+    if db.exists():
+        return db
+    work = Path(tempfile.mkdtemp(prefix="ls-template-", dir=cache.parent if cache.parent.exists() else None))
+    # any label-studio command applies the migrations first; `version` then exits without creating users
+    subprocess.run([str(exe), "version", "--data-dir", str(work)], env=_server_env(work), cwd=str(work),
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, check=True)
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = cache / f".{os.getpid()}.sqlite3"
+    shutil.copyfile(work / "label_studio.sqlite3", tmp)
+    os.replace(tmp, db)
+    shutil.rmtree(work, ignore_errors=True)
+    return db
+
+
 def _info(workspace: Any) -> dict[str, Any]:
     return read_json(studio_dir(workspace) / "server.json", {}) or {}
 
@@ -125,17 +161,17 @@ def start_server(workspace: Any, port: int | None = None, wait_s: float = 300.0)
     data_dir = home / "data"
     data_dir.mkdir(exist_ok=True)
     log_file = home / "server.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LABEL_STUDIO_", "HEARTEX_"))}
+    if not (data_dir / "label_studio.sqlite3").exists():
+        try:
+            shutil.copyfile(migrated_template(exe), data_dir / "label_studio.sqlite3")
+        except (OSError, subprocess.CalledProcessError):
+            pass  # the server migrates its own database then (slower)
+    env = _server_env(data_dir)
     env.update({
         "LABEL_STUDIO_USERNAME": ADMIN_EMAIL,
         "LABEL_STUDIO_PASSWORD": password_file.read_text().strip(),
         "LABEL_STUDIO_USER_TOKEN": token_file.read_text().strip(),
         "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
-        "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
-        "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir.resolve()),
-        "LATEST_VERSION_CHECK": "false",
-        "COLLECT_ANALYTICS": "false",
-        "LOG_LEVEL": "WARNING",
     })
     cmd = [str(exe), "start", "--no-browser", "--internal-host", HOST, "--port", str(port),
            "--data-dir", str(data_dir.resolve()), "--log-level", "WARNING"]

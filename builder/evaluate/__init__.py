@@ -7,20 +7,23 @@
     render(report)                                   # rich tables
 
 ``score`` also takes ``{doc_id: (regions, relations)}`` or ``{doc_id: Proposal}``.
+Names are imported lazily so ``quotes --help`` stays instant.
 """
-from builder.evaluate.gold import (
-    GoldDoc, GoldError, PredDoc, Problem, load_gold, load_predictions, parse_brat,
-    predictions_from_proposals,
-)
-from builder.evaluate.score import (
-    BIN_EDGES, LEVELS, SCORER_VERSION, Bin, Error, Figures, Report, calibration,
-    gold_as_predictions, score,
-)
-from builder.evaluate.run import propose_gold, render, write_errors
+from importlib import import_module
 
-__all__ = [
-    "BIN_EDGES", "LEVELS", "SCORER_VERSION", "Bin", "Error", "Figures", "GoldDoc", "GoldError",
-    "PredDoc", "Problem", "Report", "calibration", "gold_as_predictions", "load_gold",
-    "load_predictions", "parse_brat", "predictions_from_proposals", "propose_gold", "render",
-    "score", "write_errors",
-]
+_EXPORTS = {
+    "builder.evaluate.gold": ["GoldDoc", "GoldError", "PredDoc", "Problem", "load_gold", "load_predictions",
+                              "parse_brat", "predictions_from_proposals"],
+    "builder.evaluate.scoring": ["BIN_EDGES", "LEVELS", "SCORER_VERSION", "Bin", "Error", "Figures", "Report",
+                               "calibration", "gold_as_predictions", "score"],
+    "builder.evaluate.run": ["ProposerMissing", "propose_gold", "render", "write_errors", "write_json"],
+    "builder.evaluate.lemmas": ["CueLemmatizer"],
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'builder.evaluate' has no attribute {name!r}")

@@ -27,7 +27,7 @@ def evaluate(
     from builder.evaluate import GoldError, load_gold, load_predictions, score
     from builder.evaluate.lemmas import CueLemmatizer
     from builder.evaluate.run import ProposerMissing, propose_gold, render, write_errors, write_json
-    from builder.evaluate.score import gold_as_predictions
+    from builder.evaluate.scoring import gold_as_predictions
     from builder.options import settings
 
     console = Console()

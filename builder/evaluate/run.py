@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from builder.evaluate.gold import GoldDoc, PredDoc, Problem, predictions_from_proposals
-from builder.evaluate.score import LEVELS, Figures, Report
+from builder.evaluate.scoring import LEVELS, Figures, Report
 
 
 class ProposerMissing(RuntimeError):
@@ -55,6 +55,7 @@ def _doc_rows(report: Report, per_doc: bool) -> list[tuple[str, Figures, bool]]:
 
 def figures_table(report: Report, per_doc: bool = True):
     """Quote precision / recall / F1 at overlap 0.3, 0.8 and exact, per document and overall."""
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"quotes: precision / recall / F1 in % ({report.scorer_version}, cue lemmas: {report.cue_lemmas})")
@@ -66,7 +67,7 @@ def figures_table(report: Report, per_doc: bool = True):
     for name, f, total in _doc_rows(report, per_doc):
         if total and per_doc:
             table.add_section()
-        table.add_row(name, str(f.gold_quotes), str(f.pred_quotes),
+        table.add_row(escape(name), str(f.gold_quotes), str(f.pred_quotes),
                       *[_prf(f.precision(lv), f.recall(lv), f.f1(lv)) for lv in LEVELS],
                       style="bold" if total else None)
     return table
@@ -74,6 +75,7 @@ def figures_table(report: Report, per_doc: bool = True):
 
 def attributes_table(report: Report, per_doc: bool = True):
     """Speaker, cue and type accuracy among quotes matched at 0.3; outlet P/R/F1."""
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="among quotes matched at 0.3: accuracy in % (right/total); outlets")
@@ -84,7 +86,7 @@ def attributes_table(report: Report, per_doc: bool = True):
     for name, f, total in _doc_rows(report, per_doc):
         if total and per_doc:
             table.add_section()
-        table.add_row(name, _frac(f.speaker_right, f.speaker_total), _frac(f.cue_right, f.cue_total),
+        table.add_row(escape(name), _frac(f.speaker_right, f.speaker_total), _frac(f.cue_right, f.cue_total),
                       _frac(f.type_right, f.type_total),
                       _prf(f.outlet_precision, f.outlet_recall, f.outlet_f1) + f" ({f.outlet_gold} gold)",
                       style="bold" if total else None)
@@ -107,19 +109,21 @@ def calibration_table(report: Report):
 
 
 def errors_table(report: Report, limit: int | None = None):
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="misses, false alarms and wrong attributes (matching at 0.3)")
     for col in ("document", "kind", "span", "text", "gold", "proposed"):
         table.add_column(col, overflow="fold")
     for e in report.errors[:limit]:
-        table.add_row(e.doc_id, e.kind, f"{e.start}-{e.end}", e.text, e.gold or "", e.pred or "")
+        table.add_row(*map(escape, (e.doc_id, e.kind, f"{e.start}-{e.end}", e.text, e.gold or "", e.pred or "")))
     return table
 
 
 def render(report: Report, console: Any = None, *, per_doc: bool = True, errors: bool = False) -> None:
     """Print the figures (per document and overall), calibration, problems and optionally errors."""
     from rich.console import Console
+    from rich.markup import escape
 
     console = console or Console()
     console.print(figures_table(report, per_doc=per_doc))
@@ -131,8 +135,8 @@ def render(report: Report, console: Any = None, *, per_doc: bool = True, errors:
     if errors:
         console.print(errors_table(report))
     for p in report.problems:
-        console.print(f"[yellow]warning[/]: {p.source}: {p.reason}"
-                      + (f" ({p.detail})" if p.detail else "") + f" — {p.hint}")
+        console.print("[yellow]warning[/]: " + escape(f"{p.source}: {p.reason}"
+                                                      + (f" ({p.detail})" if p.detail else "") + f" — {p.hint}"))
 
 
 def write_errors(report: Report, path: str | Path) -> None:

@@ -46,14 +46,19 @@ def workspace_state(ws: Workspace) -> dict[str, Any]:
 
 
 def last_pull(ws: Workspace) -> str | None:
-    """When annotations were last pulled from Label Studio: a ``*pull*`` time recorded in a
-    JSON file under ``state/studio/``, else that folder's newest file time; None if absent."""
+    """When annotations were last pulled from Label Studio: the newest ``pull-*.json`` mark
+    file under ``state/studio/`` (the pull stage rewrites it on every pull), else a
+    ``*pull*`` time recorded in a JSON file there; None when nothing was pulled."""
     try:
         folder = Path(ws.state.removeprefix("file://")) / "studio"
     except ValueError:
         return None
     if not folder.is_dir():
         return None
+    marks = [p for p in folder.glob("pull-*.json") if p.is_file()]
+    if marks:
+        newest = max(p.stat().st_mtime for p in marks)
+        return datetime.fromtimestamp(newest, timezone.utc).isoformat(timespec="seconds")
     times: list[str] = []
     for path in folder.rglob("*.json"):
         try:
@@ -62,13 +67,7 @@ def last_pull(ws: Workspace) -> str | None:
             continue
         if isinstance(data, dict):
             times += [v for k, v in data.items() if "pull" in k.lower() and isinstance(v, str)]
-    if times:
-        return max(times)
-    files = [p for p in folder.rglob("*") if p.is_file()]
-    if not files:
-        return None
-    newest = max(p.stat().st_mtime for p in files)
-    return datetime.fromtimestamp(newest, timezone.utc).isoformat(timespec="seconds")
+    return max(times) if times else None
 
 
 def code_version() -> dict[str, Any]:

@@ -26,7 +26,13 @@ def ingest(
 
     cfg, ws = settings(config, workspace)
     console = Console()
-    summary = run_ingest([str(p) for p in paths], ws, cfg, tasks=tasks, workers=workers, progress=progress)
+    from builder.ingest.pipeline import IngestFailed
+
+    try:
+        summary = run_ingest([str(p) for p in paths], ws, cfg, tasks=tasks, workers=workers, progress=progress)
+    except (IngestFailed, ValueError) as e:  # ValueError: a workspace that is not a local folder
+        console.print(f"[bold red]ingest failed:[/] {e}")
+        raise typer.Exit(1) from None
 
     table = Table(title=f"ingest: {summary.inputs} input file(s)")
     table.add_column("outcome")

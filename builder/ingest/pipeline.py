@@ -20,7 +20,6 @@ import json
 import os
 import secrets
 import shutil
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -293,52 +292,54 @@ class Dedupe(PipelineStep):
         from builder.ingest.neardup import Index
 
         summary = IngestSummary(inputs=self.inputs)
-        rejected: Counter[str] = Counter()
         index = Index(index_path(self.workspace), _threshold(self.cfg))
         if index.is_empty():
             rebuild_index(index, self.workspace)
-        pending = Path(run_folder(self.workspace, self.run_id).removeprefix("file://")) / "rejects.pending.jsonl"
-        pending.parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(run_folder(self.workspace, self.run_id).removeprefix("file://"))
+        pending = folder / "rejects.pending.jsonl"
+        folder.mkdir(parents=True, exist_ok=True)
         try:
             with pending.open("w", encoding="utf-8") as out:
                 for doc in data:
-                    row = doc.metadata
-                    if row["kind"] == "reject":
-                        rejected[row["reason"]] += 1
-                        self._list(index, out, summary, reject_row(row["source"], row["position"], row["reason"],
-                                                                   row["detail"]))
-                        continue
-                    known = index.known(doc.id)
-                    if known is not None:
-                        if (known.source, known.position) == (row["source"], row["position"]):
-                            summary.unchanged += 1
-                        else:
-                            summary.duplicates += 1
-                            self._list(index, out, summary, reject_row(
-                                row["source"], row["position"], "duplicate",
-                                f"{known.doc_id} (from {known.source}"
-                                + (f" #{known.position})" if known.position is not None else ")")))
-                        continue
-                    with self.track_time():
-                        cluster = index.cluster_of(row["signature"])
-                        if cluster is not None:
-                            summary.near_duplicates += 1
-                        cluster = cluster or doc.id
-                        index.add(doc.id, cluster, row["source"], row["position"], row["signature"])
-                    summary.ingested += 1
-                    self.stat_update("ingested")
-                    doc.metadata = {"title": row["title"], "publisher": row["publisher"], "url": row["url"],
-                                    "date": row["date"], "source": row["source"],
-                                    "source_format": row["source_format"], "source_position": row["position"],
-                                    "cluster_id": cluster, "ingest_version": INGEST_VERSION}
-                    yield doc
-            self._append_rejects(pending)
+                    new = self._handle(doc, index, out, summary)
+                    if new is not None:
+                        yield new
+            self._append_rejects(pending)  # only once every document of the run is handled
             index.commit()
         finally:
             index.close()
-        summary.rejected = dict(sorted(rejected.items()))
+        summary.rejected = dict(sorted(summary.rejected.items()))
         summary.batch = self.run_id if summary.ingested else None
-        Path(pending.parent, "summary.json").write_text(json.dumps(asdict(summary)), encoding="utf-8")
+        (folder / "summary.json").write_text(json.dumps(asdict(summary)), encoding="utf-8")
+
+    def _handle(self, doc: DTDocument, index, out, summary: IngestSummary) -> DTDocument | None:
+        """One staged row: listed as a reject or duplicate, counted as unchanged, or returned as new."""
+        row = doc.metadata
+        if row["kind"] == "reject":
+            summary.rejected[row["reason"]] = summary.rejected.get(row["reason"], 0) + 1
+            self._list(index, out, summary, reject_row(row["source"], row["position"], row["reason"], row["detail"]))
+            return None
+        known = index.known(doc.id)
+        if known is not None and (known.source, known.position) == (row["source"], row["position"]):
+            summary.unchanged += 1
+            return None
+        if known is not None:
+            summary.duplicates += 1
+            where = known.source + (f" #{known.position}" if known.position is not None else "")
+            self._list(index, out, summary, reject_row(row["source"], row["position"], "duplicate",
+                                                       f"{known.doc_id} (from {where})"))
+            return None
+        with self.track_time():
+            cluster = index.cluster_of(row["signature"])
+            index.add(doc.id, cluster or doc.id, row["source"], row["position"], row["signature"])
+        summary.ingested += 1
+        summary.near_duplicates += cluster is not None
+        self.stat_update("ingested")
+        doc.metadata = {"title": row["title"], "publisher": row["publisher"], "url": row["url"], "date": row["date"],
+                        "source": row["source"], "source_format": row["source_format"],
+                        "source_position": row["position"], "cluster_id": cluster or doc.id,
+                        "ingest_version": INGEST_VERSION}
+        return doc
 
     def _list(self, index, out, summary: IngestSummary, row: dict[str, Any]) -> None:
         if index.mark_reject(row["source"], row["position"], row["reason"]):
@@ -387,53 +388,64 @@ def dedupe_pipeline(workspace: Workspace | str | Path, cfg: dict[str, Any], run_
 
 # ---------------------------------------------------------------- both
 
+class IngestFailed(RuntimeError):
+    """A pipeline task failed (not an input problem: those are rejects); the message says where to look."""
+
+
 @contextlib.contextmanager
 def _quiet_datatrove(quiet: bool):
-    """Sends datatrove's console logs to /dev/null (they stay in the run's log files)."""
+    """Keeps datatrove's console logs in this process off the terminal (its log files keep them)."""
     if not quiet:
         yield
         return
-    import sys
+    from datatrove.utils.logging import setup_default_logger
 
-    from loguru import logger
-
-    logger.remove()  # datatrove re-adds its handlers (on the redirected stderr) in each task
     try:
         with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
+            setup_default_logger()
             yield
     finally:
-        logger.remove()
-        logger.add(sys.stderr)
+        setup_default_logger()
+
+
+def _run_stage(name: str, steps: list, folder: str, *, tasks: int, workers: int, quiet: bool) -> None:
+    """One stage through ``make_executor``; raises ``IngestFailed`` if any rank did not complete."""
+    from builder.executors import incomplete_ranks, make_executor
+
+    executor = make_executor(steps, logging_dir=f"{folder}/logs/{name}", tasks=tasks, workers=workers, quiet=quiet)
+    executor.run()
+    failed = incomplete_ranks(executor)
+    if failed:
+        raise IngestFailed(f"{name} rank(s) {failed} failed: see {folder}/logs/{name}/logs/")
 
 
 def ingest(paths: Iterable[str | Path], workspace: Workspace | str | Path, cfg: dict[str, Any], *,
            tasks: int = 1, workers: int = 1, progress: bool = True, quiet: bool = True,
            keep_staging: bool = False) -> IngestSummary:
-    """Ingest ``paths`` into ``workspace``: extract (``tasks`` shards), then dedupe; the run's counts."""
-    from builder.executors import make_executor
+    """Ingest ``paths`` into ``workspace``: extract (``tasks`` shards), then dedupe; the run's counts.
 
+    Input problems never stop the run (they are rejects); a failed task raises ``IngestFailed``
+    and leaves the workspace's documents and index as they were.
+    """
     ws = _workspace(workspace)
     ws.local()
-    paths = list(paths)
     run_id = new_run_id()
     folder = run_folder(ws, run_id)
     local = Path(folder.removeprefix("file://"))
     try:
         with _quiet_datatrove(quiet):
-            extract_steps = extract_pipeline(paths, ws, cfg, run_id, progress=progress)
+            extract_steps = extract_pipeline(list(paths), ws, cfg, run_id, progress=progress)
             inputs = len(extract_steps[0].inputs)
-            fork = {"start_method": "fork"} if quiet and workers > 1 else {}  # children inherit the silence
-            make_executor(extract_steps, logging_dir=f"{folder}/logs/extract", tasks=tasks, workers=workers,
-                          **fork).run()
-            make_executor(dedupe_pipeline(ws, cfg, run_id, progress=progress, inputs=inputs),
-                          logging_dir=f"{folder}/logs/dedupe", tasks=1, workers=1).run()
-        if not (local / "summary.json").exists():
-            raise RuntimeError("a pipeline task failed")
+            _run_stage("extract", extract_steps, folder, tasks=tasks, workers=workers, quiet=quiet)
+            _run_stage("dedupe", dedupe_pipeline(ws, cfg, run_id, progress=progress, inputs=inputs), folder,
+                       tasks=1, workers=1, quiet=quiet)
     except BaseException as e:
         # the index was not committed: drop the half-written batch so a re-run starts clean
         shutil.rmtree(ws.local() / "documents" / run_id, ignore_errors=True)
-        raise RuntimeError(f"ingest run {run_id} failed ({e}); its logs are in {local}/logs. "
-                           "Fix the cause and run the same command again.") from e
+        if isinstance(e, IngestFailed):
+            raise IngestFailed(f"ingest run {run_id}: {e}. Nothing was added; fix the cause and run the same "
+                               "command again.") from None
+        raise
     summary = IngestSummary(**json.loads((local / "summary.json").read_text(encoding="utf-8")))
     if not keep_staging:
         shutil.rmtree(local, ignore_errors=True)

@@ -29,9 +29,9 @@ def raise_error(name: str, component, doc: Doc, error: Exception) -> None:
 class QuoteAttribution:
     """Finds quotes and their attributions; set ``error_handler`` to keep going on failures."""
 
-    def __init__(self, nlp: Language, name: str, lexicon_dir: str | None = None):
+    def __init__(self, nlp: Language, name: str, lexicon_dir: str | None = None, scope: str = "speech"):
         self.name = name
-        self.lexicons = load_lexicons(lexicon_dir)
+        self.lexicons = load_lexicons(lexicon_dir, scope)
         self.error_handler: Callable = raise_error
 
     def set_error_handler(self, handler: Callable) -> None:
@@ -99,9 +99,9 @@ def paragraph_sentences(doc: Doc) -> Doc:
     return doc
 
 
-@Language.factory("quotes_attribution", default_config={"lexicon_dir": None})
-def make_quote_attribution(nlp: Language, name: str, lexicon_dir: str | None) -> QuoteAttribution:
-    return QuoteAttribution(nlp, name, lexicon_dir)
+@Language.factory("quotes_attribution", default_config={"lexicon_dir": None, "scope": "speech"})
+def make_quote_attribution(nlp: Language, name: str, lexicon_dir: str | None, scope: str) -> QuoteAttribution:
+    return QuoteAttribution(nlp, name, lexicon_dir, scope)
 
 
 @Language.factory("quotes_resolver", default_config={"resolver": "heuristic"})

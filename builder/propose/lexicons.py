@@ -6,7 +6,9 @@ from functools import lru_cache
 from pathlib import Path
 
 LEXICON_DIR = Path(__file__).parent / "lexicons"
-NAMES = ("cue_verbs", "xcomp_verbs", "cue_nouns", "cue_phrases", "outlets", "media_words", "platform_words")
+NAMES = ("cue_verbs", "xcomp_verbs", "cue_nouns", "cue_phrases", "outlets", "media_words", "platform_words",
+         "belief_verbs", "broad_verbs")
+SCOPES = ("speech", "broad")
 
 
 def read_lexicon(path: str | Path) -> tuple[str, ...]:
@@ -25,11 +27,19 @@ class Lexicons:
     outlets: frozenset[str]
     media_words: frozenset[str]
     platform_words: frozenset[str] = field(default_factory=frozenset)
+    object_verbs: frozenset[str] = field(default_factory=frozenset)  # object = content (broad scope)
+    belief_verbs: frozenset[str] = field(default_factory=frozenset)
 
 
 @lru_cache(maxsize=8)
-def load_lexicons(folder: str | None = None, **overrides: tuple[str, ...]) -> Lexicons:
-    """Lexicons from ``folder`` (default: the packaged ones); ``overrides`` replace single lists."""
+def load_lexicons(folder: str | None = None, scope: str = "speech", **overrides: tuple[str, ...]) -> Lexicons:
+    """Lexicons from ``folder`` (default: the packaged ones); ``overrides`` replace single lists.
+
+    ``scope="speech"`` (default): speech and writing only, as ../shared/gold/SCHEME.md wants.
+    ``scope="broad"``: also thoughts, beliefs and stances (belief_verbs, broad_verbs), as PolNeAR counts them.
+    """
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}: use one of {', '.join(SCOPES)}")
     base = Path(folder) if folder else LEXICON_DIR
     lists = {}
     for name in NAMES:
@@ -38,8 +48,13 @@ def load_lexicons(folder: str | None = None, **overrides: tuple[str, ...]) -> Le
             path = base / f"{name}.txt"
             entries = read_lexicon(path if path.exists() else LEXICON_DIR / f"{name}.txt")
         lists[name] = entries
+    verbs = set(lists["cue_verbs"])
+    if scope == "broad":
+        verbs |= set(lists["belief_verbs"]) | set(lists["broad_verbs"])
     return Lexicons(
-        cue_verbs=frozenset(w.lower() for w in lists["cue_verbs"]),
+        belief_verbs=frozenset(w.lower() for w in lists["belief_verbs"]),
+        object_verbs=frozenset(w.lower() for w in lists["broad_verbs"]) if scope == "broad" else frozenset(),
+        cue_verbs=frozenset(w.lower() for w in verbs),
         xcomp_verbs=frozenset(w.lower() for w in lists["xcomp_verbs"]),
         cue_nouns=frozenset(w.lower() for w in lists["cue_nouns"]),
         cue_phrases=tuple(sorted({p.lower() for p in lists["cue_phrases"]}, key=len, reverse=True)),

@@ -32,9 +32,9 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
 
 
 def _strip(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
+    while start < end and (text[start].isspace() or text[start] == PAD):
         start += 1
-    while end > start and text[end - 1].isspace():
+    while end > start and (text[end - 1].isspace() or text[end - 1] == PAD):
         end -= 1
     return start, end
 
@@ -70,8 +70,17 @@ def _closes(text: str, j: int, end: int) -> bool:
     return True
 
 
+PAD = "\u2063"  # stands in for the second character of a two-character mark
+
+
+def normalize_marks(text: str) -> str:
+    """Two apostrophes ('' as in some wire copy) -> one straight mark; same length, same offsets."""
+    return text.replace("''", "\"" + PAD)
+
+
 def quoted_spans(text: str) -> list[Quoted]:
     """Every quoted span of ``text`` in order (multi-paragraph quotes give one span a paragraph)."""
+    text = normalize_marks(text)
     out: list[Quoted] = []
     paras = paragraphs(text)
     for k, (start, end) in enumerate(paras):

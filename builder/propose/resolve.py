@@ -25,7 +25,12 @@ def _span(doc: Doc, r: Range) -> Span | None:
 
 
 def _person_names(doc: Doc) -> list[Span]:
-    return [e for e in doc.ents if e.label_ == "PERSON" and any(t.pos_ == "PROPN" for t in e)]
+    """PERSON entities outside quotation marks (names inside a quote are not its speakers)."""
+    from builder.propose.marks import quoted_spans
+
+    quoted = [(q.open, q.close) for q in quoted_spans(doc.text)]
+    return [e for e in doc.ents if e.label_ == "PERSON" and any(t.pos_ == "PROPN" for t in e)
+            and not any(a <= e.start_char < b for a, b in quoted)]
 
 
 def _fullest(names: list[Span], last: str, before: int | None = None) -> Span | None:
@@ -42,7 +47,8 @@ def _titled_name(doc: Doc, head_lemma: str, before: int) -> Span | None:
     for ent in _person_names(doc):
         if ent.start_char >= before:
             break
-        window = doc[max(0, ent.start - 4):ent.start]
+        window = [t for t in doc[max(0, ent.start - 4):ent.start]
+                  if t.dep_ == "compound" and ent.start <= t.head.i < ent.end]
         appos = [t for t in ent.root.children if t.dep_ == "appos"] + (
             [ent.root.head] if ent.root.dep_ == "appos" else [])
         if any(t.lemma_.lower() == head_lemma for t in window) or any(

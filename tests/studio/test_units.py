@@ -1,0 +1,150 @@
+"""Unit tests of the round trip's pure parts (no server)."""
+from __future__ import annotations
+
+import socket
+import xml.etree.ElementTree as ET
+
+import httpx
+import pytest
+
+from builder.annotate import StudioError, resolve_annotations
+from builder.annotate.agreement import agreement_report, cohen_kappa, token_classes
+from builder.annotate.client import Studio, resolve_token
+from builder.annotate.pull import changes, write_rows
+from builder.annotate.push import guidelines_html, labeling_config, task_payload
+from builder.config import Workspace
+from builder.scheme import LABELS, RELATIONS
+from .data import invented_results, proposal_row, synthetic
+
+TEXT = synthetic(1)[0]["text"]
+
+
+def region(id_, label, start, end, text=TEXT):
+    return {"id": id_, "label": label, "start": start, "end": end, "text": text[start:end],
+            "quote_type": "direct" if label == "Quote" else None, "score": None}
+
+
+def row(aid, doc="d1", who="a@x", updated="2026-01-01T00:00:01Z", regions=(), **kw):
+    base = {"doc_id": doc, "task_id": 1, "annotation_id": aid, "annotator": who, "created_at": updated,
+            "updated_at": updated, "lead_time": 1.0, "was_cancelled": False, "ground_truth": False,
+            "deleted": False, "prediction_model_version": "m1", "regions": list(regions), "relations": []}
+    return {**base, **kw}
+
+
+def test_labeling_config_matches_scheme():
+    root = ET.fromstring(labeling_config())
+    labels = root.find(".//Labels")
+    assert labels.get("name") == "label" and labels.get("toName") == "text"
+    assert sorted(x.get("value") for x in labels) == sorted(LABELS)
+    assert sorted(x.get("value") for x in root.find(".//Relations")) == sorted(RELATIONS)
+    choices = root.find(".//Choices")
+    assert choices.get("name") == "quote_type" and choices.get("perRegion") == "true"
+    assert "<h1>" in guidelines_html() and "<li>" in guidelines_html()
+
+
+def test_task_payload_carries_data_and_prediction():
+    art = synthetic(1)[0]
+    doc = {"doc_id": art["doc_id"], "text": art["text"], "publisher": "P", "title": "T", "url": "u"}
+    p = task_payload(doc, {"m1": proposal_row(art["doc_id"], art["text"], art["results"], "m1")})
+    assert p["data"] == {"text": art["text"], "doc_id": art["doc_id"], "publisher": "P", "title": "T", "url": "u"}
+    assert p["predictions"][0]["model_version"] == "m1" and len(p["predictions"][0]["result"]) == 4
+
+
+def test_resolve_prefers_ground_truth_then_latest_live():
+    rows = [row(1, updated="2026-01-01T00:00:05Z"), row(2, updated="2026-01-01T00:00:09Z"),
+            row(3, updated="2026-01-01T00:00:02Z", ground_truth=True),
+            row(4, doc="d2", updated="2026-01-01T00:00:09Z", was_cancelled=True),
+            row(5, doc="d2", updated="2026-01-01T00:00:01Z"),
+            row(6, doc="d3"), row(6, doc="d3", deleted=True, updated="2026-01-01T00:00:03Z")]
+    out = resolve_annotations(rows)
+    assert out["d1"].annotation_id == 3 and out["d2"].annotation_id == 5 and "d3" not in out
+    out = resolve_annotations(rows + [row(3, updated="2026-01-01T00:00:10Z", ground_truth=False)])
+    assert out["d1"].annotation_id == 3  # latest row of 3 is no longer ground truth, but is the latest
+    assert resolve_annotations(rows[:2])["d1"].annotation_id == 2
+
+
+def task(tid, anns, text=TEXT):
+    return {"id": tid, "data": {"text": text, "doc_id": f"doc{tid}"}, "updated_at": "2026-01-01T00:00:09Z",
+            "predictions": [{"id": 7, "model_version": "m1"}], "annotations": anns}
+
+
+def ann(aid, result, updated="2026-01-01T00:00:05Z", who=1, **kw):
+    return {"id": aid, "result": result, "completed_by": who, "created_at": updated, "updated_at": updated,
+            "lead_time": 2.0, "was_cancelled": False, "ground_truth": False, "parent_prediction": 7, **kw}
+
+
+def test_changes_new_edited_deleted_and_off_scheme():
+    good = invented_results(TEXT)
+    bad = [{"id": "z", "from_name": "label", "to_name": "text", "type": "labels",
+            "value": {"start": 0, "end": 3, "text": "xyz", "labels": ["Quote"]}}]
+    known = {10: row(10, doc="doc1", updated="2026-01-01T00:00:05Z"),
+             11: row(11, doc="doc1", updated="2026-01-01T00:00:05Z")}
+    known[11]["task_id"] = known[10]["task_id"] = 1
+    tasks = [task(1, [ann(10, good), ann(12, good, who=2)]), task(2, [ann(13, bad)])]
+    rows, rejects, tombs = changes(tasks, known, {1: "a@x", 2: "b@x"})
+    ids = sorted((r["annotation_id"], r["deleted"]) for r in rows)
+    assert ids == [(11, True), (12, False)] and tombs == 1
+    assert rows[0]["annotator"] == "b@x" and rows[0]["prediction_model_version"] == "m1"
+    assert rejects == [{**rejects[0], "stage": "pull", "source": "task 2", "position": 13}]
+    # edited annotation: new updated_at -> a new row
+    rows, _, _ = changes([task(1, [ann(10, good, updated="2026-01-01T00:00:08Z"), ann(11, good)])], known, {})
+    assert [r["annotation_id"] for r in rows] == [10]
+
+
+def test_write_rows_is_atomic(tmp_path):
+    r = row(1, regions=[region("q", "Quote", 1, 5)])
+    path = write_rows(tmp_path, 3, [r])
+    assert path.name == "000003.parquet" and [p.name for p in tmp_path.iterdir()] == ["000003.parquet"]
+
+
+def test_agreement_identical_and_different():
+    q = region("q", "Quote", 1, 20)
+    s = region("s", "Speaker", 22, 31)
+    rows = [row(1, who="a", regions=[q, s]), row(2, who="b", regions=[q, s]),
+            row(3, doc="d2", who="a", regions=[q]), row(4, doc="d2", who="b", regions=[s])]
+    rep = agreement_report(rows, {"d1": TEXT, "d2": TEXT},
+                           [{"doc_id": "d1", "model_version": "m1", "regions": [q], "relations": [], "error": None}])
+    a = rep["agreement"]
+    assert a["tasks"] == 2 and a["pairs"] == 2
+    assert a["f1"]["Quote"]["f1"] == pytest.approx(2 / 3) or a["f1"]["Quote"]["f1"] == 0.6667
+    assert rep["proposer"]["m1"]["overall"]["precision"] == 1.0 and rep["proposer"]["m1"]["overall"]["recall"] == 0.5
+    assert cohen_kappa(list("aab"), list("aab")) == 1.0
+    assert token_classes("x y z", [region("q", "Quote", 0, 5, "x y z"), region("s", "Speaker", 2, 3, "x y z")]) == \
+        ["Quote", "Speaker", "Quote"]
+
+
+def test_retries_then_clear_error_and_token_errors(tmp_path, monkeypatch):
+    from label_studio_sdk.core.api_error import ApiError
+
+    calls = []
+
+    def down():
+        calls.append(1)
+        raise httpx.ConnectError("refused")
+
+    s = Studio(client=None, url="http://127.0.0.1:1", retries=2, backoff=0.01)
+    with pytest.raises(StudioError) as e:
+        s.call(down, what="ping")
+    assert len(calls) == 3 and "studio status" in e.value.hint
+
+    def unauthorized():
+        raise ApiError(status_code=401, headers={}, body={"detail": "Invalid token"})
+
+    with pytest.raises(StudioError) as e:
+        s.call(unauthorized)
+    assert "token" in str(e.value) and "legacy" in e.value.hint
+    monkeypatch.delenv("QUOTES_STUDIO_TOKEN", raising=False)
+    with pytest.raises(StudioError, match="no Label Studio API token"):
+        resolve_token(Workspace(tmp_path), {"studio": {}})
+
+
+def test_busy_port_is_an_error(tmp_path):
+    from builder.annotate.server import label_studio_bin, start_server
+
+    if not label_studio_bin().exists():
+        pytest.skip("Label Studio not installed")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        with pytest.raises(StudioError, match="busy"):
+            start_server(Workspace(tmp_path), port=sock.getsockname()[1])
