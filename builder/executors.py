@@ -75,10 +75,11 @@ def executor_options(cfg: dict[str, Any] | None, kind: str) -> dict[str, Any]:
 
 
 def _import_error(kind: str, err: ImportError) -> ExecutorError:
-    extra = {"ray": "ray", "slurm": "slurm"}[kind]
-    how = ("`make test-scale` (or `uv pip install -r requirements/lock-ray.txt`)" if kind == "ray"
-           else "datatrove's slurm support (dill is a datatrove dependency; sbatch must be on PATH)")
-    return ExecutorError(f"the {kind} executor needs the optional `{extra}` dependencies ({err}): install {how}")
+    if kind == "ray":
+        how = "the `ray` extra: `make test-scale`, or `uv pip install -r requirements/lock-ray.txt`"
+    else:
+        how = "datatrove's Slurm dependencies (`pip install 'datatrove[processing]'` or just `dill`)"
+    return ExecutorError(f"the {kind} executor cannot be imported ({err}): install {how}")
 
 
 def init_ray(init_options: dict[str, Any] | None = None) -> None:
@@ -92,16 +93,18 @@ def init_ray(init_options: dict[str, Any] | None = None) -> None:
 
 
 class RankTolerantLocalExecutor(LocalPipelineExecutor):
-    """``LocalPipelineExecutor`` that lets the other ranks finish when one rank fails.
+    """``LocalPipelineExecutor`` that can let the other ranks finish when one rank fails.
 
-    The stock one stops the pool on the first failure, killing ranks in flight; here a
-    failed rank is logged and left without its completion marker, so a relaunch runs
-    only the ranks that did not complete (``incomplete_ranks`` lists them).
+    The stock one stops the pool on the first failure, killing ranks in flight; with
+    ``keep_going`` a failed rank is logged and left without its completion marker, so a
+    relaunch runs only the ranks that did not complete (``incomplete_ranks`` lists them).
+    ``quiet`` sends the ranks' console logs to /dev/null (their log files keep them).
     """
 
-    def __init__(self, *args: Any, quiet: bool = False, **kwargs: Any):
+    def __init__(self, *args: Any, quiet: bool = False, keep_going: bool = True, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.quiet = quiet  # keep datatrove's console logs off the terminal (the log files keep them)
+        self.keep_going = keep_going  # False: a failing rank raises, as in LocalPipelineExecutor
 
     def _launch_run_for_rank(self, rank, ranks_q, completed=None, completed_lock=None):
         import contextlib
@@ -115,6 +118,8 @@ class RankTolerantLocalExecutor(LocalPipelineExecutor):
                 try:
                     return super()._launch_run_for_rank(rank, ranks_q, completed, completed_lock)
                 except Exception as err:  # the rank stays incomplete; the caller reports it
+                    if not self.keep_going:
+                        raise
                     logger.error(f"rank {rank} failed: {type(err).__name__}: {err}")
                     return PipelineStats()
         finally:
@@ -129,16 +134,18 @@ def incomplete_ranks(executor) -> list[int]:
 
 def make_executor(pipeline: list[Any], *, logging_dir: str, kind: str = "local", tasks: int = 1,
                   workers: int = 1, depends: Any = None, ray_init: dict[str, Any] | None = None,
-                  quiet: bool = False, **options: Any):
+                  quiet: bool = False, keep_going: bool = False, **options: Any):
     """An executor of ``kind`` (local, slurm, ray) for ``pipeline``, skipping completed ranks.
 
     ``options`` go to the executor (e.g. ``partition``/``time`` for Slurm, ``cpus_per_task``
     for Ray); ``ray_init`` are ``ray.init`` arguments, used when Ray is not started yet;
-    ``quiet`` keeps datatrove's console logs of local ranks off the terminal.
+    ``quiet`` keeps datatrove's console logs of local ranks off the terminal; ``keep_going``
+    lets the other local ranks finish when one fails (check ``incomplete_ranks`` after
+    ``run()``), where by default the first failure raises.
     """
     common = dict(tasks=tasks, workers=workers, logging_dir=logging_dir, skip_completed=True, depends=depends)
     if kind == "local":
-        return RankTolerantLocalExecutor(pipeline, **common, quiet=quiet, **options)
+        return RankTolerantLocalExecutor(pipeline, **common, quiet=quiet, keep_going=keep_going, **options)
     if kind == "slurm":
         missing = [name for name in SLURM_REQUIRED if not options.get(name)]
         if missing:
@@ -161,13 +168,14 @@ def make_executor(pipeline: list[Any], *, logging_dir: str, kind: str = "local",
 
 def executor_for(cfg: dict[str, Any] | None, pipeline: list[Any], *, logging_dir: str, kind: str | None = None,
                  tasks: int | None = None, workers: int | None = None, depends: Any = None, quiet: bool = False):
-    """``make_executor`` with the ``[run]`` settings filled in (flags win over the file)."""
+    """``make_executor`` with the ``[run]`` settings filled in (flags win over the file); local ranks
+    keep going when one fails (``quotes run`` reports the unfinished ranks)."""
     run = run_settings(cfg)
     kind = kind or run["executor"]
     tasks = tasks or run["tasks"]
     workers = workers if workers is not None else run["workers"]
     init = run["ray"].get("init") if kind == "ray" else None
-    extra = {"ray_init": init} if kind == "ray" else {"quiet": quiet} if kind == "local" else {}
+    extra = {"ray_init": init} if kind == "ray" else {"quiet": quiet, "keep_going": True} if kind == "local" else {}
     return make_executor(pipeline, logging_dir=logging_dir, kind=kind, tasks=tasks, workers=workers,
                          depends=depends, **extra, **executor_options(cfg, kind))
 

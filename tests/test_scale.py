@@ -290,3 +290,11 @@ def test_discard_rank_outputs_removes_only_that_ranks_shards(tmp_path):
     assert sorted(rank_shards(str(out), 3)) == sorted(["000_00003.parquet", "00003.parquet", "sub/00003.parquet"])
     assert DiscardRankOutputs([str(out), str(tmp_path / "missing")]).run(None, rank=3, world_size=4) is None
     assert sorted(p.name for p in out.iterdir() if p.is_file()) == sorted(["000_00013.parquet", "00001.parquet"])
+
+
+def test_make_executor_raises_on_a_failing_rank_by_default(tmp_path):
+    marker = tmp_path / "crash"
+    marker.write_text("0")
+    stage = toy_stage(tmp_path / "out", tmp_path / "log", 1, marker)
+    with pytest.raises(RuntimeError, match="crash on rank 0"):
+        make_executor(stage.steps, logging_dir=str(tmp_path / "logs"), tasks=1, workers=1).run()

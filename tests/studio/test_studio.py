@@ -142,6 +142,54 @@ def test_wrong_token_and_deleted_project_are_clear_errors(env, monkeypatch, tmp_
         push(ws2, cfg, progress=False)
 
 
+def test_push_dying_midway_resumes_without_duplicates(env, monkeypatch, tmp_path):
+    from .data import synthetic
+
+    ws = type(env["ws"])(tmp_path / "ws-resume")
+    cfg = {"studio": {**env["cfg"]["studio"], "project_title": "quotes resume test",
+                      "token": Path(env["info"].token_file).read_text()}}
+    write_workspace(Path(ws.path), synthetic(5))
+    c = env["c"]
+    real = type(c.projects).import_tasks
+    calls = []
+
+    def dies_after_import(self, *a, **kw):  # the 2nd batch reaches the server, then the push dies
+        out = real(self, *a, **kw)
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return out
+
+    monkeypatch.setattr(type(c.projects), "import_tasks", dies_after_import)
+    with pytest.raises(KeyboardInterrupt):
+        push(ws, cfg, batch_size=2, progress=False)
+    monkeypatch.setattr(type(c.projects), "import_tasks", real)
+    s = push(ws, cfg, batch_size=2, progress=False)
+    assert s.reconciled and s.tasks_created == 1 and s.tasks_known == 5
+    assert len(list(c.tasks.list(project=s.project_id, include="id"))) == 5
+
+
+def test_pull_killed_after_storing_before_mark_duplicates_nothing(env, monkeypatch):
+    import sys
+
+    pull_mod = sys.modules["builder.annotate.pull"]
+    ws, cfg, c = env["ws"], env["cfg"], env["c"]
+    pid, tasks = tasks_of(env)
+    new = c.annotations.create(id=tasks[1].id, result=tasks[1].predictions[0]["result"])
+
+    def no_mark(path, obj):
+        raise KeyboardInterrupt  # killed right after the rows were stored
+
+    monkeypatch.setattr(pull_mod, "write_json", no_mark)
+    with pytest.raises(KeyboardInterrupt):
+        pull(ws, cfg)
+    monkeypatch.undo()
+    stored = [r["annotation_id"] for r in read_rows(ws.annotations)]
+    assert stored.count(new.id) == 1
+    assert pull(ws, cfg).rows_written == 0
+    assert [r["annotation_id"] for r in read_rows(ws.annotations)].count(new.id) == 1
+
+
 def test_pull_interrupted_by_server_stop_loses_nothing(env, monkeypatch):
     """Last: stops and restarts the server."""
     import sys
