@@ -1,7 +1,6 @@
 """``quotes demo``: the whole pipeline on sample articles, through a local Label Studio."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -64,8 +63,9 @@ def _has_versions(cfg) -> bool:
 
 def _studio_round_trip(ws, cfg):
     from builder.annotate import pull, push, start_server, stop_server
+    from builder.annotate.server import label_studio_bin
 
-    if not shutil.which("label-studio", path=str(Path(".venv-studio/bin").resolve())):
+    if not label_studio_bin().exists():
         console.print("[yellow]no .venv-studio: skipping Label Studio (run `make install-studio`)[/]")
         return None
     info = start_server(ws)
