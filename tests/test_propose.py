@@ -162,3 +162,29 @@ def test_cli_writes_tasks(tmp_path, monkeypatch):
     regions, _ = regions_from_results(tasks[0]["predictions"][0]["result"], tasks[0]["data"]["text"])
     assert any(r.label == "Quote" for r in regions)
     assert tasks[0]["predictions"][0]["model_version"].startswith("quotes.proposer.v1+")
+
+
+def test_colon_intro_and_parenthetical_attribution(nlp):
+    from builder.propose import propose_texts
+    text = ("Intro line\n\nOn Monday, the senator made the following comment:\n\n"
+            "\"Young people who left school early face an unemployment rate of 33 percent.\"\n\n"
+            "Too often, Mr. Clarke said, the debate over coal is about jobs alone.\n")
+    [prop] = propose_texts([text], nlp=nlp)
+    quotes = quotes_of(prop.regions)
+    assert "Young people who left school early face an unemployment rate of 33 percent." in quotes
+    assert any("the debate over coal is about jobs alone" in q for q in quotes)
+
+
+def test_broad_scope_adds_belief_verbs():
+    from builder.propose import load_pipeline, propose_texts
+    text = "Intro line\n\nThe governor believes that the budget will pass next month.\n"
+    speech = propose_texts([text], nlp=load_pipeline(scope="speech"))[0]
+    broad = propose_texts([text], nlp=load_pipeline(scope="broad"))[0]
+    assert not quotes_of(speech.regions)
+    assert "the budget will pass next month" in quotes_of(broad.regions)
+
+
+def test_unknown_scope_is_a_clear_error():
+    from builder.propose.lexicons import load_lexicons
+    with pytest.raises(ValueError, match="unknown scope"):
+        load_lexicons(None, "everything")
