@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from dataclasses import dataclass, field, replace
 
 from spacy.tokens import Doc, Span, Token
@@ -189,23 +190,29 @@ def is_outlet_span(span: Span, lex: Lexicons, *, after_on: bool = False) -> bool
     return False
 
 
+@lru_cache(maxsize=16)
+def _outlet_regex(names: frozenset[str]) -> re.Pattern:
+    """One alternation of every outlet name, longest first (leftmost-longest matches)."""
+    alts = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(r"(?<![\w])(?:" + alts + r")(?![\w])")
+
+
 def outlet_mentions(doc: Doc, lex: Lexicons) -> list[Span]:
     """Outlet mentions: lexicon names (longest first), media organisations, platforms after "on"."""
     found: list[Span] = []
     taken: set[int] = set()
-    names = sorted(lex.outlets, key=len, reverse=True)
     text = doc.text
-    for name in names:
-        for m in re.finditer(r"(?<![\w])" + re.escape(name) + r"(?![\w])", text):
-            span = doc.char_span(m.start(), m.end(), alignment_mode="strict")
-            if span is None or any(t.i in taken for t in span):
-                continue
-            if len(span) == 1 and name.isupper() and len(name) <= 2:
-                continue
-            if span.start > 0 and doc[span.start - 1].lower_ == "the" and not name.lower().startswith("the "):
-                span = doc[span.start - 1:span.end]
-            found.append(span)
-            taken.update(t.i for t in span)
+    for m in _outlet_regex(lex.outlets).finditer(text):
+        name = m.group()
+        span = doc.char_span(m.start(), m.end(), alignment_mode="strict")
+        if span is None or any(t.i in taken for t in span):
+            continue
+        if len(span) == 1 and name.isupper() and len(name) <= 2:
+            continue
+        if span.start > 0 and doc[span.start - 1].lower_ == "the" and not name.lower().startswith("the "):
+            span = doc[span.start - 1:span.end]
+        found.append(span)
+        taken.update(t.i for t in span)
     for ent in doc.ents:
         if ent.label_ in {"ORG", "WORK_OF_ART"} and ent[-1].text in lex.media_words and not any(t.i in taken for t in ent):
             found.append(_strip_possessive(ent))
@@ -271,6 +278,8 @@ class Context:
     quotes: list[Quoted]
     body: list[Range]
     outlets: list[Span]
+    cues: list[Token] = field(default_factory=list)
+    phrases: list[tuple[Span, Token | None]] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -369,7 +378,7 @@ def _window_cues(ctx: Context, q: Quoted, prev_end: int, next_start: int) -> lis
             s_lo = min(s_lo, prev.sent.start_char)
     lo, hi = max(lo, s_lo), min(hi, s_hi)
     cues = []
-    for tok in cue_verbs(ctx.doc, ctx.lex):
+    for tok in ctx.cues:
         r = token_range(tok)
         if lo <= r[0] and r[1] <= hi and ctx.in_quote(r) is None:
             cues.append(tok)
@@ -447,7 +456,7 @@ def _para_is_quote(ctx: Context, q: Quoted) -> bool:
 def _phrase_near(ctx: Context, q: Quoted):
     """'According to X, "..."' / 'As reported by X, "..."' in the quote's paragraph, before it."""
     para = ctx.para_of(q.open)
-    for span, obj in phrase_cues(ctx.doc, ctx.lex):
+    for span, obj in ctx.phrases:
         if para[0] <= span.start_char < q.open and obj is not None and ctx.in_quote(span_range(span)) is None:
             between = ctx.text[span.end_char:q.open]
             if re.search(r"[.!?]\s", between):
@@ -507,7 +516,7 @@ def attribute_indirect(ctx: Context, directs: list[Quoted]) -> list[Found]:
     """Content clauses of cue verbs (ccomp; xcomp for ask/urge/tell), cue nouns and cue phrases."""
     found: list[Found] = []
     exclude = [(q.open, q.close + 1) for q in directs]
-    for verb in cue_verbs(ctx.doc, ctx.lex):
+    for verb in ctx.cues:
         if ctx.para_of(verb.idx) is None:
             continue
         clause = next((c for c in verb.children if c.dep_ == "ccomp"), None)
@@ -610,7 +619,7 @@ def _parenthetical(verb: Token) -> Range | None:
 
 def _according(ctx: Context, directs: list[Quoted]) -> list[Found]:
     out = []
-    for span, obj in phrase_cues(ctx.doc, ctx.lex):
+    for span, obj in ctx.phrases:
         if obj is None or ctx.para_of(span.start_char) is None or ctx.in_quote(span_range(span)):
             continue
         sent = span.sent
@@ -632,7 +641,8 @@ def find_quotes(doc: Doc, lex: Lexicons) -> list[Found]:
     """Every quote of ``doc`` with cue, speaker and outlet, in text order, duplicates removed."""
     text = doc.text
     ctx = Context(doc=doc, lex=lex, quotes=quoted_spans(text), body=body_paragraphs(text),
-                  outlets=outlet_mentions(doc, lex))
+                  outlets=outlet_mentions(doc, lex), cues=list(cue_verbs(doc, lex)),
+                  phrases=list(phrase_cues(doc, lex)))
     directs = direct_quotes(ctx)
     indirect = attribute_indirect(ctx, directs)
     found = attribute_direct(ctx, directs, indirect) + indirect
