@@ -491,3 +491,13 @@ def test_render_prints_text_with_brackets_verbatim():
     render(rep, console, errors=True)
     out = console.export_text()
     assert "it was [sic] fine" in out and "doc[1]" in out and "no_prediction" in out
+
+
+def test_parse_brat_joins_fragments_cut_at_line_breaks():
+    text = "Smith said \u201cOne.\n\nTwo.\u201d Then she left."
+    one, two = text.index("One."), text.index("Two.")
+    ann = (f"T1\tSource 0 5\tSmith\nT2\tCue 6 10\tsaid\n"
+           f"T3\tContent {one} {one + 4};{two} {two + 4}\tOne. Two.\n"
+           "E1\tAttribution:T4 Source:T1 Cue:T2 Content:T3\n")
+    regions, _ = parse_brat(ann, text)
+    assert [r.text for r in regions if r.label == "Quote"] == ["One.\n\nTwo."]

@@ -7,7 +7,8 @@ Gold comes in two forms:
 * brat standoff folders such as ``../shared/polnear-dev/`` (``text/<stem>.txt`` and
   ``attributions/<stem>_<annotator>.ann``). brat ``T`` lines Source / Cue / Content become
   Speaker / Cue / Quote regions, ``E`` lines become ``said_by`` and ``cue`` relations.
-  A discontinuous Content (``start end;start end``) becomes one Quote region per fragment,
+  A discontinuous Content (``start end;start end``) becomes one Quote region per fragment
+  (fragments with only whitespace between them, brat's cuts at line breaks, are one),
   as our scheme splits a quote interrupted by its cue. ``Content2`` is a further Quote of
   the same attribution. When several annotators annotated an article, the FIRST
   annotator file in sorted file-name order is the gold (deterministic; the others are
@@ -134,6 +135,18 @@ def _fragments(offsets: str) -> list[tuple[int, int]]:
     return out
 
 
+def _joined(frags: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
+    """Fragments with only whitespace between them joined into one: brat cuts a span at each
+    sentence/line break, which is not a discontinuity (an interrupting cue is)."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(frags):
+        if out and not text[out[-1][1]:start].strip():
+            out[-1] = (out[-1][0], max(end, out[-1][1]))
+        else:
+            out.append((start, end))
+    return out
+
+
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     """Shrink a span so it neither starts nor ends with whitespace."""
     while start < end and text[start].isspace():
@@ -147,7 +160,7 @@ def parse_brat(ann: str, text: str, doc_id: str = "") -> tuple[list[Region], lis
     """Regions and relations of one brat ``.ann`` file over ``text``.
 
     Source -> Speaker, Cue -> Cue, Content/Content2 -> Quote (one region per fragment of a
-    discontinuous span); each ``E`` line gives its quotes ``said_by`` its Source and ``cue``
+    discontinuous span, fragments separated by whitespace only joined); each ``E`` line gives its quotes ``said_by`` its Source and ``cue``
     its Cue. Other labels (Attribution triggers, Discard, Discuss) are ignored. Raises
     ``GoldError`` when a span lies outside the text.
     """
@@ -158,9 +171,11 @@ def parse_brat(ann: str, text: str, doc_id: str = "") -> tuple[list[Region], lis
             continue
         tid, label = m.group(1), BRAT_LABELS[m.group(2)]
         frags = []
-        for k, (start, end) in enumerate(_fragments(m.group(3))):
+        pieces = _fragments(m.group(3))
+        for start, end in pieces:
             if not 0 <= start < end <= len(text):
                 raise GoldError(f"{doc_id}: {tid} offsets {start}:{end} outside the text ({len(text)} chars)")
+        for k, (start, end) in enumerate(_joined(pieces, text)):
             start, end = _trim(text, start, end)
             if start == end:
                 continue

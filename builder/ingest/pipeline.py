@@ -412,7 +412,8 @@ def _run_stage(name: str, steps: list, folder: str, *, tasks: int, workers: int,
     """One stage through ``make_executor``; raises ``IngestFailed`` if any rank did not complete."""
     from builder.executors import incomplete_ranks, make_executor
 
-    executor = make_executor(steps, logging_dir=f"{folder}/logs/{name}", tasks=tasks, workers=workers, quiet=quiet)
+    executor = make_executor(steps, logging_dir=f"{folder}/logs/{name}", tasks=tasks, workers=workers, quiet=quiet,
+                             keep_going=True)
     executor.run()
     failed = incomplete_ranks(executor)
     if failed:

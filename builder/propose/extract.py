@@ -280,10 +280,7 @@ class Context:
     outlets: list[Span]
     cues: list[Token] = field(default_factory=list)
     phrases: list[tuple[Span, Token | None]] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        return self.doc.text
+    text: str = ""  # doc.text, computed once (spaCy rebuilds it on every access)
 
     def para_of(self, pos: int) -> Range | None:
         for p in self.body:
@@ -640,7 +637,7 @@ def _according(ctx: Context, directs: list[Quoted]) -> list[Found]:
 def find_quotes(doc: Doc, lex: Lexicons) -> list[Found]:
     """Every quote of ``doc`` with cue, speaker and outlet, in text order, duplicates removed."""
     text = doc.text
-    ctx = Context(doc=doc, lex=lex, quotes=quoted_spans(text), body=body_paragraphs(text),
+    ctx = Context(doc=doc, lex=lex, text=text, quotes=quoted_spans(text), body=body_paragraphs(text),
                   outlets=outlet_mentions(doc, lex), cues=list(cue_verbs(doc, lex)),
                   phrases=list(phrase_cues(doc, lex)))
     directs = direct_quotes(ctx)

@@ -28,7 +28,7 @@ def _person_names(doc: Doc) -> list[Span]:
     """PERSON entities outside quotation marks (names inside a quote are not its speakers)."""
     from builder.propose.marks import quoted_spans
 
-    quoted = [(q.open, q.close) for q in quoted_spans(doc.text)]
+    quoted = [(q.open, q.close) for q in quoted_spans(doc.text)]  # once per doc
     return [e for e in doc.ents if e.label_ == "PERSON" and any(t.pos_ == "PROPN" for t in e)
             and not any(a <= e.start_char < b for a, b in quoted)]
 
@@ -41,10 +41,10 @@ def _fullest(names: list[Span], last: str, before: int | None = None) -> Span | 
     return next(c for c in cands if len(c) == longest)
 
 
-def _titled_name(doc: Doc, head_lemma: str, before: int) -> Span | None:
+def _titled_name(doc: Doc, head_lemma: str, before: int, persons: list[Span]) -> Span | None:
     """The latest person named with this title before ``before``: "State Duma member Alexander Kazakov"."""
     best = None
-    for ent in _person_names(doc):
+    for ent in persons:
         if ent.start_char >= before:
             break
         window = [t for t in doc[max(0, ent.start - 4):ent.start]
@@ -61,7 +61,9 @@ class HeuristicResolver:
     """Rule-based resolution over the parsed doc (no extra model)."""
 
     def __call__(self, doc: Doc, mentions: list[Range], persons: list[Range] | None = None) -> dict[Range, Range]:
-        names = _person_names(doc) + [s for s in (_span(doc, r) for r in mentions)
+        text = doc.text
+        persons = _person_names(doc)
+        names = persons + [s for s in (_span(doc, r) for r in mentions)
                                       if s is not None and len(s) > 1 and all(t.pos_ == "PROPN" for t in s)]
         out: dict[Range, Range] = {}
         ordered = sorted(mentions)
@@ -76,12 +78,12 @@ class HeuristicResolver:
             elif all(t.pos_ == "PROPN" for t in span) and not (span.ents and span.ents[0].label_ != "PERSON"):
                 target = _fullest(names, span[-1].text)
             elif root.pos_ == "NOUN":
-                target = _titled_name(doc, root.lemma_.lower(), r[0])
+                target = _titled_name(doc, root.lemma_.lower(), r[0], persons)
                 if target is None:
                     target = self._fuller_description(doc, ordered[:k], span)
             if target is not None:
                 t = (target.start_char, target.end_char)
-                if t != r and doc.text[t[0]:t[1]] != doc.text[r[0]:r[1]]:
+                if t != r and text[t[0]:t[1]] != text[r[0]:r[1]]:
                     out[r] = t
         return out
 
