@@ -501,3 +501,24 @@ def test_parse_brat_joins_fragments_cut_at_line_breaks():
            "E1\tAttribution:T4 Source:T1 Cue:T2 Content:T3\n")
     regions, _ = parse_brat(ann, text)
     assert [r.text for r in regions if r.label == "Quote"] == ["One.\n\nTwo."]
+
+
+def test_propose_gold_uses_each_golds_notion_of_attribution(monkeypatch):
+    """scope="auto": brat (PolNeAR) gold is proposed with the broad scope, ours with the configured one."""
+    from builder.evaluate.run import propose_gold
+
+    seen: dict[str, str | None] = {}
+
+    def fake_propose_texts(texts, doc_ids, cfg):
+        for doc_id in doc_ids:
+            seen[doc_id] = (cfg.get("propose") or {}).get("scope")
+            yield Proposal(doc_id=doc_id, model_version="fake", regions=[], relations=[], error=None)
+
+    fake = types.ModuleType("builder.propose")
+    fake.propose_texts = fake_propose_texts
+    monkeypatch.setitem(sys.modules, "builder.propose", fake)
+    docs = [GoldDoc("ours", "A said B.", [], []), GoldDoc("polnear", "A said B.", [], [], scope="broad")]
+    propose_gold(docs, {"propose": {"scope": "speech"}})
+    assert seen == {"ours": "speech", "polnear": "broad"}
+    propose_gold(docs, {}, scope="speech")
+    assert seen == {"ours": "speech", "polnear": "speech"}

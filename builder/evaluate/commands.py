@@ -1,6 +1,7 @@
 """Scoring proposals against gold (../shared/gold/SCHEME.md § Scoring)."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -17,6 +18,8 @@ def evaluate(
     errors: Annotated[bool, typer.Option("--errors", help="Print the misses, false alarms and wrong speakers/cues/types")] = False,
     errors_out: Annotated[Optional[Path], typer.Option("--errors-file", help="Write the error listing here as JSON lines")] = None,
     per_doc: Annotated[bool, typer.Option("--per-doc/--overall-only", help="Show the per-document rows")] = True,
+    scope: Annotated[str, typer.Option("--scope", help="Proposer scope: auto (each gold's own notion: broad for brat/PolNeAR, "
+                                       "which also attributes thoughts and intentions; [propose] scope for ours), speech or broad")] = "auto",
     spacy_lemmas: Annotated[bool, typer.Option("--spacy/--no-spacy", help="Cue lemmas with spaCy (else a rule lemmatizer)")] = True,
     config: Config = None,
 ) -> None:
@@ -30,8 +33,11 @@ def evaluate(
     from builder.evaluate.scoring import gold_as_predictions
     from builder.options import settings
 
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else max(120, Console().width))
     problems: list = []
+    if scope not in ("auto", "speech", "broad"):
+        console.print(f"[red]error[/]: --scope {scope!r}: use auto, speech or broad")
+        raise typer.Exit(2)
     try:
         gold_docs = load_gold(gold, problems)
         if not gold_docs:
@@ -44,7 +50,7 @@ def evaluate(
             cfg, _ = settings(config)
             with console.status(f"proposing quotes for {len(gold_docs)} gold document(s)"):
                 try:
-                    predictions = propose_gold(gold_docs, cfg, problems)
+                    predictions = propose_gold(gold_docs, cfg, problems, scope=scope)
                 except ProposerMissing:
                     raise
                 except Exception as exc:  # the proposer is another stage: report, don't crash

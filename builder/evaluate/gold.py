@@ -44,6 +44,7 @@ class GoldDoc:
     has_types: bool = True  # gold carries quote_type (Label Studio) or not (brat)
     has_outlets: bool = True  # gold marks Outlet regions / via relations
     has_coref: bool = True  # gold links refers_to (so canonical names are full names)
+    scope: str | None = None  # the notion of attribution it follows: None (our scheme) or "broad" (PolNeAR)
 
 
 @dataclass
@@ -259,6 +260,7 @@ def gold_from_brat(folder: Path, problems: list[Problem]) -> list[GoldDoc]:
             doc_id=stem, text=text, regions=regions, relations=relations,
             publisher=publishers.get(stem), source=str(chosen),
             annotator=chosen.stem.rsplit("_", 1)[1], has_types=False, has_outlets=False, has_coref=False,
+            scope="broad",  # PolNeAR also attributes thoughts, beliefs and intentions
         ))
     for stem in sorted(set(anns) - {t.stem for t in (folder / "text").glob("*.txt")}):
         problems.append(Problem(str(anns[stem][0]), "no_text", f"add text/{stem}.txt"))

@@ -14,11 +14,21 @@ class ProposerMissing(RuntimeError):
     """``builder.propose.propose_texts`` is not available."""
 
 
+def _with_scope(cfg: dict[str, Any], scope: str | None) -> dict[str, Any]:
+    if not scope:
+        return cfg
+    return {**cfg, "propose": {**(cfg.get("propose") or {}), "scope": scope}}
+
+
 def propose_gold(gold_docs: list[GoldDoc], cfg: dict[str, Any],
-                 problems: list[Problem] | None = None) -> dict[str, PredDoc]:
+                 problems: list[Problem] | None = None, scope: str | None = "auto") -> dict[str, PredDoc]:
     """Run the proposer (``builder.propose.propose_texts``) on the gold texts.
 
-    Proposals that carry an ``error`` predict nothing and are listed in ``problems``.
+    ``scope="auto"`` proposes each document with the notion of attribution its gold follows
+    (``GoldDoc.scope``: "broad" for PolNeAR, which also attributes thoughts and intentions;
+    the configured ``[propose] scope`` for our scheme); "speech"/"broad" force one for all;
+    None keeps the configuration. Proposals that carry an ``error`` predict nothing and are
+    listed in ``problems``.
     """
     try:
         from builder.propose import propose_texts
@@ -26,8 +36,12 @@ def propose_gold(gold_docs: list[GoldDoc], cfg: dict[str, Any],
         raise ProposerMissing(
             "the proposer (builder.propose.propose_texts) is not available yet: "
             "pass --pred tasks.json (Label Studio tasks with predictions) instead") from exc
-    texts = [g.text for g in gold_docs]
-    proposals = list(propose_texts(texts, [g.doc_id for g in gold_docs], cfg))
+    groups: dict[str | None, list[GoldDoc]] = {}
+    for g in gold_docs:
+        groups.setdefault(g.scope if scope == "auto" else scope, []).append(g)
+    proposals = []
+    for doc_scope, docs in groups.items():
+        proposals += list(propose_texts([g.text for g in docs], [g.doc_id for g in docs], _with_scope(cfg, doc_scope)))
     for p in proposals:
         error = p.get("error") if isinstance(p, dict) else getattr(p, "error", None)
         if error and problems is not None:
