@@ -48,12 +48,16 @@ def demo(
     _step("4/4 export")
     folder = export_dataset(ws, cfg, bump="patch" if _has_versions(cfg) else None,
                             version=None if _has_versions(cfg) else "0.1.0", include_proposed=True)
-    console.print(f"\n[bold green]Exported dataset:[/] {folder}")
-    console.print("Load it with:\n"
-                  f"  python -c \"import datasets; print(datasets.load_dataset('{folder}', 'attributions'))\"")
+    folder = Path(folder).resolve()
+    console.print(f"\n[bold green]Exported dataset:[/] {folder}", soft_wrap=True)
+    console.print("Load it with:", soft_wrap=True)
+    console.print(f"  python -c \"import datasets; print(datasets.load_dataset('{folder}', 'attributions'))\"",
+                  soft_wrap=True, markup=False, highlight=False)
     if info is not None:
-        console.print("\nTo annotate: [bold]quotes studio start[/] (then open the URL it prints and log in as it says), "
-                      "correct the proposals, then [bold]quotes pull[/] and [bold]quotes export --bump minor[/].")
+        console.print(soft_wrap=True)
+        console.print(f"To annotate: [bold]quotes studio start[/], open the URL it prints and log in as {info.email} "
+                      f"(password in {info.password_file}); open the project, correct the proposals (guidelines: "
+                      "annotation/guidelines.md); then [bold]quotes pull[/] and [bold]quotes export --bump minor[/].")
 
 
 def _has_versions(cfg) -> bool:
@@ -68,10 +72,18 @@ def _studio_round_trip(ws, cfg):
     if not label_studio_bin().exists():
         console.print("[yellow]no .venv-studio: skipping Label Studio (run `make install-studio`)[/]")
         return None
-    info = start_server(ws)
+    with console.status("starting Label Studio (the first start builds its database: a minute or two)"):
+        info = start_server(ws)
+    console.print(f"Label Studio answers at {info.url} (log in as {info.email}; password in {info.password_file})")
     try:
-        push(ws, cfg)
-        pull(ws, cfg)
+        pushed = push(ws, cfg)
+        console.print(f"pushed: project {pushed.project_id}, {pushed.tasks_created} new task(s), "
+                      f"{pushed.predictions_created} new prediction(s), {pushed.tasks_known} task(s) in all")
+        pulled = pull(ws, cfg)
+        console.print(f"pulled: {pulled.tasks_fetched} changed task(s), {pulled.rows_written} annotation row(s)"
+                      + (" (nobody has annotated yet: the export carries the proposals as silver rows)"
+                         if not pulled.rows_written else ""))
     finally:
         stop_server(ws)
+        console.print("Label Studio stopped")
     return info
