@@ -20,6 +20,7 @@
     name = "quotes"
     ratios = { train = 0.8, validation = 0.1, test = 0.1 }
     seed = 13
+    license = "other"           # the card's license id; article texts belong to their publishers
 """
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ DEFAULTS: dict[str, Any] = {
         "ratios": {"train": 0.8, "validation": 0.1, "test": 0.1},
         "seed": 13,
         "exports_dir": "exports",
+        "license": "other",
     },
 }
 

@@ -46,6 +46,19 @@ def parquet_files(folder: Any) -> list[str]:
     return sorted(f for f in df.list_files(recursive=True) if f.endswith(".parquet"))
 
 
+def count_rows(folder: Any) -> int:
+    """Rows in every Parquet shard under ``folder``, from the file footers (no data read)."""
+    import pyarrow.parquet as pq
+    from datatrove.io import get_datafolder
+
+    df = get_datafolder(folder)
+    total = 0
+    for name in parquet_files(folder):
+        with df.open(name, "rb") as fh:
+            total += pq.ParquetFile(fh).metadata.num_rows
+    return total
+
+
 def read_rows(folder: Any, columns: list[str] | None = None, batch_size: int = 1024) -> Iterator[dict[str, Any]]:
     """Stream the rows of every Parquet shard under ``folder``, in a fixed order."""
     from datatrove.io import get_datafolder

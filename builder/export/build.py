@@ -24,7 +24,7 @@ from builder.export.versions import (ExportError, build_folder, clean_stale_buil
                                      target_version)
 from builder.export.writer import CONFIG_RECORDS, SplitWriter, data_file
 from builder.schema import Reject, as_row
-from builder.store import parquet_files, read_rows
+from builder.store import count_rows, parquet_files, read_rows
 
 PAUSE_ENV = "QUOTES_EXPORT_PAUSE_S"  # test hook: sleep this long once the data files are written
 
@@ -84,11 +84,12 @@ def _write_configs(ws: Workspace, index: InputIndex, dataset: Path, ratios: dict
     splits = list(ratios)
     writers = {c: SplitWriter(dataset, c, splits) for c in CONFIG_RECORDS}
     stats = CardStats(name="", version="", counts={}, ratios=ratios, seed=ecfg["seed"],
-                      include_proposed=include_proposed, model_versions=index.model_versions())
+                      include_proposed=include_proposed, model_versions=index.model_versions(),
+                      license=ecfg.get("license") or "other")
     tally = _Tally()
     rejects: list[Any] = []
     tokenize = Tokenizer()
-    with _progress(progress, _count_rows(ws.documents)) as advance:
+    with _progress(progress, count_rows(ws.documents)) as advance:
         for n, doc in enumerate(read_rows(ws.documents), 1):
             advance()
             if n % 1000 == 0:
@@ -224,18 +225,6 @@ def _append_rejects(ws: Workspace, rejects: list[Any]) -> None:
     if new:
         with df.open("rejects.jsonl", "at", encoding="utf-8") as fh:
             fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in new)
-
-
-def _count_rows(folder: str) -> int | None:
-    import pyarrow.parquet as pq
-    from datatrove.io import get_datafolder
-
-    df = get_datafolder(folder)
-    total = 0
-    for name in parquet_files(folder):
-        with df.open(name, "rb") as fh:
-            total += pq.ParquetFile(fh).metadata.num_rows
-    return total
 
 
 def _progress(enabled: bool, total: int | None):

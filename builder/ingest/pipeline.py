@@ -34,6 +34,7 @@ from datatrove.pipeline.base import PipelineStep
 from builder.config import Workspace
 from builder.ingest.readers import HINTS, Extracted, Input, Raw, Rejected, expand_paths, extract, read_input
 from builder.ingest.text import INGEST_VERSION
+from builder.store import count_rows
 
 DEFAULT_THRESHOLD = 0.5  # [ingest] near_duplicate_threshold: estimated Jaccard of word 3-grams
 
@@ -239,20 +240,6 @@ def staged_rows(folder: str, batch_size: int = 256) -> Iterator[dict[str, Any]]:
     yield from heapq.merge(*(rows(n) for n in parquet_files(folder)), key=lambda r: (r["input_index"], r["seq"]))
 
 
-def staged_count(folder: str) -> int:
-    import pyarrow.parquet as pq
-    from datatrove.io import get_datafolder
-
-    from builder.store import parquet_files
-
-    df = get_datafolder(folder)
-    total = 0
-    for name in parquet_files(folder):
-        with df.open(name, "rb") as fh:
-            total += pq.ParquetFile(fh).metadata.num_rows
-    return total
-
-
 class ReadStaged(PipelineStep):
     """Reads the run's staging shards in input order (a single-task step)."""
 
@@ -266,7 +253,7 @@ class ReadStaged(PipelineStep):
     def run(self, data=None, rank: int = 0, world_size: int = 1) -> Iterator[DTDocument]:
         if world_size != 1:
             raise ValueError("the dedupe pipeline runs as one task (tasks=1)")
-        total = staged_count(self.folder) if self.progress else None
+        total = count_rows(self.folder) if self.progress else None
         for row in _progress(staged_rows(self.folder), self.progress, total=total, desc="ingest: dedupe",
                              unit="rec"):
             yield DTDocument(text=row.pop("text") or "", id=row["doc_id"] or "", metadata=row)
