@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
+
+if TYPE_CHECKING:
+    from builder.config import Workspace
 
 WorkspaceOpt = Annotated[
     Optional[str],
@@ -16,7 +19,7 @@ Config = Annotated[
 ]
 
 
-def settings(config: Path | None = None, workspace: str | None = None) -> tuple[dict[str, Any], "Workspace"]:
+def settings(config: Path | None = None, workspace: str | None = None) -> tuple[dict[str, Any], Workspace]:
     """The merged settings and the workspace a command works on."""
     from builder.config import Workspace, load_config
 

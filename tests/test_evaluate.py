@@ -262,7 +262,7 @@ def _brat_ann(text: str) -> str:
         f"T6\tCue {c2[0]} {c2[1]}\tclaims",
         f"T7\tContent {q2[0]} {q2[1]}\tthat taxes rise",
         f"T8\tAttribution {c2[0]} {c2[1]}\tclaims",
-        f"T9\tDiscard 0 5\tSmith",
+        "T9\tDiscard 0 5\tSmith",
         "E2\tAttribution:T8 Content:T7 Cue:T6 Source:T5",
     ]) + "\n"
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import copy
-import gzip
 import hashlib
 import io
 import json
@@ -14,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from builder.config import DEFAULTS, Workspace
-from builder.ingest import (INGEST_VERSION, Extracted, Rejected, doc_id_of, expand_paths, ingest, iter_records,
+from builder.ingest import (INGEST_VERSION, Extracted, doc_id_of, expand_paths, ingest, iter_records,
                             normalize_text, read_jsonl, read_warc)
 from builder.schema import fields
 from builder.store import read_rows

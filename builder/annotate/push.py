@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import html
-import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 

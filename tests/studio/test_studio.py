@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import time
 from types import SimpleNamespace
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from builder.annotate import StudioError, agreement, connect, pull, push, resolve_annotations, server_status
-from builder.annotate.pull import OVERLAP, latest_rows
+from builder.annotate.pull import latest_rows
 from builder.store import read_rows
 from .data import articles, write_workspace
 
