@@ -281,6 +281,7 @@ def test_diff_reports_changed_quotes(tmp_path):
     v2 = export_dataset(ws, load_config(), bump="patch", exports_dir=tmp_path / "exports", progress=False)
     d = diff_versions(v1, v2)
     assert not d.added and not d.removed and len(d.changed) == 1 and d.changed[0][1] == ["quote_type"]
+    assert d.labels[d.changed[0][0]].startswith("“")  # a readable line: quote text, speaker, document
 
 
 def test_a_killed_export_leaves_no_partial_version(tmp_path):

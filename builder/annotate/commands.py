@@ -114,6 +114,9 @@ def agreement(workspace: WorkspaceOpt = None, config: Config = None, as_json: Js
         typer.echo(json.dumps(report, indent=1))
         return
     con = Console()
+    if not report["annotations"]:
+        con.print("no annotations pulled yet: annotate the tasks in Label Studio, then run `quotes pull`")
+        return
     a = report["agreement"]
     con.print(f"{report['annotations']} annotations on {report['documents']} documents; "
               f"{a['tasks']} with 2+ annotators ({a['pairs']} pairs); token kappa {a['token_kappa']}")

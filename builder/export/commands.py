@@ -66,6 +66,9 @@ def diff(
     typer.echo(f"{a} -> {b}: {len(result.added)} added, {len(result.removed)} removed, {len(result.changed)} changed")
     for sign, items in (("+", result.added), ("-", result.removed)):
         for qid in items[: limit or None]:
-            typer.echo(f"{sign} {qid}")
+            typer.echo(f"{sign} {qid}  {result.labels.get(qid, '')}")
     for qid, fields in result.changed[: limit or None]:
-        typer.echo(f"~ {qid} ({', '.join(fields)})")
+        typer.echo(f"~ {qid}  {result.labels.get(qid, '')}  changed: {', '.join(fields)}")
+    hidden = sum(max(0, len(items) - limit) for items in (result.added, result.removed, result.changed)) if limit else 0
+    if hidden:
+        typer.echo(f"... {hidden} more not listed (--limit 0 lists all)")

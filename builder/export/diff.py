@@ -19,6 +19,7 @@ class VersionDiff:
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     changed: list[tuple[str, list[str]]] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)  # quote_id -> short readable description
 
     @property
     def empty(self) -> bool:
@@ -39,11 +40,19 @@ def _digest(row: dict[str, Any]) -> bytes:
     return hashlib.sha1(json.dumps(row, sort_keys=True, default=str).encode()).digest()
 
 
+def label(row: dict[str, Any], width: int = 70) -> str:
+    """A quote row in one line: its text (shortened), speaker and document."""
+    text = " ".join((row.get("quote_text") or "").split())
+    text = text if len(text) <= width else text[: width - 1] + "…"
+    who = row.get("speaker_name") or row.get("speaker_text") or "?"
+    return f"“{text}” — {who} [{(row.get('doc_id') or '')[:12]}]"
+
+
 def diff_versions(a: Path, b: Path) -> VersionDiff:
     """Quotes added, removed and changed from version folder ``a`` to ``b`` (by quote_id).
 
-    Holds one short digest per quote of ``a``; the changed fields are found by reading
-    ``a`` again for the changed quotes only."""
+    Holds one short digest per quote of ``a``; the changed fields and the removed quotes'
+    labels are found by reading ``a`` again."""
     digests = {row["quote_id"]: _digest(row) for row in attribution_rows(Path(a))}
     out = VersionDiff()
     changed_rows: dict[str, dict[str, Any]] = {}
@@ -51,11 +60,15 @@ def diff_versions(a: Path, b: Path) -> VersionDiff:
         old = digests.pop(row["quote_id"], None)
         if old is None:
             out.added.append(row["quote_id"])
+            out.labels[row["quote_id"]] = label(row)
         elif old != _digest(row):
             changed_rows[row["quote_id"]] = row
+            out.labels[row["quote_id"]] = label(row)
     out.removed = sorted(digests)
-    if changed_rows:
+    if changed_rows or digests:
         for row in attribution_rows(Path(a)):
+            if row["quote_id"] in digests:
+                out.labels[row["quote_id"]] = label(row)
             new = changed_rows.get(row["quote_id"])
             if new is not None:
                 out.changed.append((row["quote_id"], [k for k in new if new[k] != row.get(k)]))
