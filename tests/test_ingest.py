@@ -410,3 +410,16 @@ def test_a_failed_task_raises_and_adds_nothing(tmp_path, monkeypatch):
     assert docs(tmp_path / "ws") == [] and rejects(tmp_path / "ws") == []
     monkeypatch.undo()
     assert ingest([tmp_path / "in"], tmp_path / "ws", cfg(), progress=False).ingested == 1
+
+
+def test_publisher_of_a_plain_text_page_comes_from_its_own_furniture():
+    from builder.ingest.text import publisher_from_text
+
+    page = ("Officials met on Monday. " * 5 + "\nSubscribe: unlimited access to Dailyplanet.com\n"
+            "Send tips to news@dailyplanet.com. The Daily Planet newsroom.")
+    assert publisher_from_text(page) == "Daily Planet"
+    assert publisher_from_text("Write to me at someone@example.com. Officials met on Monday.") is None
+    from builder.ingest import Raw, extract
+
+    extracted = extract(Raw("a.txt", "txt", None, page), cfg())
+    assert extracted.publisher == "Daily Planet"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from builder.ingest.text import Undecodable, decode_bytes, doc_id_of, normalize_text
+from builder.ingest.text import Undecodable, decode_bytes, doc_id_of, normalize_text, publisher_from_text
 
 FORMATS = {".txt": "txt", ".text": "txt", ".jsonl": "jsonl", ".html": "html", ".htm": "html",
            ".warc": "warc", ".warc.gz": "warc"}
@@ -301,8 +301,8 @@ def extract(raw: Raw, cfg: dict[str, Any]) -> Extracted | Rejected:
     if len(text) < min_chars:
         return Rejected(raw.source, raw.position, "too_short", f"{len(text)} characters < min_chars {min_chars}")
     return Extracted(doc_id_of(text), text, raw.source, raw.source_format, raw.position,
-                     title=meta.get("title"), publisher=meta.get("publisher"), url=meta.get("url"),
-                     date=meta.get("date"))
+                     title=meta.get("title"), publisher=meta.get("publisher") or publisher_from_text(text),
+                     url=meta.get("url"), date=meta.get("date"))
 
 
 def iter_records(paths: Iterable[str | Path], cfg: dict[str, Any]) -> Iterator[Extracted | Rejected]:

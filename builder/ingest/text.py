@@ -70,3 +70,46 @@ def shingles(text: str, size: int = 3) -> list[bytes]:
         return [w.encode("utf-8") for w in words]
     grams = set(map(" ".join, zip(*(words[i:] for i in range(size)))))
     return [g.encode("utf-8") for g in sorted(grams)]
+
+
+_DOMAIN = re.compile(r"(?<![\w.-])(?:[\w.+-]+@|www\.)?([a-z][a-z0-9-]{2,40})\.(?:com|co\.uk|org|net|news)\b", re.I)
+
+
+def publisher_from_text(text: str, min_mentions: int = 2) -> str | None:
+    """The publisher a scraped page names in its own furniture, or None.
+
+    Pages carry their site's domain in subscription offers and contact lines ("Unlimited access
+    to Newsweek.com", "tips@newsweek.com"): the domain named at least ``min_mentions`` times,
+    spelled as the text capitalizes it (``Newsweek``; "The Hill" for thehill.com). No guess
+    without such evidence.
+    """
+    counts: dict[str, int] = {}
+    for m in _DOMAIN.finditer(text):
+        stem = m.group(1).lower()
+        counts[stem] = counts.get(stem, 0) + 1
+    for stem, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+        if n < min_mentions:
+            break
+        name = _spelled(text, stem)
+        if name:
+            return name
+    return None
+
+
+def _spelled(text: str, stem: str) -> str | None:
+    """The capitalized words in ``text`` whose letters are ``stem``, most words first ("The Hill"
+    over "TheHill" for "thehill"); the domain itself does not count."""
+    found: list[str] = []
+    for m in re.finditer(r"[A-Z][\w'&-]*(?: [A-Z][\w'&-]*)*", text):
+        if text.startswith(".", m.end()) and _DOMAIN.match(text, m.start()):
+            continue  # "Newsweek.com": the domain, not its spelling
+        parts = m.group().split(" ")
+        for i in range(len(parts)):
+            joined = ""
+            for j in range(i, len(parts)):
+                joined += re.sub(r"\W", "", parts[j]).lower()
+                if joined == stem:
+                    found.append(" ".join(parts[i:j + 1]))
+                if len(joined) >= len(stem):
+                    break
+    return max(found, key=lambda name: name.count(" "), default=None)
