@@ -423,3 +423,22 @@ def test_publisher_of_a_plain_text_page_comes_from_its_own_furniture():
 
     extracted = extract(Raw("a.txt", "txt", None, page), cfg())
     assert extracted.publisher == "Daily Planet"
+
+
+def test_ingest_into_a_workspace_that_is_not_a_local_folder(tmp_path):
+    """Any fsspec URL datatrove accepts: here memory:// (one task, in this process)."""
+    import uuid
+
+    from builder.store import read_rows
+
+    write(tmp_path / "in" / "a.txt", story(1))
+    write(tmp_path / "in" / "empty.txt", "")
+    url = f"memory://quotes-test-{uuid.uuid4().hex}/ws"
+    first = ingest([tmp_path / "in"], url, cfg(), progress=False)
+    again = ingest([tmp_path / "in"], url, cfg(), progress=False)
+    assert (first.ingested, again.ingested, again.unchanged) == (1, 0, 1)
+    ws = Workspace(url)
+    assert [r["doc_id"] for r in read_rows(ws.documents, columns=["doc_id"])] == [doc_id_of(normalize_text(story(1)))]
+    rejects = [json.loads(line) for line in ws.read_text("rejects.jsonl").splitlines()]
+    assert [r["reason"] for r in rejects] == ["empty"]  # listed once, not again on the re-run
+    assert ws.folder().exists("state/ingest/index.sqlite")

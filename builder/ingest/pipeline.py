@@ -19,7 +19,7 @@ import heapq
 import json
 import os
 import secrets
-import shutil
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -88,8 +88,7 @@ def run_folder(workspace: Workspace | str | Path, run_id: str) -> str:
     return _workspace(workspace).sub("state", "ingest", run_id)
 
 
-def index_path(workspace: Workspace | str | Path) -> Path:
-    return _workspace(workspace).local() / "state" / "ingest" / "index.sqlite"
+INDEX_FILE = "state/ingest/index.sqlite"
 
 
 def _threshold(cfg: dict[str, Any]) -> float:
@@ -279,25 +278,24 @@ class Dedupe(PipelineStep):
         from builder.ingest.neardup import Index
 
         summary = IngestSummary(inputs=self.inputs)
-        index = Index(index_path(self.workspace), _threshold(self.cfg))
-        if index.is_empty():
-            rebuild_index(index, self.workspace)
-        folder = Path(run_folder(self.workspace, self.run_id).removeprefix("file://"))
-        pending = folder / "rejects.pending.jsonl"
-        folder.mkdir(parents=True, exist_ok=True)
-        try:
-            with pending.open("w", encoding="utf-8") as out:
+        ws = self.workspace
+        with ws.local_file(INDEX_FILE) as db, tempfile.TemporaryFile("w+", encoding="utf-8") as pending:
+            index = Index(db, _threshold(self.cfg))
+            try:
+                if index.is_empty():
+                    rebuild_index(index, ws)
                 for doc in data:
-                    new = self._handle(doc, index, out, summary)
+                    new = self._handle(doc, index, pending, summary)
                     if new is not None:
                         yield new
-            self._append_rejects(pending)  # only once every document of the run is handled
-            index.commit()
-        finally:
-            index.close()
+                pending.seek(0)
+                ws.append_text("rejects.jsonl", pending.read())  # only once every document of the run is handled
+                index.commit()
+            finally:
+                index.close()
         summary.rejected = dict(sorted(summary.rejected.items()))
         summary.batch = self.run_id if summary.ingested else None
-        (folder / "summary.json").write_text(json.dumps(asdict(summary)), encoding="utf-8")
+        ws.write_text(f"state/ingest/{self.run_id}/summary.json", json.dumps(asdict(summary)))
 
     def _handle(self, doc: DTDocument, index, out, summary: IngestSummary) -> DTDocument | None:
         """One staged row: listed as a reject or duplicate, counted as unchanged, or returned as new."""
@@ -333,15 +331,6 @@ class Dedupe(PipelineStep):
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
             summary.newly_listed += 1
 
-    def _append_rejects(self, pending: Path) -> None:
-        if pending.stat().st_size == 0:
-            return
-        target = Path(self.workspace.rejects.removeprefix("file://"))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("a", encoding="utf-8") as out, pending.open(encoding="utf-8") as src:
-            shutil.copyfileobj(src, out)
-
-
 def rebuild_index(index, workspace: Workspace) -> None:
     """Refills an empty index from the workspace's documents and listed rejects (e.g. after state/ was lost)."""
     from builder.ingest.neardup import signature
@@ -351,13 +340,10 @@ def rebuild_index(index, workspace: Workspace) -> None:
         if index.known(row["doc_id"]) is None:
             index.add(row["doc_id"], row["cluster_id"], row["source"], row["source_position"],
                       signature(row["text"]))
-    rejects = Path(workspace.rejects.removeprefix("file://"))
-    if rejects.exists():
-        with rejects.open(encoding="utf-8") as fh:
-            for line in fh:
-                row = json.loads(line)
-                if row.get("stage") == "ingest":
-                    index.mark_reject(row["source"], row["position"], row["reason"])
+    for line in (workspace.read_text("rejects.jsonl") or "").splitlines():
+        row = json.loads(line)
+        if row.get("stage") == "ingest":
+            index.mark_reject(row["source"], row["position"], row["reason"])
 
 
 def dedupe_pipeline(workspace: Workspace | str | Path, cfg: dict[str, Any], run_id: str, *,
@@ -416,10 +402,8 @@ def ingest(paths: Iterable[str | Path], workspace: Workspace | str | Path, cfg: 
     and leaves the workspace's documents and index as they were.
     """
     ws = _workspace(workspace)
-    ws.local()
     run_id = new_run_id()
     folder = run_folder(ws, run_id)
-    local = Path(folder.removeprefix("file://"))
     try:
         with _quiet_datatrove(quiet):
             extract_steps = extract_pipeline(list(paths), ws, cfg, run_id, progress=progress)
@@ -429,12 +413,12 @@ def ingest(paths: Iterable[str | Path], workspace: Workspace | str | Path, cfg: 
                        tasks=1, workers=1, quiet=quiet)
     except BaseException as e:
         # the index was not committed: drop the half-written batch so a re-run starts clean
-        shutil.rmtree(ws.local() / "documents" / run_id, ignore_errors=True)
+        ws.remove(f"documents/{run_id}")
         if isinstance(e, IngestFailed):
             raise IngestFailed(f"ingest run {run_id}: {e}. Nothing was added; fix the cause and run the same "
                                "command again.") from None
         raise
-    summary = IngestSummary(**json.loads((local / "summary.json").read_text(encoding="utf-8")))
+    summary = IngestSummary(**json.loads(ws.read_text(f"state/ingest/{run_id}/summary.json") or "{}"))
     if not keep_staging:
-        shutil.rmtree(local, ignore_errors=True)
+        ws.remove(f"state/ingest/{run_id}")
     return summary
