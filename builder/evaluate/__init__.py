@@ -9,7 +9,7 @@
 ``score`` also takes ``{doc_id: (regions, relations)}`` or ``{doc_id: Proposal}``.
 Names are imported lazily so ``quotes --help`` stays instant.
 """
-from importlib import import_module
+from builder.lazy import lazy_exports
 
 _EXPORTS = {
     "builder.evaluate.gold": ["GoldDoc", "GoldError", "PredDoc", "Problem", "load_gold", "load_predictions",
@@ -19,11 +19,4 @@ _EXPORTS = {
     "builder.evaluate.run": ["ProposerMissing", "propose_gold", "render", "write_errors", "write_json"],
     "builder.evaluate.lemmas": ["CueLemmatizer"],
 }
-_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        return getattr(import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'builder.evaluate' has no attribute {name!r}")
+__getattr__, __all__ = lazy_exports(__name__, _EXPORTS)

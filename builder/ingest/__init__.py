@@ -4,7 +4,7 @@
 ``read_html``, ``read_warc``, ``read_path``, ``iter_records``) are reusable on their own.
 Names are imported lazily so ``quotes --help`` stays instant.
 """
-from importlib import import_module
+from builder.lazy import lazy_exports
 
 _EXPORTS = {
     "builder.ingest.pipeline": ["IngestSummary", "dedupe_pipeline", "extract_pipeline", "ingest"],
@@ -12,11 +12,4 @@ _EXPORTS = {
                                "read_html", "read_jsonl", "read_path", "read_txt", "read_warc"],
     "builder.ingest.text": ["INGEST_VERSION", "doc_id_of", "normalize_text"],
 }
-_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        return getattr(import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'builder.ingest' has no attribute {name!r}")
+__getattr__, __all__ = lazy_exports(__name__, _EXPORTS)
