@@ -49,6 +49,26 @@ def test_proposer_never_crashes_and_regions_are_slices(nlp, batch):
         check(prop, text)
 
 
+BROAD_PIECES = PIECES + ["wants to", "criticized the plan", "polls show", "Jane Doe: ", "― Jane Doe", "is expected to",
+                        "her claim that", "accused him of", "was praised by", "she thinks", "added:\n\n"]
+broad_texts = st.lists(st.one_of(st.sampled_from(BROAD_PIECES), st.text(max_size=8)), max_size=40).map("".join)
+
+
+@pytest.fixture(scope="module")
+def broad_nlp():
+    from builder.propose import load_pipeline
+    return load_pipeline(scope="broad")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(broad_texts, min_size=1, max_size=4))
+def test_broad_scope_never_crashes_and_regions_are_slices(broad_nlp, batch):
+    from builder.propose import propose_texts
+    for prop, text in zip(propose_texts(batch, nlp=broad_nlp), batch):
+        assert prop.error is None, prop.error
+        check(prop, text)
+
+
 def test_empty_and_whitespace_documents(nlp):
     from builder.propose import propose_texts
     props = propose_texts(["", " ", "\n\n", "\""], nlp=nlp)

@@ -17,6 +17,7 @@ from builder.propose.marks import Quoted, paragraphs, quoted_spans, words
 
 Range = tuple[int, int]
 
+
 PERSON_LABELS = {"PERSON"}
 NAME_LABELS = {"PERSON", "ORG", "GPE", "NORP", "FAC"}
 SUBJECTS = {"nsubj", "nsubjpass", "csubj"}
@@ -28,9 +29,11 @@ DIRECT_MIN_WORDS = 5
 
 # Scores: what share of proposals of each kind are right (tuned on development data as a whole,
 # not per sentence). Named speakers raise, pronouns or missing speakers lower.
+# The broad-scope patterns (object, xcomp, noun, colon, raised) are weaker: kept below 0.8.
 SCORES = {
-    "direct": 0.9, "direct_continued": 0.8, "direct_later": 0.6, "direct_nocue": 0.3,
-    "indirect": 0.8, "that": 0.7, "nospeaker": 0.35, "parenthetical": 0.7, "object": 0.6, "according": 0.8, "xcomp": 0.55, "noun": 0.5, "mixed": 0.65,
+    "direct": 0.9, "direct_continued": 0.8, "direct_later": 0.6, "direct_nocue": 0.3, "dash": 0.8,
+    "indirect": 0.8, "that": 0.7, "nospeaker": 0.35, "parenthetical": 0.7, "according": 0.8, "mixed": 0.65,
+    "object": 0.5, "xcomp": 0.55, "noun": 0.5, "colon": 0.5,
 }
 
 
@@ -66,6 +69,11 @@ def span_range(span: Span) -> Range:
     return span.start_char, span.end_char
 
 
+def _edges(tok: Token) -> Range:
+    """The character range of ``tok``'s subtree."""
+    return tok.left_edge.idx, tok.right_edge.idx + len(tok.right_edge.text)
+
+
 def trim(text: str, start: int, end: int, *, drop_lead: bool = True, keep_close: bool = False) -> Range:
     """Strip spaces, edge punctuation, a leading that/how and a final period from a content range."""
     while True:
@@ -83,9 +91,14 @@ def trim(text: str, start: int, end: int, *, drop_lead: bool = True, keep_close:
         return start, end
 
 
+_SIGNED = re.compile(r"[\"”’'][ \t\u00a0]*(?:[―—–]|--)[ \t\u00a0]*[A-Z][\w.'’ -]{1,60}$")
+
+
 def is_headline(text: str, para: Range) -> bool:
     """A short line without sentence-final punctuation: a headline, caption or boilerplate."""
     line = text[para[0]:para[1]].rstrip()
+    if _SIGNED.search(line):
+        return False  # a quote signed by its speaker: '"...." ― Jane Doe'
     return bool(line) and line[-1] not in FINAL_PUNCT and len(words(line)) < 30
 
 
@@ -149,14 +162,16 @@ def subject_of(verb: Token) -> Token | None:
         agent = None
         subj = None
         for child in verb.children:
-            if child.dep_ in {"nsubj", "csubj"} and subj is None:
-                subj = child
+            if child.dep_ in {"nsubj", "csubj"} and (subj is None or subj.dep_ == "nsubjpass" or child.i < verb.i):
+                subj = child  # the subject nearest before the verb: "The fight flared: Republicans said ..."
             elif child.dep_ == "nsubjpass":
                 subj = subj or child
             elif child.dep_ == "agent":
                 agent = next((g for g in child.children if g.dep_ == "pobj"), None)
         if agent is not None:
             return agent
+        if subj is None and _misparsed_verb(verb):
+            return next(c for c in verb.children if c.dep_ == "compound" and c.i < verb.i)
         if subj is not None and subj.lower_ not in {"that", "which", "who", "what"}:
             return subj
         if subj is not None and verb.dep_ == "relcl":
@@ -246,10 +261,26 @@ def outlet_for(cue: Token, sent: Span, outlets: list[Span], exclude: list[Range]
 
 # -- cues ------------------------------------------------------------------------------
 
+def cue_lemma(tok: Token, lex: Lexicons) -> str:
+    """The token's lemma, repaired where the model drops a final "e" ("hoped" -> "hop")."""
+    lemma = tok.lemma_.lower()
+    if lemma not in lex.cue_verbs and lemma + "e" in lex.cue_verbs and tok.lower_.startswith(lemma + "e"):
+        return lemma + "e"
+    return lemma
+
+
 def cue_verbs(doc: Doc, lex: Lexicons) -> Iterator[Token]:
     for tok in doc:
-        if tok.pos_ in {"VERB", "AUX"} and tok.lemma_.lower() in lex.cue_verbs:
+        if tok.pos_ in {"VERB", "AUX"} and cue_lemma(tok, lex) in lex.cue_verbs:
             yield tok
+        elif _misparsed_verb(tok) and tok.lemma_.lower() in lex.cue_verbs:
+            yield tok
+
+
+def _misparsed_verb(tok: Token) -> bool:
+    """A reporting verb parsed as a noun heading the sentence: "Smith claims that ...", "Jones warns ..."."""
+    return (tok.tag_ == "NNS" and tok.dep_ == "ROOT" and any(c.dep_ == "ccomp" for c in tok.children)
+            and any(c.dep_ == "compound" and c.i < tok.i for c in tok.children))
 
 
 def phrase_cues(doc: Doc, lex: Lexicons) -> Iterator[tuple[Span, Token | None]]:
@@ -336,11 +367,13 @@ def direct_quotes(ctx: Context) -> list[Quoted]:
     """Quoted spans long enough or sentence-like enough to be direct quotes, outside headlines."""
     out = []
     for q in ctx.quotes:
-        if ctx.para_of(q.open) is None:
+        para = ctx.para_of(q.open)
+        if para is None:
             continue
         inner = ctx.text[q.start:q.end]
         n = len(words(inner))
-        if n >= DIRECT_MIN_WORDS or (n >= 1 and inner[-1] in ",.!?" and _cue_adjacent(ctx, q)):
+        follows = bool(out) and ctx.para_of(out[-1].open) == para  # '"A," she said. "B."': B goes on
+        if n >= DIRECT_MIN_WORDS or (n >= 1 and inner[-1] in ",.!?" and (follows and n >= 2 or _cue_adjacent(ctx, q))):
             out.append(q)
     return out
 
@@ -391,13 +424,21 @@ def attribute_direct(ctx: Context, directs: list[Quoted], others: list[Found] = 
         prev_end = directs[k - 1].close + 1 if k else 0
         next_start = directs[k + 1].open if k + 1 < len(directs) else len(ctx.text)
         item = Found(quote=(q.start, q.end), quote_type="direct", kind="direct")
-        for cue in _window_cues(ctx, q, prev_end, next_start):
+        cues = _window_cues(ctx, q, prev_end, next_start)
+        if ctx.lex.broad:  # words are said: a speech verb beats a nearer "shows" or "believes"
+            cues.sort(key=lambda t: cue_lemma(t, ctx.lex) not in ctx.lex.speech_verbs)
+        for cue in cues:
             speaker, outlet, is_outlet = speaker_and_outlet(ctx, cue, exclude)
             if speaker is None:
                 continue
             item.cue, item.speaker, item.outlet, item.speaker_is_outlet = token_range(cue), speaker, outlet, is_outlet
             item.score = SCORES["direct"]
             break
+        if item.speaker is None:
+            dash = _dash_source(ctx.text, q)
+            if dash is not None:
+                item.cue, item.speaker = dash
+                item.score = SCORES["dash"]
         if item.speaker is None:
             for cue in _colon_intro_cues(ctx, q):
                 speaker, outlet, is_outlet = speaker_and_outlet(ctx, cue, exclude)
@@ -429,10 +470,34 @@ def attribute_direct(ctx: Context, directs: list[Quoted], others: list[Found] = 
     return found
 
 
+NAME = r"[A-Z][\w.'’-]*(?:[ \t]+(?:[A-Z][\w.'’-]*|de|van|von|da|del|la))*"
+_DASH_SOURCE = re.compile(r"[ \t\u00a0]*(?:[―—–]|--)[ \t\u00a0]*(" + NAME + r")")
+
+
+def _dash_source(text: str, q: Quoted) -> tuple[Range, Range] | None:
+    """(cue, speaker) of a quote signed with a dash after it: '"...." ― Jane Doe'."""
+    if not q.closed:
+        return None
+    m = _DASH_SOURCE.match(text, q.close + 1)
+    if m is None or len(m.group(1).split()) > 5:
+        return None
+    at = m.start() + len(m.group()) - len(m.group().lstrip(" \t\u00a0"))
+    width = 2 if text.startswith("--", at) else 1
+    name = m.group(1)
+    if name.endswith(".") and len(name.split()[-1]) > 3:  # a full stop, not an initial ("Jr.", "P.")
+        name = name[:-1]
+    return (at, at + width), (m.start(1), m.start(1) + len(name))
+
+
 def _colon_intro_cues(ctx: Context, q: Quoted) -> list[Token]:
     """Cue verbs of the sentence that introduces ``q`` with a colon, in its paragraph or the one before:
     'Sanders made the following comment:' / 'She said:'."""
-    before = ctx.text[:q.open].rstrip()
+    return _cues_before_colon(ctx, q.open)
+
+
+def _cues_before_colon(ctx: Context, pos: int) -> list[Token]:
+    """Cue verbs (nearest first) of the sentence ending with the colon right before ``pos``."""
+    before = ctx.text[:pos].rstrip()
     if not before.endswith(":"):
         return []
     colon = ctx.doc.char_span(len(before) - 1, len(before), alignment_mode="expand")
@@ -513,34 +578,21 @@ def attribute_indirect(ctx: Context, directs: list[Quoted]) -> list[Found]:
     """Content clauses of cue verbs (ccomp; xcomp for ask/urge/tell), cue nouns and cue phrases."""
     found: list[Found] = []
     exclude = [(q.open, q.close + 1) for q in directs]
+    cue_ids = {t.i for t in ctx.cues}
     for verb in ctx.cues:
         if ctx.para_of(verb.idx) is None:
             continue
-        clause = next((c for c in verb.children if c.dep_ == "ccomp"), None)
-        kind = "indirect"
-        if clause is None and verb.lemma_.lower() in ctx.lex.xcomp_verbs:
-            clause = next((c for c in verb.children if c.dep_ == "xcomp"), None)
-            kind = "xcomp"
-        if clause is not None and clause.pos_ not in {"VERB", "AUX"}:
-            clause = None
-        if clause is not None:
-            rng = (clause.left_edge.idx, clause.right_edge.idx + len(clause.right_edge.text))
-        else:
-            rng, kind = _that_clause(verb), "that"
-            if rng is None:
-                rng, kind = _parenthetical(verb), "parenthetical"
-            if rng is None and verb.lemma_.lower() in ctx.lex.object_verbs:
-                rng, kind = _object(verb), "object"
-            if rng is None:
-                continue
-        if kind == "xcomp":
-            lead = re.match(r"to\s+", ctx.text[rng[0]:rng[1]])
-            rng = (rng[0] + (lead.end() if lead else 0), rng[1])
+        if ctx.lex.broad and verb.dep_ in {"ccomp", "xcomp"} and verb.head.i in cue_ids:
+            continue  # "she said she thinks X", "wants to say X": one attribution, the outer one (PolNeAR)
+        located = _content_range(ctx, verb)
+        if located is None:
+            continue
+        rng, kind = located
         container = ctx.in_quote(token_range(verb))
         container = container if container is not None and any(d.open == container.open for d in directs) else None
         if container is not None and kind != "indirect":
             continue
-        content = _content(ctx, *rng, directs, container)
+        content = _object_content(ctx, rng, directs) if kind == "object" else _content(ctx, *rng, directs, container)
         if content is None:
             continue
         (s, e), qtype = content
@@ -557,10 +609,69 @@ def attribute_indirect(ctx: Context, directs: list[Quoted]) -> list[Found]:
             if nested or kind != "indirect" or verb.dep_ in {"acl", "relcl", "amod", "xcomp", "advcl"}:
                 continue
             score = SCORES["nospeaker"]
-        found.append(Found(quote=(s, e), quote_type=qtype, kind=kind, cue=token_range(verb),
-                           speaker=speaker, outlet=outlet, speaker_is_outlet=is_outlet, score=score))
+        parts = _around_cue(ctx.text, (s, e), verb) if kind == "parenthetical" else [(s, e)]
+        for part in parts:
+            found.append(Found(quote=part, quote_type=qtype, kind=kind, cue=token_range(verb),
+                               speaker=speaker, outlet=outlet, speaker_is_outlet=is_outlet, score=score))
     found += _according(ctx, directs)
+    if ctx.lex.broad:  # PolNeAR's wider notion of attribution: stances, intentions, evidence
+        found += _noun_cues(ctx, directs)
+        found += name_colon_lines(ctx, directs)
+        found += _raised(ctx, directs)
+        found += _passive_objects(ctx, directs)
+        found += _colon_blocks(ctx, directs)
     return found
+
+
+def _content_range(ctx: Context, verb: Token) -> tuple[Range, str] | None:
+    """(untrimmed content range, kind) of a cue verb: its content clause (ccomp; xcomp for ask/urge
+    or, broad, intentions), a detached "that" clause, a parenthetical's sentence, or (broad) its object."""
+    clauses = [c for c in verb.children if c.dep_ == "ccomp"]
+    right = [c for c in clauses if c.i > verb.i]
+    clause = (right or clauses or [None])[0]  # "X, she said, Y": the content after the cue
+    kind = "indirect"
+    if clause is None and (verb.lemma_.lower() in ctx.lex.xcomp_verbs or _broad_xcomp(ctx.lex, verb)):
+        clause = next((c for c in verb.children if c.dep_ == "xcomp"), None)
+        kind = "xcomp"
+    if clause is not None and clause.pos_ not in {"VERB", "AUX"} and not _has_subject(clause):
+        clause = None
+    if clause is None:
+        for kind, rng in (("that", _that_clause(verb)), ("parenthetical", _parenthetical(verb))):
+            if rng is not None:
+                return rng, kind
+        if verb.lemma_.lower() in ctx.lex.object_verbs:
+            rng = _object(verb, ctx.lex)
+            return (rng, "object") if rng is not None else None
+        return None
+    rng = _edges(clause)
+    if kind == "indirect" and len(right) > 1:  # one clause the parser cut in two
+        rng = (rng[0], max(_edges(c)[1] for c in right))
+    if kind == "xcomp" and not ctx.lex.broad:  # the scheme drops "to"; PolNeAR keeps it
+        lead = re.match(r"to\s+", ctx.text[rng[0]:rng[1]])
+        rng = (rng[0] + (lead.end() if lead else 0), rng[1])
+    return rng, kind
+
+
+def _has_subject(tok: Token) -> bool:
+    """A clause headed by an adjective or noun the parser took for its predicate ("X was 'unhinged'")."""
+    return any(c.dep_ in {"nsubj", "nsubjpass", "csubj"} for c in tok.children)
+
+
+def _around_cue(text: str, rng: Range, verb: Token) -> list[Range]:
+    """A content interrupted by its attribution ("A, the minister said, B") as two parts, as the
+    scheme splits an interrupted quote; else the content itself."""
+    if not (rng[0] <= verb.idx < rng[1]):
+        return [rng]
+    subj = subject_of(verb)
+    start = min(verb.idx, subj.left_edge.idx if subj is not None else verb.idx)
+    end = verb.idx + len(verb.text)
+    for tok in verb.doc[verb.i + 1:verb.sent.end]:
+        if tok.text in {",", "—", "–", ":"} or tok.idx >= rng[1]:
+            break
+        end = tok.idx + len(tok.text)
+    parts = [trim(text, rng[0], start, drop_lead=False, keep_close=True), trim(text, end, rng[1], keep_close=True)]
+    parts = [p for p in parts if p[1] > p[0] and words(text[p[0]:p[1]])]
+    return parts or [rng]
 
 
 def _that_clause(verb: Token) -> Range | None:
@@ -572,18 +683,6 @@ def _that_clause(verb: Token) -> Range | None:
         if tok.lower_ == "that" and tok.dep_ == "mark":
             last = sent[-1]
             return tok.idx, last.idx + len(last.text)
-    return None
-
-
-def _object(verb: Token) -> Range | None:
-    """Broad scope: the object is the content ("called for an inquiry", "criticized the plan")."""
-    for child in verb.children:
-        if child.dep_ in {"dobj", "attr"}:
-            return child.left_edge.idx, child.right_edge.idx + len(child.right_edge.text)
-        if child.dep_ == "prep" and child.lower_ in {"for", "on", "to"}:
-            obj = next((g for g in child.children if g.dep_ == "pobj"), None)
-            if obj is not None:
-                return obj.left_edge.idx, obj.right_edge.idx + len(obj.right_edge.text)
     return None
 
 
@@ -673,3 +772,214 @@ def dedupe(found: list[Found]) -> list[Found]:
 
 def with_score(f: Found, score: float) -> Found:
     return replace(f, score=score)
+
+
+# -- broad scope: stances, intentions, evidence (PolNeAR's notion; Lexicons.broad) ---------
+
+LINE_LABELS = {"photo", "photos", "update", "updated", "note", "editor's note", "editor’s note", "related", "read more",
+               "watch", "source", "sources", "credit", "abstract", "caption", "image", "video", "correction",
+               "clarification", "disclosure", "follow", "subscribe", "advertisement", "tags", "topics", "see also",
+               "more", "listen", "share", "email", "contact", "warning", "breaking", "exclusive", "opinion",
+               "analysis", "live", "developing"}
+_NAME_COLON = re.compile(r"(" + NAME + r"):[ \t]+(\S.*)")
+
+
+def name_colon_lines(ctx: Context, directs: list[Quoted]) -> list[Found]:
+    """Broad scope: a line "Name: statement" (headlines, interview lines) attributes the statement to Name."""
+    out = []
+    start = 0
+    for line in ctx.text.split("\n"):
+        m = _NAME_COLON.match(line)
+        if m and len(m.group(1).split()) <= 4 and len(words(m.group(2))) >= 3:
+            name = (start + m.start(1), start + m.end(1))
+            if m.group(1).lower() not in LINE_LABELS:
+                s, e = trim(ctx.text, start + m.start(2), start + m.end(2), keep_close=True)
+                if not any(overlap((q.start, q.end), (s, e)) > 0.6 * (e - s) for q in directs):
+                    out.append(Found(quote=(s, e), quote_type="indirect", kind="colon", cue=(name[1], name[1] + 1),
+                                     speaker=name, score=SCORES["colon"]))
+        start += len(line) + 1
+    return out
+
+
+def _colon_blocks(ctx: Context, directs: list[Quoted]) -> list[Found]:
+    """Broad scope: an unquoted paragraph introduced by "X added:" / "the paper wrote:" at the end of
+    the paragraph before."""
+    out = []
+    exclude = [(q.open, q.close + 1) for q in directs]
+    paras = paragraphs(ctx.text)
+    for prev, para in zip(paras, paras[1:]):
+        first = ctx.text[para[0]]
+        if first in "\"“”«„‟'‘" or not ctx.text[prev[0]:prev[1]].rstrip().endswith(":"):
+            continue
+        s, e = trim(ctx.text, *para, drop_lead=False)
+        if len(words(ctx.text[s:e])) < 3:
+            continue
+        for cue in _cues_before_colon(ctx, para[0]):
+            speaker, outlet, is_outlet = speaker_and_outlet(ctx, cue, exclude + [(s, e)])
+            if speaker is not None:
+                out.append(Found(quote=(s, e), quote_type="indirect", kind="colon", cue=token_range(cue),
+                                 speaker=speaker, outlet=outlet, speaker_is_outlet=is_outlet, score=SCORES["colon"]))
+                break
+    return out
+
+
+def _passive_objects(ctx: Context, directs: list[Quoted]) -> list[Found]:
+    """Broad scope: "The plan was criticized by the council": the subject is the content, the agent the source."""
+    out = []
+    exclude = [(q.open, q.close + 1) for q in directs]
+    for verb in ctx.cues:
+        subj = next((c for c in verb.children if c.dep_ == "nsubjpass"), None)
+        if subj is None or not any(c.dep_ == "agent" for c in verb.children) or any(
+                c.dep_ in {"ccomp", "xcomp"} for c in verb.children):
+            continue
+        if ctx.para_of(verb.idx) is None or ctx.in_quote(token_range(verb)) is not None:
+            continue
+        content = _object_content(ctx, _edges(subj), directs)
+        if content is None:
+            continue
+        (s, e), qtype = content
+        speaker, outlet, is_outlet = speaker_and_outlet(ctx, verb, exclude + [(s, e)])
+        if speaker is not None:
+            out.append(Found(quote=(s, e), quote_type=qtype, kind="object", cue=token_range(verb), speaker=speaker,
+                             outlet=outlet, speaker_is_outlet=is_outlet, score=SCORES["object"]))
+    return out
+
+
+RAISING = {"seem", "appear"}
+
+
+def _raised(ctx: Context, directs: list[Quoted]) -> list[Found]:
+    """Broad scope, no stated source: "X is expected to win", "X seems unlikely": the subject and
+    the complement around the cue, as two parts of one content."""
+    out = []
+    for verb in ctx.cues:
+        subj = next((c for c in verb.children if c.dep_ == "nsubjpass"
+                     or (c.dep_ == "nsubj" and verb.lemma_.lower() in RAISING)), None)
+        comp = next((c for c in verb.children if c.dep_ in {"xcomp", "oprd", "acomp"} and c.i > verb.i), None)
+        if subj is None or comp is None or any(c.dep_ == "agent" for c in verb.children):
+            continue
+        if ctx.para_of(verb.idx) is None or ctx.in_quote(token_range(verb)) is not None:
+            continue
+        if subj.lower_ in {"that", "which", "who", "what"} or subj.pos_ == "PRON" and subj.lower_ in FIRST_SECOND:
+            continue
+        parts = [trim(ctx.text, *_edges(subj), drop_lead=False, keep_close=True), trim(ctx.text, *_edges(comp))]
+        if any(any(overlap(p, (q.open, q.close + 1)) for q in directs) for p in parts):
+            continue
+        for part in parts:
+            if part[1] > part[0]:
+                out.append(Found(quote=part, quote_type="indirect", kind="raised", cue=token_range(verb),
+                                 score=SCORES["nospeaker"]))
+    return out
+
+
+def _noun_holder(noun: Token) -> Token | None:
+    """Whose claim or plan: the possessor, "by"/"from" X, or the subject that made or voiced it."""
+    for child in noun.children:
+        if child.dep_ == "poss":
+            return child
+    for child in noun.children:
+        if child.dep_ == "prep" and child.lower_ in {"by", "from"}:
+            return next((g for g in child.children if g.dep_ == "pobj"), None)
+    if noun.dep_ in {"dobj", "attr"} and noun.head.pos_ in {"VERB", "AUX"}:
+        return subject_of(noun.head)  # "the mayor repeated her claim", "she made the argument that"
+    return None
+
+
+def _noun_cues(ctx: Context, directs: list[Quoted]) -> list[Found]:
+    """Broad scope: a stance noun with a content clause ("her plan to cut taxes", "his claim that ...")."""
+    out = []
+    if not ctx.lex.content_nouns:
+        return out
+    exclude = [(q.open, q.close + 1) for q in directs]
+    for noun in ctx.doc:
+        if noun.pos_ != "NOUN" or noun.lemma_.lower() not in ctx.lex.content_nouns or ctx.para_of(noun.idx) is None:
+            continue
+        clause = next((c for c in noun.children if c.dep_ in {"acl", "ccomp"} and c.pos_ in {"VERB", "AUX"}
+                       and c.i > noun.i and any(g.lower_ in {"that", "to"} for g in c.children)), None)
+        if clause is None or ctx.in_quote(token_range(noun)) is not None:
+            continue
+        holder = _noun_holder(noun)
+        if holder is None:
+            continue
+        content = _content(ctx, *_edges(clause), directs)
+        if content is None:
+            continue
+        (s, e), qtype = content
+        speaker = mention(holder)
+        if any(overlap(span_range(speaker), r) for r in exclude + [(s, e)]):
+            continue
+        out.append(Found(quote=(s, e), quote_type=qtype, kind="noun", cue=token_range(noun),
+                         speaker=span_range(speaker), score=SCORES["noun"]))
+    return out
+
+
+ASPECT_VERBS = {"continue", "begin", "start", "keep", "stop"}
+
+
+def _broad_xcomp(lex: Lexicons, verb: Token) -> bool:
+    """Broad scope: an intention or stance verb with an infinitive ("wants to", "agreed to", "declined to")."""
+    return lex.broad and verb.lemma_.lower() not in ASPECT_VERBS
+
+
+OBJECT_PREPS = {"for", "on", "to", "about", "of", "against", "over"}
+OBJECT_TAIL = {"prep", "oprd", "ccomp", "xcomp", "npadvmod", "dative", "acomp", "agent"}
+HEARER_PREPS = {"to", "for", "with"}  # "spoke to reporters": the hearer, not content
+CIRCUMSTANCE = {"DATE", "TIME", "CARDINAL", "QUANTITY", "GPE", "LOC", "FAC", "MONEY", "PERCENT", "ORDINAL"}
+COMPLEMENT_PREPS = {"as", "of", "for"}
+PERSONAL = {"him", "her", "them", "me", "us", "you", "it", "himself", "herself", "themselves"}
+
+
+def _person_like(tok: Token) -> bool:
+    return tok.lower_ in PERSONAL or tok.ent_type_ in {"PERSON", "NORP"} or tok.pos_ == "PROPN"
+
+
+def _evidence_subject(verb: Token, lex: Lexicons) -> bool:
+    subj = subject_of(verb)
+    return subj is not None and subj.lemma_.lower() in lex.evidence_nouns
+
+
+def _object(verb: Token, lex: Lexicons | None = None) -> Range | None:
+    """Broad scope: the object is the content ("called for an inquiry", "criticized the plan",
+    "described the plan as reckless", "accused her of lying"); never the hearer ("told reporters")."""
+    lemma = verb.lemma_.lower()
+    addressee = lex is not None and lemma in lex.addressee_verbs
+    needs_complement = lex is not None and lemma in lex.complement_verbs and not _evidence_subject(verb, lex)
+    dobj = next((c for c in verb.children if c.dep_ in {"dobj", "attr"}), None)
+    rest = [c for c in verb.children if c.i > verb.i and c.dep_ in {"oprd", "prep", "ccomp", "xcomp"}
+            and (c.dep_ != "prep" or c.lower_ in OBJECT_PREPS | COMPLEMENT_PREPS)]
+    if dobj is not None:
+        if dobj.tag_ in {"WP", "WDT"} or dobj.ent_type_ in CIRCUMSTANCE:
+            return None
+        comp = next((c for c in rest if c.i > dobj.i and (c.dep_ != "prep" or c.lower_ in COMPLEMENT_PREPS)), None)
+        if comp is not None and comp.dep_ == "prep" and (comp.lower_ == "of" or comp.lower_ == "for" and _person_like(dobj)):
+            obj = next((g for g in comp.children if g.dep_ in {"pobj", "pcomp"}), None)  # "accused her of lying"
+            if obj is None:
+                return None
+            return _edges(obj) if dobj.pos_ == "PRON" else (_edges(dobj)[0], _edges(comp)[1])
+        if (addressee or needs_complement) and comp is None:
+            return None
+        start, end = _edges(dobj)
+        for child in verb.children:  # "described the plan to reporters as reckless"
+            if child.i > dobj.i and child.dep_ in OBJECT_TAIL:
+                end = max(end, _edges(child)[1])
+        return start, end
+    for child in rest:
+        if child.dep_ == "prep" and child.lower_ in OBJECT_PREPS:
+            obj = next((g for g in child.children if g.dep_ in {"pobj", "pcomp"}), None)
+            if obj is None or obj.ent_type_ in CIRCUMSTANCE or (child.lower_ in HEARER_PREPS and _person_like(obj)):
+                continue
+            end = max([_edges(obj)[1]] + [_edges(c)[1] for c in verb.children if c.i > child.i and c.dep_ in OBJECT_TAIL])
+            return _edges(obj)[0], end
+    return None
+
+
+def _object_content(ctx: Context, rng: Range, directs: list[Quoted]) -> tuple[Range, str] | None:
+    """A nominal content may be one word ("attacked Smith"), but not a bare pronoun."""
+    s, e = trim(ctx.text, *rng)
+    if e - s < 2 or ctx.text[s:e].lower() in PERSONAL | {"this", "that", "what", "which", "who"}:
+        return None
+    if len(words(ctx.text[s:e])) >= 2:
+        return _content(ctx, s, e, directs)
+    if any(overlap((q.start, q.end), (s, e)) for q in directs):
+        return None
+    return (s, e), "indirect"

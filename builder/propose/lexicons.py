@@ -7,7 +7,8 @@ from pathlib import Path
 
 LEXICON_DIR = Path(__file__).parent / "lexicons"
 NAMES = ("cue_verbs", "xcomp_verbs", "cue_nouns", "cue_phrases", "outlets", "media_words", "platform_words",
-         "belief_verbs", "broad_verbs")
+         "belief_verbs", "broad_verbs", "addressee_verbs", "broad_nouns",
+         "complement_verbs", "evidence_nouns")
 SCOPES = ("speech", "broad")
 
 
@@ -29,6 +30,16 @@ class Lexicons:
     platform_words: frozenset[str] = field(default_factory=frozenset)
     object_verbs: frozenset[str] = field(default_factory=frozenset)  # object = content (broad scope)
     belief_verbs: frozenset[str] = field(default_factory=frozenset)
+    addressee_verbs: frozenset[str] = field(default_factory=frozenset)  # object = the hearer ("told reporters")
+    complement_verbs: frozenset[str] = field(default_factory=frozenset)  # object needs a complement (broad)
+    content_nouns: frozenset[str] = field(default_factory=frozenset)  # "her claim that ..." (broad scope)
+    evidence_nouns: frozenset[str] = field(default_factory=frozenset)  # "polls show ..." (broad scope)
+    speech_verbs: frozenset[str] = field(default_factory=frozenset)  # cue_verbs.txt alone (speech and writing)
+    scope: str = "speech"
+
+    @property
+    def broad(self) -> bool:
+        return self.scope == "broad"
 
 
 @lru_cache(maxsize=8)
@@ -36,7 +47,10 @@ def load_lexicons(folder: str | None = None, scope: str = "speech", **overrides:
     """Lexicons from ``folder`` (default: the packaged ones); ``overrides`` replace single lists.
 
     ``scope="speech"`` (default): speech and writing only, as ../shared/gold/SCHEME.md wants.
-    ``scope="broad"``: also thoughts, beliefs and stances (belief_verbs, broad_verbs), as PolNeAR counts them.
+    ``scope="broad"``: also thoughts, beliefs and stances (belief_verbs, broad_verbs), as PolNeAR counts them;
+    then the object of a cue verb is content too, except the hearer of addressee_verbs ("told reporters")
+    and a bare object of complement_verbs ("saw the tweet") unless the subject is one of evidence_nouns
+    ("polls show ..."); broad_nouns with cue_nouns carry content clauses ("her plan to ...").
     """
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}: use one of {', '.join(SCOPES)}")
@@ -53,10 +67,17 @@ def load_lexicons(folder: str | None = None, scope: str = "speech", **overrides:
         verbs |= set(lists["belief_verbs"]) | set(lists["broad_verbs"])
     return Lexicons(
         belief_verbs=frozenset(w.lower() for w in lists["belief_verbs"]),
-        object_verbs=frozenset(w.lower() for w in lists["broad_verbs"]) if scope == "broad" else frozenset(),
+        object_verbs=frozenset(w.lower() for w in verbs) if scope == "broad" else frozenset(),
+        addressee_verbs=frozenset(w.lower() for w in lists["addressee_verbs"]),
+        complement_verbs=frozenset(w.lower() for w in lists["complement_verbs"] + lists["belief_verbs"]),
+        evidence_nouns=frozenset(w.lower() for w in lists["evidence_nouns"]),
+        speech_verbs=frozenset(w.lower() for w in lists["cue_verbs"]),
+        scope=scope,
         cue_verbs=frozenset(w.lower() for w in verbs),
         xcomp_verbs=frozenset(w.lower() for w in lists["xcomp_verbs"]),
         cue_nouns=frozenset(w.lower() for w in lists["cue_nouns"]),
+        content_nouns=frozenset(w.lower() for w in lists["cue_nouns"] + lists["broad_nouns"]) if scope == "broad"
+        else frozenset(),
         cue_phrases=tuple(sorted({p.lower() for p in lists["cue_phrases"]}, key=len, reverse=True)),
         outlets=frozenset(lists["outlets"]),
         media_words=frozenset(lists["media_words"]),

@@ -3,7 +3,8 @@
 ``quoted_spans(text)`` finds the text between matching marks paragraph by paragraph:
 straight ``"..."``, typographic ``“...”``, ``«...»``, ``„...“``; a paragraph that opens a
 quote without closing it, followed by a paragraph that opens with a mark, is one
-paragraph of a multi-paragraph quote. Unbalanced marks are left alone.
+paragraph of a multi-paragraph quote. A paragraph that opens with a closing ``”`` (a common
+typo) opens a quote there. Unbalanced marks are left alone.
 """
 from __future__ import annotations
 
@@ -45,8 +46,8 @@ def _scan(text: str, start: int, end: int) -> tuple[list[Quoted], int | None]:
     i = start
     while i < end:
         ch = text[i]
-        if ch in PAIRS and (ch != "\"" or _opens(text, i, start)):
-            closers = PAIRS[ch]
+        if (ch in PAIRS and (ch != "\"" or _opens(text, i, start))) or (ch == "”" and i == start):
+            closers = PAIRS.get(ch, "”")  # a paragraph opening with a closing mark: a typo for “
             j = i + 1
             while j < end and not (text[j] in closers and (ch != "\"" or _closes(text, j, end))):
                 j += 1

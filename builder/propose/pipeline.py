@@ -8,7 +8,9 @@ skipped, so a re-run changes nothing.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from typing import Any
@@ -55,8 +57,10 @@ class ProposeStep(PipelineStep):
     name = "💬 propose"
     type = "🧠 - MODEL"
 
-    def __init__(self, workspace: Workspace | str, cfg: dict[str, Any] | None = None, model: str | None = None):
+    def __init__(self, workspace: Workspace | str, cfg: dict[str, Any] | None = None, model: str | None = None,
+                 progress: bool = False):
         super().__init__()
+        self.progress = progress
         self.workspace = str(_ws(workspace).path)
         self.cfg = cfg or {}
         self.model = model
@@ -80,7 +84,14 @@ class ProposeStep(PipelineStep):
                 yield doc.id, doc.text or ""
 
         rejects = []
-        for prop in propose_docs(nlp, todo(), batch_size=self.batch_size):
+        proposals = propose_docs(nlp, todo(), batch_size=self.batch_size)
+        if self.progress:
+            import sys
+
+            from tqdm.auto import tqdm
+
+            proposals = tqdm(proposals, desc=f"propose [{rank}]", unit="doc", file=sys.__stderr__, dynamic_ncols=True)
+        for prop in proposals:
             quotes = sum(1 for r in prop.regions if r.label == "Quote")
             self.stat_update("quotes", value=quotes)
             if prop.error:
@@ -103,19 +114,40 @@ def documents_reader(workspace: Workspace | str, *, limit: int = -1):
                          limit=limit, recursive=True)
 
 
-def propose_pipeline(workspace: Workspace | str, cfg: dict[str, Any] | None, run_id: str, model: str | None = None) -> list:
+def propose_pipeline(workspace: Workspace | str, cfg: dict[str, Any] | None, run_id: str, model: str | None = None,
+                     progress: bool = False) -> list:
     """Reader of workspace documents -> ``ProposeStep`` -> writer of ``proposals/<run_id>/<rank>.parquet``."""
     ws = _ws(workspace)
     return [
         documents_reader(ws),
-        ProposeStep(ws, cfg, model),
+        ProposeStep(ws, cfg, model, progress=progress),
         record_writer("Proposal", ws.sub("proposals", run_id)),
     ]
 
 
+@contextlib.contextmanager
+def quiet_datatrove(quiet: bool = True):
+    """Keeps datatrove's console log lines of this process off the terminal (its log files keep them)."""
+    if not quiet:
+        yield
+        return
+    from datatrove.utils.logging import setup_default_logger
+
+    try:
+        with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
+            setup_default_logger()
+            yield
+    finally:
+        setup_default_logger()
+
+
 def propose_workspace(workspace: Workspace | str, cfg: dict[str, Any] | None = None, *, tasks: int = 1, workers: int = 1,
-                      progress: bool = True, model: str | None = None, run_id: str | None = None) -> dict[str, Any]:
-    """Propose every ingested document of the workspace not yet proposed; returns counts."""
+                      progress: bool = True, model: str | None = None, run_id: str | None = None,
+                      quiet: bool = True) -> dict[str, Any]:
+    """Propose every ingested document of the workspace not yet proposed; returns counts.
+
+    ``progress`` shows a bar per rank; ``quiet`` keeps datatrove's INFO lines off the terminal.
+    """
     from builder.executors import make_executor
     from builder.ingest.pipeline import new_run_id
 
@@ -123,9 +155,11 @@ def propose_workspace(workspace: Workspace | str, cfg: dict[str, Any] | None = N
     if not parquet_files(ws.documents):
         raise FileNotFoundError(f"no documents in {ws.documents}: run `quotes ingest` first")
     run_id = run_id or new_run_id()
-    executor = make_executor(propose_pipeline(ws, cfg, run_id, model=model),
-                             logging_dir=ws.sub("state", "propose", run_id), tasks=tasks, workers=workers)
-    stats = executor.run()
+    with quiet_datatrove(quiet):
+        executor = make_executor(propose_pipeline(ws, cfg, run_id, model=model, progress=progress),
+                                 logging_dir=ws.sub("state", "propose", run_id), tasks=tasks, workers=workers,
+                                 quiet=quiet)
+        stats = executor.run()
     rows = list(read_rows(ws.sub("proposals", run_id), columns=["doc_id", "regions", "error"]))
     return {"run_id": run_id, "proposed": len(rows), "failed": sum(1 for r in rows if r["error"]),
             "quotes": sum(1 for r in rows for g in r["regions"] or [] if g["label"] == "Quote"), "stats": stats}
