@@ -209,22 +209,15 @@ def _append_rejects(ws: Workspace, rejects: list[Any]) -> None:
     """Append this run's rejects to ``rejects.jsonl``, skipping ones already listed."""
     if not rejects:
         return
-    from datatrove.io import get_datafolder
-
-    df = get_datafolder(ws.path)
     known = set()
-    if df.exists("rejects.jsonl"):
-        with df.open("rejects.jsonl", "rt", encoding="utf-8") as fh:
-            for line in fh:
-                try:
-                    r = json.loads(line)
-                except ValueError:
-                    continue
-                known.add((r.get("stage"), r.get("source"), r.get("position"), r.get("reason")))
+    for line in (ws.read_text("rejects.jsonl") or "").splitlines():
+        try:
+            r = json.loads(line)
+        except ValueError:
+            continue
+        known.add((r.get("stage"), r.get("source"), r.get("position"), r.get("reason")))
     new = [as_row(r) for r in rejects if (r.stage, r.source, r.position, r.reason) not in known]
-    if new:
-        with df.open("rejects.jsonl", "at", encoding="utf-8") as fh:
-            fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in new)
+    ws.append_text("rejects.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in new))
 
 
 def _progress(enabled: bool, total: int | None):

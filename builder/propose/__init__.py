@@ -6,7 +6,7 @@
 over the workspace's documents; ``propose_files(paths, cfg)`` makes Label Studio tasks.
 Names are imported lazily so ``quotes --help`` stays instant.
 """
-from importlib import import_module
+from builder.lazy import lazy_exports
 
 _EXPORTS = {
     "builder.propose.core": ["keep_going", "load_pipeline", "propose_docs", "propose_texts", "read_inputs",
@@ -17,11 +17,4 @@ _EXPORTS = {
     "builder.propose.lexicons": ["Lexicons", "load_lexicons"],
     "builder.propose.resolve": ["HeuristicResolver", "RESOLVERS", "Resolver"],
 }
-_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        return getattr(import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'builder.propose' has no attribute {name!r}")
+__getattr__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -34,15 +34,7 @@ def proposed_ids(workspace: Workspace | str, version: str) -> set[str]:
 
 def append_rejects(workspace: Workspace | str, rows: list[dict[str, Any]]) -> None:
     """Append reject rows (schemas/reject.json) to the workspace's ``rejects.jsonl``."""
-    if not rows:
-        return
-    from datatrove.io import get_datafolder
-
-    ws = _ws(workspace)
-    folder = get_datafolder(ws.path)
-    with folder.open("rejects.jsonl", "a", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    _ws(workspace).append_text("rejects.jsonl", "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
 
 
 def reject_of(doc_id: str, error: str) -> dict[str, Any]:
