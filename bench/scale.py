@@ -1,11 +1,14 @@
 """Scale benchmark: proposer throughput on 1 vs 2 workers, and cost per article as the input grows.
 
-    .venv/bin/python bench/scale.py                       # defaults: sizes 250,1000,2500; 2000 docs for throughput
-    .venv/bin/python bench/scale.py --sizes 1000,10000,50000 --throughput-docs 2000
+    .venv/bin/python bench/scale.py                       # sizes 1000,10000,50000; 4000 docs for throughput
+    .venv/bin/python bench/scale.py --sizes 200,400 --throughput-docs 200   # a smoke run
 
-Synthetic news articles (templates: random names, cue verbs, outlets, direct and indirect
-quotes; fixed seed) are written straight into a temporary workspace as Document shards,
-then the propose stage runs through ``builder.run.run_stages`` on the local executor:
+Synthetic news briefs (a headline and ``--paragraphs`` paragraphs, 2 to 3 by default, each
+a quote and a sentence of context; templates: random names, roles, cue verbs, outlets,
+direct and indirect quotes; fixed seed) are written straight into a temporary workspace as
+Document shards, then the propose stage runs through ``builder.run.run_stages`` on the local
+executor. The articles are short (about 60 words) so that 50,000 fit in half an hour on two
+shared cores; ``--paragraphs 4-8`` makes longer ones (about 140 words).
 
 1. throughput: the same articles as 2 tasks, run with 1 worker then 2 workers, side by side;
    prints articles/s for both and the speed-up (target >= 1.7 on 2 free cores);
@@ -19,11 +22,13 @@ instead of the quotes proposer, as a floor to compare with.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -71,19 +76,21 @@ def _paragraph(rng: random.Random) -> str:
         quote = f"Speaking about {topic}, {role} {cue}: “{claim.capitalize()}.”"
     else:
         quote = f"According to {outlet}, {who} {cue} that {claim}."
-    return " ".join([rng.choice(FILLER), quote, rng.choice(FILLER)])
+    context = rng.choice(FILLER)
+    return " ".join([context, quote] if rng.random() < 0.5 else [quote, context])
 
 
-def synthetic_article(i: int, seed: int = 13) -> dict:
-    """Article ``i`` of the synthetic corpus: news-like paragraphs with quotes, same for the same seed."""
+def synthetic_article(i: int, seed: int = 13, length: tuple[int, int] = (2, 3)) -> dict:
+    """Article ``i`` of the synthetic corpus: a headline and ``length[0]`` to ``length[1]`` news-like
+    paragraphs with quotes, the same for the same seed."""
     rng = random.Random(seed * 1_000_003 + i)
     topic = rng.choice(TOPICS)
-    paragraphs = [_paragraph(rng) for _ in range(rng.randint(4, 8))]
-    return {"title": f"Debate over {topic} continues ({i})", "text": "\n\n".join([f"Debate over {topic} continues", *paragraphs]),
+    body = [_paragraph(rng) for _ in range(rng.randint(*length))]
+    return {"title": f"Debate over {topic} continues ({i})", "text": "\n\n".join([f"Debate over {topic} continues", *body]),
             "publisher": rng.choice(OUTLETS), "url": f"https://news.example/{seed}/{i}"}
 
 
-def write_documents(folder: Path, n: int, shards: int, seed: int = 13) -> None:
+def write_documents(folder: Path, n: int, shards: int, seed: int = 13, length: tuple[int, int] = (2, 3)) -> None:
     """``n`` synthetic articles as Document rows in ``shards`` Parquet files under ``folder``."""
     import hashlib
 
@@ -97,12 +104,13 @@ def write_documents(folder: Path, n: int, shards: int, seed: int = 13) -> None:
     for shard in range(shards):
         rows = []
         for i in range(shard, n, shards):
-            art = synthetic_article(i, seed)
+            art = synthetic_article(i, seed, length)
             doc_id = hashlib.sha1(art["text"].encode()).hexdigest()[:16]
             rows.append({"doc_id": doc_id, "text": art["text"], "title": art["title"], "publisher": art["publisher"],
                          "url": art["url"], "date": None, "source": "synthetic", "source_format": "jsonl",
                          "source_position": i, "cluster_id": doc_id, "ingest_version": "bench.synthetic"})
-        pq.write_table(pa.Table.from_pylist(rows, schema=schema), folder / f"{shard:05d}.parquet")
+        # 1,000-row groups, as the ingest stage's writer makes them
+        pq.write_table(pa.Table.from_pylist(rows, schema=schema), folder / f"{shard:05d}.parquet", row_group_size=1000)
 
 
 # --- the stage under test ----------------------------------------------------------------
@@ -151,7 +159,7 @@ def stage_for(proposer: str, ws, cfg: dict, spec):
     return pipeline_stages([], ws, cfg, spec)[-1]
 
 
-def run_propose(workdir: Path, n: int, tasks: int, workers: int, proposer: str, run_id: str) -> float:
+def run_propose(workdir: Path, tasks: int, workers: int, proposer: str, run_id: str, on_progress=None) -> float:
     """Wall seconds of the propose stage over the documents already in ``workdir``."""
     from builder.config import Workspace
     from builder.run import RunSpec, run_stages
@@ -160,7 +168,7 @@ def run_propose(workdir: Path, n: int, tasks: int, workers: int, proposer: str, 
     spec = RunSpec(run_id, "local", tasks, workers)
     stage = stage_for(proposer, ws, cfg, spec)
     started = time.perf_counter()
-    run_stages([stage], ws, cfg, spec, quiet=True)
+    run_stages([stage], ws, cfg, spec, on_progress=on_progress, quiet=True)
     return time.perf_counter() - started
 
 
@@ -183,25 +191,46 @@ def _quiet_datatrove() -> None:
 def one_size(workdir: Path, n: int, proposer: str, run_id: str) -> dict:
     """Runs in a fresh process: the stage on ``n`` articles, its wall time and this process's peak RSS."""
     _quiet_datatrove()
-    wall = run_propose(workdir, n, tasks=1, workers=1, proposer=proposer, run_id=run_id)
+    wall = run_propose(workdir, tasks=1, workers=1, proposer=proposer, run_id=run_id)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu = usage.ru_utime + usage.ru_stime  # the whole process: imports and model load included
     return {"n": n, "wall_s": wall, "cpu_s": cpu, "peak_mib": usage.ru_maxrss / 1024,
             "ms_per_article": 1000 * wall / n, "cpu_ms_per_article": 1000 * cpu / n}
 
 
-def _child(workdir: Path, n: int, proposer: str, run_id: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--one-size", str(n), "--workdir", str(workdir),
-                          "--proposer", proposer, "--run-id", run_id], capture_output=True, text=True)
-    if out.returncode != 0:
-        raise SystemExit(f"size {n} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def _child(workdir: Path, n: int, proposer: str, run_id: str, bar) -> dict:
+    """``one_size`` in a fresh process; ``bar`` (tqdm) follows its documents through the progress files."""
+    from builder.config import Workspace
+    from builder.executors import progress_of
+    from builder.run import logging_dir
+
+    folder, known = logging_dir(Workspace(workdir), run_id, "propose"), {}
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen([sys.executable, __file__, "--one-size", str(n), "--workdir", str(workdir),
+                                  "--proposer", proposer, "--run-id", run_id], stdout=out, stderr=err, text=True)
+        while child.poll() is None:
+            time.sleep(1.0)
+            with contextlib.suppress(Exception):
+                bar.n = progress_of(folder, known)[0]
+                bar.refresh()
+        out.seek(0), err.seek(0)
+        if child.returncode != 0:
+            raise SystemExit(f"size {n} failed:\n{err.read()[-3000:]}")
+        bar.n = n
+        bar.refresh()
+        return json.loads(out.read().strip().splitlines()[-1])
+
+
+def _length(text: str) -> tuple[int, int]:
+    low, _, high = text.partition("-")
+    return int(low), int(high or low)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", default="250,1000,2500", help="comma-separated article counts for the scaling run")
-    ap.add_argument("--throughput-docs", type=int, default=2000, help="articles for the 1-vs-2-workers run")
+    ap.add_argument("--sizes", default="1000,10000,50000", help="comma-separated article counts for the scaling run")
+    ap.add_argument("--throughput-docs", type=int, default=4000, help="articles for the 1-vs-2-workers run")
+    ap.add_argument("--paragraphs", type=_length, default=(2, 3), help="paragraphs per article, e.g. 2-3 or 4-8")
     ap.add_argument("--proposer", choices=["quotes", "spacy"], default="quotes")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--skip-throughput", action="store_true")
@@ -218,55 +247,82 @@ def main() -> None:
     from tqdm import tqdm
 
     _quiet_datatrove()
-    print(f"proposer: {args.proposer}; cpus: {os.cpu_count()}; seed {args.seed}; "
-          f"load average at start: {os.getloadavg()[0]:.1f}", flush=True)
+    low, high = args.paragraphs
+    print(f"proposer: {args.proposer}; cpus: {os.cpu_count()}; seed {args.seed}; articles of {low}-{high} "
+          f"paragraphs; load average at start: {os.getloadavg()[0]:.1f}", flush=True)
     with tempfile.TemporaryDirectory(prefix="quotes-bench-scale-") as tmp:
         if not args.skip_throughput:
             n = args.throughput_docs
-            walls = {}
-            for workers in tqdm([1, 2], desc="throughput (workers)"):
+            walls, firsts = {}, {}
+            for workers in (1, 2):
                 work = Path(tmp) / f"throughput{workers}"
-                write_documents(work / "documents" / "synthetic", n, shards=1, seed=args.seed)
-                walls[workers] = run_propose(work, n, tasks=2, workers=workers, proposer=args.proposer,
-                                             run_id=f"w{workers}")
-            print(f"\nthroughput on {n} articles, 2 tasks:")
+                write_documents(work / "documents" / "synthetic", n, shards=1, seed=args.seed, length=args.paragraphs)
+                with tqdm(total=n, desc=f"throughput, {workers} worker(s)", unit="art", file=sys.stderr) as bar:
+                    started = time.perf_counter()
+
+                    def follow(state, bar=bar, workers=workers, started=started):
+                        if state.documents and workers not in firsts:
+                            firsts[workers] = time.perf_counter() - started  # start-up: imports, first model load
+                        bar.n = state.documents
+                        bar.refresh()
+
+                    walls[workers] = run_propose(work, tasks=2, workers=workers, proposer=args.proposer,
+                                                 run_id=f"w{workers}", on_progress=follow)
+            print(f"\nthroughput on {n} articles, 2 tasks (start-up and model load included):")
             for workers, wall in walls.items():
-                print(f"  {workers} worker(s): {wall:7.2f} s  {n / wall:7.1f} articles/s")
-            print(f"  speed-up 2 vs 1 workers: {walls[1] / walls[2]:.2f}x (target >= 1.7); "
-                  f"load average now {os.getloadavg()[0]:.1f} (other processes share the cores)", flush=True)
+                first = firsts.get(workers, 0.0)
+                print(f"  {workers} worker(s): {wall:7.2f} s  {n / wall:7.1f} articles/s   (first article after "
+                      f"{first:.1f} s; {n / max(wall - first, 1e-9):.1f} articles/s from then on)")
+            steady = {w: (walls[w] - firsts.get(w, 0.0)) for w in walls}
+            print(f"  speed-up 2 vs 1 workers: {walls[1] / walls[2]:.2f}x (target >= 1.7); after start-up: "
+                  f"{steady[1] / max(steady[2], 1e-9):.2f}x; load average now {os.getloadavg()[0]:.1f}", flush=True)
 
         if not args.skip_scaling:
             sizes = [int(s) for s in args.sizes.split(",")]
-            results = []
-            for n in tqdm(sizes, desc="scaling (sizes)"):
+            results: list[dict] = []
+            print_scaling_header()
+            for n in sizes:
                 work = Path(tmp) / f"size{n}"
-                write_documents(work / "documents" / "synthetic", n, shards=1, seed=args.seed)
-                results.append(_child(work, n, args.proposer, f"s{n}"))
-            print_scaling(results)
+                write_documents(work / "documents" / "synthetic", n, shards=1, seed=args.seed, length=args.paragraphs)
+                with tqdm(total=n, desc=f"scaling, {n} articles", unit="art", file=sys.stderr) as bar:
+                    results.append(_child(work, n, args.proposer, f"s{n}", bar))
+                print_scaling_row(results[-1], results[-2] if len(results) > 1 else None)
+                shutil.rmtree(work, ignore_errors=True)
+            print_scaling_summary(results)
+            print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
-def _marginal(results: list[dict], key: str) -> list[float | None]:
-    """Cost per extra article between consecutive sizes (start-up cancels out), in ms."""
-    return [None] + [1000 * (b[key] - a[key]) / (b["n"] - a["n"]) for a, b in zip(results, results[1:])]
+def _marginal(a: dict | None, b: dict, key: str) -> float | None:
+    """Cost per extra article from size ``a`` to size ``b`` (start-up cancels out), in ms."""
+    return None if a is None else 1000 * (b[key] - a[key]) / (b["n"] - a["n"])
 
 
-def print_scaling(results: list[dict]) -> None:
-    """The scaling table: cost per article (wall and CPU, start-up included), marginal cost, peak memory."""
-    print("\nscaling, 1 task, 1 worker (fresh process per size):")
+def print_scaling_header() -> None:
+    print("\nscaling, 1 task, 1 worker (fresh process per size; ms/art includes start-up and model load, "
+          "marg = per extra article since the previous size):")
     print(f"  {'articles':>9} {'wall s':>8} {'ms/art':>8} {'marg ms':>8} {'cpu s':>8} {'cpu ms/art':>10} "
-          f"{'marg cpu ms':>11} {'peak MiB':>9}")
-    wall_m, cpu_m = _marginal(results, "wall_s"), _marginal(results, "cpu_s")
+          f"{'marg cpu ms':>11} {'peak MiB':>9}", flush=True)
+
+
+def print_scaling_row(r: dict, previous: dict | None) -> None:
+    """One size of the scaling table, printed as soon as it is measured."""
     fmt = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731
-    for r, wm, cm in zip(results, wall_m, cpu_m):
-        print(f"  {r['n']:>9} {r['wall_s']:>8.1f} {r['ms_per_article']:>8.1f} {fmt(wm):>8} {r['cpu_s']:>8.1f} "
-              f"{r['cpu_ms_per_article']:>10.1f} {fmt(cm):>11} {r['peak_mib']:>9.1f}")
+    wm, cm = _marginal(previous, r, "wall_s"), _marginal(previous, r, "cpu_s")
+    print(f"  {r['n']:>9} {r['wall_s']:>8.1f} {r['ms_per_article']:>8.1f} {fmt(wm):>8} {r['cpu_s']:>8.1f} "
+          f"{r['cpu_ms_per_article']:>10.1f} {fmt(cm):>11} {r['peak_mib']:>9.1f}", flush=True)
+
+
+def print_scaling_summary(results: list[dict]) -> None:
+    """Ratios largest vs smallest size: cost per article, marginal cost, peak memory."""
     small, large = results[0], results[-1]
     print(f"  per-article cost {large['n']} vs {small['n']} (start-up included): "
           f"wall {large['ms_per_article'] / small['ms_per_article']:.2f}x, "
           f"cpu {large['cpu_ms_per_article'] / small['cpu_ms_per_article']:.2f}x (target <= 1.2)")
-    if len(results) >= 3 and wall_m[1] and cpu_m[1]:
-        print(f"  marginal cost per article, last vs first increment: wall {wall_m[-1] / wall_m[1]:.2f}x, "
-              f"cpu {cpu_m[-1] / cpu_m[1]:.2f}x (target <= 1.2)")
+    if len(results) >= 3:
+        first = {k: _marginal(results[0], results[1], k) for k in ("wall_s", "cpu_s")}
+        last = {k: _marginal(results[-2], results[-1], k) for k in ("wall_s", "cpu_s")}
+        print(f"  marginal cost per article, last vs first increment: wall {last['wall_s'] / first['wall_s']:.2f}x, "
+              f"cpu {last['cpu_s'] / first['cpu_s']:.2f}x (target <= 1.2)")
     print(f"  peak memory {large['n']} vs {small['n']}: {large['peak_mib'] / small['peak_mib']:.2f}x (target <= 1.2)")
 
 

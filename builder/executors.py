@@ -30,7 +30,9 @@ an error that says which extra to install. Their settings come from ``quotes.tom
 """
 from __future__ import annotations
 
+import contextlib
 import copy
+import os
 from typing import Any
 
 from datatrove.data import Document
@@ -106,25 +108,37 @@ class RankTolerantLocalExecutor(LocalPipelineExecutor):
         self.quiet = quiet  # keep datatrove's console logs off the terminal (the log files keep them)
         self.keep_going = keep_going  # False: a failing rank raises, as in LocalPipelineExecutor
 
+    def run(self):
+        """Run the missing ranks; with ``quiet``, datatrove's console logs (ranks and summary) go nowhere."""
+        with quiet_logs(self.quiet):
+            return super().run()
+
     def _launch_run_for_rank(self, rank, ranks_q, completed=None, completed_lock=None):
-        import contextlib
-        import os
+        with quiet_logs(self.quiet):  # again here: forkserver pool workers do not inherit the redirect
+            try:
+                return super()._launch_run_for_rank(rank, ranks_q, completed, completed_lock)
+            except Exception as err:  # the rank stays incomplete; the caller reports it
+                if not self.keep_going:
+                    raise
+                logger.error(f"rank {rank} failed: {type(err).__name__}: {err}")
+                return PipelineStats()
 
-        from datatrove.utils.logging import setup_default_logger
 
-        try:
-            with open(os.devnull, "w") as devnull, \
-                    (contextlib.redirect_stderr(devnull) if self.quiet else contextlib.nullcontext()):
-                try:
-                    return super()._launch_run_for_rank(rank, ranks_q, completed, completed_lock)
-                except Exception as err:  # the rank stays incomplete; the caller reports it
-                    if not self.keep_going:
-                        raise
-                    logger.error(f"rank {rank} failed: {type(err).__name__}: {err}")
-                    return PipelineStats()
-        finally:
-            if self.quiet:
-                setup_default_logger()  # back to the real stderr
+@contextlib.contextmanager
+def quiet_logs(quiet: bool = True):
+    """Keep datatrove's console logs off the terminal in this process and the ranks it forks (the
+    per-rank log files keep them); restores datatrove's default console logger afterwards."""
+    if not quiet:
+        yield
+        return
+    from datatrove.utils.logging import setup_default_logger
+
+    try:
+        with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
+            setup_default_logger()  # datatrove's loggers write to sys.stderr as it is when added
+            yield
+    finally:
+        setup_default_logger()
 
 
 def incomplete_ranks(executor) -> list[int]:
@@ -207,7 +221,9 @@ class RankShardedRows(PipelineStep):
         seen = 0  # index of the next row in the fixed order over all shards
         for name in parquet_files(self.folder):
             with df.open(name, "rb") as fh:
-                for batch in pq.ParquetFile(fh).iter_batches(batch_size=self.batch_size):
+                # one row group at a time, no read-ahead: memory stays flat however large the shard
+                for batch in pq.ParquetFile(fh, pre_buffer=False).iter_batches(batch_size=self.batch_size,
+                                                                               use_threads=False):
                     first = (rank - seen) % world_size
                     mine = list(range(first, batch.num_rows, world_size))
                     seen += batch.num_rows
@@ -297,3 +313,60 @@ class DiscardRankOutputs(PipelineStep):
                 logger.warning(f"rank {rank}: removing {folder}/{name} left by an unfinished attempt")
                 get_datafolder(folder).rm(name)
         return data
+
+
+PROGRESS_FOLDER = "progress"  # under a stage's logging_dir: one file per rank holding its document count
+
+
+class RankProgress(PipelineStep):
+    """Passes documents through, writing how many went by to ``<logging_dir>/progress/<rank>``.
+
+    The count is written at the first document, then at most every ``interval`` seconds, and at
+    the end, so a process watching the logging dir (``progress_of``) can show a documents bar
+    for ranks running in other processes or on other machines of a shared filesystem.
+    """
+
+    name = "rank progress"
+    type = "📶 - PROGRESS"
+
+    def __init__(self, logging_dir: str, interval: float = 1.0):
+        super().__init__()
+        self.logging_dir, self.interval = str(logging_dir), interval
+
+    def _write(self, rank: int, count: int) -> None:
+        from datatrove.io import get_datafolder
+
+        with get_datafolder(self.logging_dir).open(f"{PROGRESS_FOLDER}/{rank:05d}", "wt") as fh:
+            fh.write(str(count))
+
+    def run(self, data, rank: int = 0, world_size: int = 1):
+        import time
+
+        count, last = 0, time.monotonic()
+        self._write(rank, 0)
+        for doc in data or []:
+            count += 1
+            if count == 1 or time.monotonic() - last >= self.interval:  # the first one at once: start-up is over
+                self._write(rank, count)
+                last = time.monotonic()
+            yield doc
+        self._write(rank, count)
+
+
+def progress_of(logging_dir: str, known: dict[str, int] | None = None) -> tuple[int, int]:
+    """(documents counted by ``RankProgress`` over all ranks, ranks with a completion marker).
+
+    ``known`` keeps each rank's last count, used while a rank is rewriting its file."""
+    from datatrove.io import get_datafolder
+
+    known = {} if known is None else known
+    df = get_datafolder(logging_dir)
+    if df.exists(PROGRESS_FOLDER):
+        for name in df.list_files(PROGRESS_FOLDER):
+            try:
+                with df.open(name, "rt") as fh:
+                    known[name] = int(fh.read().strip())
+            except (OSError, ValueError):  # caught mid-rewrite: keep the last count
+                continue
+    done = len(df.list_files("completions")) if df.exists("completions") else 0
+    return sum(known.values()), done

@@ -4,7 +4,8 @@ A run has an id (``--run-id``, default: a timestamp) and lives under
 ``<workspace>/state/runs/<run_id>/``:
 
     run.json                 what was asked (inputs, tasks, executor), so a relaunch matches
-    logs/<stage>/            datatrove's logging_dir: completions/<rank>, stats/<rank>.json, logs/
+    logs/<stage>/            datatrove's logging_dir: completions/<rank>, stats/<rank>.json, logs/,
+                             and progress/<rank> (documents read so far, for the progress bars)
     stats.json               the merged statistics, written when every stage completed
 
 Relaunching with the same ``--run-id`` runs only the ranks without a completion
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sys
 import time
 from collections import Counter
@@ -38,6 +38,21 @@ class Stage:
     steps: list[Any]
     tasks: int = 1
     outputs: list[str] = field(default_factory=list)  # folders of rank-named shards (partial ones are discarded)
+    expected: Callable[[], int | None] | None = None  # documents its reader will yield, counted when it starts
+
+
+@dataclass(slots=True)
+class StageProgress:
+    """Where a running stage stands: what ``run_stages`` reports to its ``on_progress`` callback."""
+
+    stage: str
+    index: int  # 0-based position of the stage in the run
+    of: int  # how many stages the run has
+    tasks: int
+    ranks_done: int = 0
+    documents: int = 0  # documents its ranks' readers yielded so far (all launches)
+    total: int | None = None  # documents expected, when known
+    finished: bool = False
 
 
 @dataclass(slots=True)
@@ -120,37 +135,90 @@ def resolve_spec(ws, asked: RunSpec) -> RunSpec:
 
 
 def run_stages(stages: list[Stage], ws, cfg: dict[str, Any], spec: RunSpec,
-               on_stage: Callable[[str, str, int], None] | None = None, quiet: bool = False) -> dict[str, float]:
+               on_progress: Callable[[StageProgress], None] | None = None, quiet: bool = False,
+               poll_seconds: float = 0.5) -> dict[str, float]:
     """Run ``stages`` in order on ``spec.executor``; wall seconds per stage.
 
     Local and Ray run each stage to completion before the next; Slurm submits them all
     as jobs chained with ``depends=`` and returns at once (relaunch later for stats).
-    Raises ``RunIncomplete`` when a stage left ranks unfinished. ``on_stage(name, event,
-    of)`` hears "start"/"done" of each stage (``of``: how many stages).
+    Raises ``RunIncomplete`` when a stage left ranks unfinished. ``on_progress`` hears a
+    ``StageProgress`` every ``poll_seconds`` while a stage runs (from a watcher thread).
     """
-    from builder.executors import DiscardRankOutputs, executor_for, incomplete_ranks, with_probes
+    from builder.executors import executor_for, incomplete_ranks
 
-    notify = on_stage or (lambda stage, event, of: None)
     walls: dict[str, float] = {}
     previous = None
-    for stage in stages:
-        steps = [DiscardRankOutputs(stage.outputs), *with_probes(stage.steps)]
-        executor = executor_for(cfg, steps, logging_dir=logging_dir(ws, spec.run_id, stage.name),
-                                kind=spec.executor, tasks=stage.tasks, workers=spec.workers,
+    for index, stage in enumerate(stages):
+        folder = logging_dir(ws, spec.run_id, stage.name)
+        steps = stage_steps(stage, folder, progress=spec.executor != "slurm")  # nobody watches Slurm's ranks
+        executor = executor_for(cfg, steps, logging_dir=folder, kind=spec.executor,
+                                tasks=stage.tasks, workers=spec.workers,
                                 depends=previous if spec.executor == "slurm" else None, quiet=quiet)
         if spec.executor == "slurm":
             previous = executor
             continue
-        notify(stage.name, "start", len(stages))
+        state = StageProgress(stage.name, index, len(stages), stage.tasks)
         started = time.perf_counter()
-        executor.run()
+        with watch_progress(folder, state, on_progress, poll_seconds, stage.expected):
+            executor.run()
         walls[stage.name] = time.perf_counter() - started
         if missing := incomplete_ranks(executor):
             raise RunIncomplete(spec.run_id, stage.name, missing)
-        notify(stage.name, "done", len(stages))
     if previous is not None:
         previous.run()  # submits the whole chain
     return walls
+
+
+def stage_steps(stage: Stage, folder: str, progress: bool = True) -> list[Any]:
+    """What the executor runs for ``stage``: clean-up of failed attempts, the steps with a time
+    probe after each, and (``progress``) a document counter after the reader (``RankProgress``)."""
+    from builder.executors import DiscardRankOutputs, RankProgress, with_probes
+
+    probed = with_probes(stage.steps)
+    counter = [RankProgress(folder)] if progress else []
+    return [DiscardRankOutputs(stage.outputs), *probed[:2], *counter, *probed[2:]]
+
+
+@contextlib.contextmanager
+def watch_progress(folder: str, state: StageProgress, report: Callable[[StageProgress], None] | None,
+                   every: float, expected: Callable[[], int | None] | None = None):
+    """While the body runs, a thread updates ``state`` from the stage's progress files and
+    completion markers and hands it to ``report``; a last report marks it ``finished``."""
+    import threading
+
+    from builder.executors import progress_of
+
+    if report is None:
+        yield state
+        return
+    known: dict[str, int] = {}
+
+    def update(finished: bool = False) -> None:
+        try:
+            state.documents, state.ranks_done = progress_of(folder, known)
+        except Exception:  # noqa: BLE001 - a display must never break the run
+            pass
+        state.finished = finished
+        report(state)
+
+    if expected is not None:
+        with contextlib.suppress(Exception):
+            state.total = expected()
+    update()
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.wait(every):
+            update()
+
+    thread = threading.Thread(target=poll, name="quotes-run-progress", daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        stop.set()
+        thread.join()
+        update(finished=True)
 
 
 def stages_complete(ws, run_id: str, stages: list[Stage]) -> bool:
@@ -182,7 +250,7 @@ def stage_step_stats(folder: str) -> list[dict[str, Any]]:
         return []
     steps, upstream = [], 0.0
     for s in total.stats:
-        if s.name.startswith("🧹"):
+        if s.name.startswith(("🧹", "📶")):  # clean-up and progress counter: run's own steps
             continue
         if s.name.startswith("⏱️ - PROBE"):  # the time until here, all ranks: the previous step's own time
             inclusive = _metric_total(s.stats.get("upstream_seconds", 0))
@@ -308,6 +376,7 @@ def pipeline_stages(paths: list[str], ws, cfg: dict[str, Any], spec: RunSpec, mo
 
     from builder.executors import RankShardedRows
     from builder.propose.pipeline import propose_pipeline
+    from builder.store import count_rows
 
     outputs = run_outputs(ws, spec.run_id)
     stages = []
@@ -316,13 +385,15 @@ def pipeline_stages(paths: list[str], ws, cfg: dict[str, Any], spec: RunSpec, mo
 
         extract = extract_pipeline(paths, ws, cfg, spec.run_id, progress=progress)
         inputs = len(getattr(extract[0], "inputs", []) or [])
-        stages.append(Stage("extract", extract, spec.tasks, [staging_folder(ws, spec.run_id)]))
+        staged = staging_folder(ws, spec.run_id)
+        stages.append(Stage("extract", extract, spec.tasks, [staged]))
         stages.append(Stage("dedupe", dedupe_pipeline(ws, cfg, spec.run_id, progress=progress, inputs=inputs), 1,
-                            [outputs["documents"]]))
+                            [outputs["documents"]], expected=lambda: count_rows(staged)))
     propose = propose_pipeline(ws, cfg, spec.run_id, model=model)
     if isinstance(propose[0], BaseDiskReader):
         propose[0] = RankShardedRows(ws.documents)
-    stages.append(Stage("propose", propose, spec.tasks, [outputs["proposals"]]))
+    stages.append(Stage("propose", propose, spec.tasks, [outputs["proposals"]],
+                        expected=lambda: count_rows(ws.documents)))
     return stages
 
 
@@ -343,19 +414,22 @@ def read_ingest_summary(ws, run_id: str) -> dict[str, Any] | None:
 def run_workspace(paths: list[str | Path] | None, ws, cfg: dict[str, Any], *, executor: str | None = None,
                   tasks: int | None = None, workers: int | None = None, run_id: str | None = None,
                   stages: list[Stage] | None = None, outputs: dict[str, str] | None = None,
-                  on_stage: Callable[[str, str, int], None] | None = None, progress: bool = False,
+                  on_progress: Callable[[StageProgress], None] | None = None, progress: bool = False,
                   quiet: bool = False) -> dict[str, Any]:
     """Run (or relaunch) ingest + propose on ``paths``; the merged stats (also in stats.json).
 
     ``stages``/``outputs`` replace the real pipeline (tests, other pipelines). On Slurm the
     jobs are submitted and ``{"submitted": True, ...}`` comes back; relaunch with the same
-    ``run_id`` once they finished to get the stats.
+    ``run_id`` once they finished to get the stats. ``on_progress``: see ``run_stages``;
+    ``progress`` turns on ingest's own per-rank tqdm bars (one line per rank; off by default).
     """
     from builder.executors import KINDS, run_settings
 
     settings = run_settings(cfg)
-    asked = RunSpec(run_id=run_id or new_run_id(), executor=executor or settings["executor"],
-                    tasks=tasks or settings["tasks"], workers=workers if workers is not None else settings["workers"],
+    saved = load_spec(ws, run_id) if run_id else None  # a relaunch: what was not given comes from run.json
+    defaults = asdict(saved) if saved else settings
+    asked = RunSpec(run_id=run_id or new_run_id(), executor=executor or defaults["executor"],
+                    tasks=tasks or defaults["tasks"], workers=workers if workers is not None else defaults["workers"],
                     paths=[str(p) for p in paths or []], rejects_offset=rejects_size(ws.rejects))
     if asked.executor not in KINDS:
         raise ValueError(f"unknown executor {asked.executor!r}: use one of {', '.join(KINDS)}")
@@ -364,7 +438,7 @@ def run_workspace(paths: list[str | Path] | None, ws, cfg: dict[str, Any], *, ex
     if stages is None:
         stages = pipeline_stages(spec.paths, ws, cfg, spec, progress=progress)
         outputs = run_outputs(ws, spec.run_id)
-    walls = run_stages(stages, ws, cfg, spec, on_stage=on_stage, quiet=quiet)
+    walls = run_stages(stages, ws, cfg, spec, on_progress=on_progress, quiet=quiet)
     if spec.executor == "slurm" and not stages_complete(ws, spec.run_id, stages):
         return {"run_id": spec.run_id, "submitted": True, "executor": "slurm"}
     rejects, _ = rejects_since(ws.rejects, spec.rejects_offset)
@@ -374,22 +448,6 @@ def run_workspace(paths: list[str | Path] | None, ws, cfg: dict[str, Any], *, ex
 
 
 # --- printing --------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def quiet_logs(quiet: bool = True):
-    """Keep datatrove's console logs off the terminal in this process (its log files keep them)."""
-    if not quiet:
-        yield
-        return
-    from datatrove.utils.logging import setup_default_logger
-
-    try:
-        with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
-            setup_default_logger()
-            yield
-    finally:
-        setup_default_logger()
 
 
 def stats_table(stats: dict[str, Any]):
@@ -435,7 +493,7 @@ def run(
 
     from rich.markup import escape
 
-    from builder.executors import ExecutorError
+    from builder.executors import ExecutorError, quiet_logs
     from builder.options import settings
 
     console = Console(file=sys.__stderr__ if not verbose else None, stderr=True)
@@ -446,19 +504,20 @@ def run(
     run_id = run_id or new_run_id()
     console.print(f"run [bold]{run_id}[/] (relaunch after a crash: `quotes run --run-id {run_id}`)")
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=False) as progress:
-        bar = progress.add_task("stages", total=None)
+                  TextColumn("docs"), TimeElapsedColumn(), console=console, transient=False) as progress:
+        bars: dict[str, Any] = {}
 
-        def on_stage(stage: str, event: str, of: int) -> None:
-            if event == "start":
-                progress.update(bar, description=f"stage {stage}", total=of)
-            else:
-                progress.advance(bar)
+        def on_progress(state: StageProgress) -> None:
+            label = f"{state.index + 1}/{state.of} {state.stage:<8} ranks {state.ranks_done}/{state.tasks}"
+            if state.stage not in bars:
+                bars[state.stage] = progress.add_task(label, total=state.total)
+            total = state.documents if state.finished and state.total is None else state.total
+            progress.update(bars[state.stage], description=label, completed=state.documents, total=total)
 
         try:
             with quiet_logs(not verbose):
                 stats = run_workspace(paths, ws, cfg, executor=executor, tasks=tasks, workers=workers,
-                                      run_id=run_id, on_stage=on_stage, progress=not verbose, quiet=not verbose)
+                                      run_id=run_id, on_progress=on_progress, quiet=not verbose)
         except (RunIncomplete, ExecutorError, ValueError, ImportError, FileNotFoundError) as err:
             console.print("[red]error:[/]", escape(str(err)))
             raise typer.Exit(1)

@@ -66,7 +66,7 @@ def read_rows(folder: Any, columns: list[str] | None = None, batch_size: int = 1
     df = get_datafolder(folder)
     for name in parquet_files(folder):
         with df.open(name, "rb") as fh:
-            pf = pq.ParquetFile(fh)
+            pf = pq.ParquetFile(fh, pre_buffer=False)  # no read-ahead: memory stays flat
             cols = [c for c in columns if c in pf.schema_arrow.names] if columns else None
-            for batch in pf.iter_batches(batch_size=batch_size, columns=cols):
+            for batch in pf.iter_batches(batch_size=batch_size, columns=cols, use_threads=False):
                 yield from batch.to_pylist()

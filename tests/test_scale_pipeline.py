@@ -134,16 +134,27 @@ def test_crash_relaunch_and_same_rows_as_one_task(tmp_path, shards, model_loads)
 
 
 @pytest.mark.slow
-def test_two_workers_give_the_same_rows(tmp_path, shards):
+def test_two_workers_give_the_same_rows_and_count_rejects(tmp_path, shards):
     settings = cfg()
+    (tmp_path / "in" / "empty.txt").write_text("")
+    (tmp_path / "in" / "bad.jsonl").write_text(json.dumps(article(99)) + "\n{not json\n")
+    inputs = [*shards, tmp_path / "in" / "empty.txt", tmp_path / "in" / "bad.jsonl"]
     a, b = Workspace(tmp_path / "a"), Workspace(tmp_path / "b")
-    run_workspace(shards, a, settings, tasks=1, workers=1, run_id="r")
-    run_workspace(shards, b, settings, tasks=4, workers=2, run_id="r")
+    seen = {}
+    one = run_workspace(inputs, a, settings, tasks=1, workers=1, run_id="r")
+    two = run_workspace(inputs, b, settings, tasks=4, workers=2, run_id="r",
+                        on_progress=lambda state: seen.__setitem__(state.stage, state))
     assert proposal_rows(a, "r") == proposal_rows(b, "r")
+    for stats in (one, two):
+        assert stats["rejected"].get("ingest:empty") == 1 and stats["rejected"].get("ingest:malformed_json") == 1
+        assert stats["documents_out"] == 13 and stats["quotes"]["proposals"] == 13
+    assert {name: (s.documents, s.ranks_done, s.finished) for name, s in seen.items()} == {
+        "extract": (15, 4, True), "dedupe": (15, 1, True), "propose": (13, 4, True)}
 
 
 @pytest.mark.ray
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:placement_group:DeprecationWarning")  # datatrove's call into Ray 2.60
 def test_same_pipeline_on_ray(tmp_path, shards):
     pytest.importorskip("ray")
     import ray
@@ -154,8 +165,11 @@ def test_same_pipeline_on_ray(tmp_path, shards):
         settings["run"] = {"ray": {"mem_per_cpu_gb": 0.5}}
         local, on_ray = Workspace(tmp_path / "local"), Workspace(tmp_path / "ray")
         run_workspace(shards, local, settings, tasks=1, workers=1, run_id="r")
-        stats = run_workspace(shards, on_ray, settings, executor="ray", tasks=4, workers=2, run_id="r")
+        seen = {}
+        stats = run_workspace(shards, on_ray, settings, executor="ray", tasks=4, workers=2, run_id="r",
+                              on_progress=lambda state: seen.__setitem__(state.stage, state))
         assert proposal_rows(local, "r") == proposal_rows(on_ray, "r")
         assert stats["executor"] == "ray" and stats["documents_out"] == 12
+        assert (seen["propose"].documents, seen["propose"].ranks_done) == (12, 4)  # progress of Ray workers
     finally:
         ray.shutdown()
