@@ -14,10 +14,8 @@ once each; counts to ``state/ingest/<run_id>/summary.json``.
 """
 from __future__ import annotations
 
-import contextlib
 import heapq
 import json
-import os
 import secrets
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -32,6 +30,7 @@ from datatrove.data import Document as DTDocument
 from datatrove.pipeline.base import PipelineStep
 
 from builder.config import Workspace
+from builder.executors import quiet_logs
 from builder.ingest.readers import HINTS, Extracted, Input, Raw, Rejected, expand_paths, extract, read_input
 from builder.ingest.text import INGEST_VERSION
 from builder.store import count_rows
@@ -365,22 +364,6 @@ class IngestFailed(RuntimeError):
     """A pipeline task failed (not an input problem: those are rejects); the message says where to look."""
 
 
-@contextlib.contextmanager
-def _quiet_datatrove(quiet: bool):
-    """Keeps datatrove's console logs in this process off the terminal (its log files keep them)."""
-    if not quiet:
-        yield
-        return
-    from datatrove.utils.logging import setup_default_logger
-
-    try:
-        with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
-            setup_default_logger()
-            yield
-    finally:
-        setup_default_logger()
-
-
 def _run_stage(name: str, steps: list, folder: str, *, tasks: int, workers: int, quiet: bool) -> None:
     """One stage through ``make_executor``; raises ``IngestFailed`` if any rank did not complete."""
     from builder.executors import incomplete_ranks, make_executor
@@ -405,7 +388,7 @@ def ingest(paths: Iterable[str | Path], workspace: Workspace | str | Path, cfg: 
     run_id = new_run_id()
     folder = run_folder(ws, run_id)
     try:
-        with _quiet_datatrove(quiet):
+        with quiet_logs(quiet):
             extract_steps = extract_pipeline(list(paths), ws, cfg, run_id, progress=progress)
             inputs = len(extract_steps[0].inputs)
             _run_stage("extract", extract_steps, folder, tasks=tasks, workers=workers, quiet=quiet)

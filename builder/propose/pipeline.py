@@ -8,9 +8,7 @@ skipped, so a re-run changes nothing.
 """
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from typing import Any
@@ -19,6 +17,7 @@ from datatrove.data import Document as DTDocument
 from datatrove.pipeline.base import PipelineStep
 
 from builder.config import Workspace
+from builder.executors import quiet_logs
 from builder.store import parquet_files, read_rows, record_writer
 
 
@@ -117,22 +116,6 @@ def propose_pipeline(workspace: Workspace | str, cfg: dict[str, Any] | None, run
     ]
 
 
-@contextlib.contextmanager
-def quiet_datatrove(quiet: bool = True):
-    """Keeps datatrove's console log lines of this process off the terminal (its log files keep them)."""
-    if not quiet:
-        yield
-        return
-    from datatrove.utils.logging import setup_default_logger
-
-    try:
-        with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
-            setup_default_logger()
-            yield
-    finally:
-        setup_default_logger()
-
-
 def propose_workspace(workspace: Workspace | str, cfg: dict[str, Any] | None = None, *, tasks: int = 1, workers: int = 1,
                       progress: bool = True, model: str | None = None, run_id: str | None = None,
                       quiet: bool = True) -> dict[str, Any]:
@@ -147,7 +130,7 @@ def propose_workspace(workspace: Workspace | str, cfg: dict[str, Any] | None = N
     if not parquet_files(ws.documents):
         raise FileNotFoundError(f"no documents in {ws.documents}: run `quotes ingest` first")
     run_id = run_id or new_run_id()
-    with quiet_datatrove(quiet):
+    with quiet_logs(quiet):
         executor = make_executor(propose_pipeline(ws, cfg, run_id, model=model, progress=progress),
                                  logging_dir=ws.sub("state", "propose", run_id), tasks=tasks, workers=workers,
                                  quiet=quiet)
