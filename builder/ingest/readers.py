@@ -138,28 +138,26 @@ def _read_small(path: str, cfg: dict[str, Any]) -> bytes | Rejected:
         return Rejected(path, None, "read_error", str(e))
 
 
-def read_txt(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
-    """A plain-text article: one raw record, its text kept as scraped."""
+def _read_document(path: str, cfg: dict[str, Any], kind: str) -> Iterator[Raw | Rejected]:
+    """A one-document file (``kind`` txt or html) as one raw record, or why not."""
     data = _read_small(path, cfg)
     if isinstance(data, Rejected):
         yield data
         return
     try:
-        yield Raw(path, "txt", None, decode_bytes(data))
+        yield Raw(path, kind, None, decode_bytes(data), kind=kind)
     except Undecodable as e:
         yield Rejected(path, None, "undecodable", str(e))
+
+
+def read_txt(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
+    """A plain-text article: one raw record, its text kept as scraped."""
+    return _read_document(path, cfg, "txt")
 
 
 def read_html(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
     """A saved web page: one raw record whose main text is extracted later."""
-    data = _read_small(path, cfg)
-    if isinstance(data, Rejected):
-        yield data
-        return
-    try:
-        yield Raw(path, "html", None, decode_bytes(data), kind="html")
-    except Undecodable as e:
-        yield Rejected(path, None, "undecodable", str(e))
+    return _read_document(path, cfg, "html")
 
 
 def read_jsonl(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
