@@ -1,4 +1,4 @@
-"""Benchmark `quotes export`: rows per second and peak memory (ru_maxrss) exporting a small
+"""Benchmark `quotes export`: rows per second and peak memory (VmHWM, see bench/peak.py) exporting a small
 and a 10x larger synthetic workspace (about 10 quotes per document), side by side in one run.
 
     .venv/bin/python bench/export.py                # 10,000 vs 100,000 documents
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import subprocess
 import sys
@@ -20,7 +19,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(REPO), str(REPO / "bench")]
+
+from peak import peak_rss_mib  # noqa: E402
 
 
 def child_generate(path: str, n: int, quotes: int) -> None:
@@ -42,7 +43,7 @@ def child_export(path: str, exports: str) -> None:
                             exports_dir=exports, progress=False)
     seconds = time.perf_counter() - start
     rows = json.loads((folder / "manifest.json").read_text())["rows"]
-    print(json.dumps({"seconds": seconds, "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    print(json.dumps({"seconds": seconds, "peak_mib": peak_rss_mib(),
                       "documents": sum(rows["documents"].values()), "quotes": sum(rows["attributions"].values())}))
 
 
@@ -80,8 +81,8 @@ def main() -> None:
     print(f"{'documents':>10} {'quotes':>10} {'seconds':>9} {'docs/s':>8} {'quotes/s':>9} {'peak MiB':>9}")
     for r in results:
         print(f"{r['documents']:>10,} {r['quotes']:>10,} {r['seconds']:>9.1f} {r['documents'] / r['seconds']:>8.0f} "
-              f"{r['quotes'] / r['seconds']:>9.0f} {r['maxrss_mib']:>9.1f}")
-    ratio = b["maxrss_mib"] / a["maxrss_mib"]
+              f"{r['quotes'] / r['seconds']:>9.0f} {r['peak_mib']:>9.1f}")
+    ratio = b["peak_mib"] / a["peak_mib"]
     print(f"peak memory ratio {b['n']:,} / {a['n']:,} documents: {ratio:.2f}x (target <= 1.5x): "
           f"{'OK' if ratio <= 1.5 else 'OVER'}")
     print(f"throughput ratio (quotes/s, large / small): "

@@ -5,7 +5,7 @@
    same HTML pages (target: at most 1.2x), as wall time and as CPU time (this process and its
    children): on a shared machine the CPU ratio is the stable one; the wall ratio also carries
    the run's fixed cost (two executor launches, SQLite, ~0.5 s) and other people's load;
-3. peak memory (ru_maxrss, each size in its own subprocess) ingesting 5,000 versus 50,000
+3. peak memory (VmHWM, each size in its own subprocess) ingesting 5,000 versus 50,000
    synthetic documents from one JSONL file (target ratio: at most 1.3).
 
     .venv/bin/python bench/ingest.py                    # defaults: 1000 txt, 300 html, 3 rounds, 5000 vs 50000
@@ -23,9 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
 
 from builder.config import load_config  # noqa: E402
+from peak import peak_rss_mib  # noqa: E402
 
 SYLLABLES = "ba be bi bo bu da de di do du ka ke ki ko ku la le li lo lu ma me mi mo mu na ne ni no nu " \
             "ra re ri ro ru sa se si so su ta te ti to tu va ve vi vo vu za ze zi zo zu".split()
@@ -110,7 +111,7 @@ def memory_child(count: int, tmp: str) -> None:
             fh.write(json.dumps({"text": article(rnd, words, paragraphs=4), "title": f"doc {i}"}) + "\n")
     seconds, _cpu, ingested = timed_ingest(src, Path(tmp) / "ws")
     print(json.dumps({"count": count, "ingested": ingested, "seconds": seconds,
-                      "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+                      "peak_mib": peak_rss_mib()}))
 
 
 def peak_memory(count: int) -> dict:
@@ -162,8 +163,8 @@ def main() -> None:
     small, large = peak_memory(args.small), peak_memory(args.large)
     for m in (small, large):
         print(f"memory: {m['count']} docs ingested={m['ingested']} in {m['seconds']:.1f}s, "
-              f"peak RSS {m['maxrss_kib'] / 1024:.1f} MiB")
-    print(f"peak memory {args.large} / {args.small} docs: {large['maxrss_kib'] / small['maxrss_kib']:.2f}x "
+              f"peak RSS {m['peak_mib']:.1f} MiB")
+    print(f"peak memory {args.large} / {args.small} docs: {large['peak_mib'] / small['peak_mib']:.2f}x "
           f"(target <= 1.3x)")
 
 

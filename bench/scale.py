@@ -13,8 +13,9 @@ shared cores; ``--paragraphs 4-8`` makes longer ones (about 140 words).
 1. throughput: the same articles as 2 tasks, run with 1 worker then 2 workers, side by side;
    prints articles/s for both and the speed-up (target >= 1.7 on 2 free cores);
 2. scaling: for each size, a fresh process runs the stage (1 task, 1 worker) and reports
-   wall time and its peak RSS; prints cost per article and both ratios largest/smallest
-   (target <= 1.2: flat per-article cost and flat memory).
+   wall time and its peak RSS (VmHWM: its own, not the parent's; see bench/peak.py); prints
+   cost per article and both ratios largest/smallest (target <= 1.2: flat per-article cost
+   and flat memory).
 
 ``--proposer spacy`` measures the bare spaCy pipeline (``nlp.pipe`` in ``memory_zone``)
 instead of the quotes proposer, as a floor to compare with.
@@ -190,11 +191,13 @@ def _quiet_datatrove() -> None:
 
 def one_size(workdir: Path, n: int, proposer: str, run_id: str) -> dict:
     """Runs in a fresh process: the stage on ``n`` articles, its wall time and this process's peak RSS."""
+    from peak import peak_rss_mib
+
     _quiet_datatrove()
     wall = run_propose(workdir, tasks=1, workers=1, proposer=proposer, run_id=run_id)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu = usage.ru_utime + usage.ru_stime  # the whole process: imports and model load included
-    return {"n": n, "wall_s": wall, "cpu_s": cpu, "peak_mib": usage.ru_maxrss / 1024,
+    return {"n": n, "wall_s": wall, "cpu_s": cpu, "peak_mib": peak_rss_mib(),
             "ms_per_article": 1000 * wall / n, "cpu_ms_per_article": 1000 * cpu / n}
 
 

@@ -325,3 +325,14 @@ def test_broad_scope_direct_quote_prefers_a_speech_verb():
     quote = quotes_of(prop.regions)["We will not accept this outcome under any circumstances."]
     linked = {rel.label: by_id[rel.to_id].text for rel in prop.relations if rel.from_id == quote.id}
     assert linked["said_by"] == "The chairman" and linked["cue"] == "said"
+
+
+def test_fronted_adverbial_before_the_cue_is_not_content(nlp):
+    """"In an interview, X said:" — the phrase before the comma modifies the cue; it was not said."""
+    doc = nlp("In a wide-ranging interview, the president also said:\n\nThe UK must stay in the EU.\n\n"
+              "After the vote on Tuesday, the senator said the bill was dead.\n\n"
+              "Prices will rise, the minister said.")
+    contents = [s.text for s in doc.spans["quotes"]]
+    assert "In a wide-ranging interview" not in contents
+    assert "After the vote on Tuesday" not in contents
+    assert {"the bill was dead", "Prices will rise"} <= set(contents)

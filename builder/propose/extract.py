@@ -710,11 +710,24 @@ def _parenthetical(verb: Token) -> Range | None:
         return None
     if len([t for t in doc[sent.start:left] if not t.is_punct and not t.is_space]) < 1:
         return None
+    if _modifies(verb, doc[sent.start:left - 1]):
+        return None  # "In an interview, she said:": a fronted adverbial of the cue, not what was said
     last = sent[-1]
     while last.i > right and (last.is_punct or last.is_space) and last.text not in {"\"", "”", "’"}:
         last = doc[last.i - 1]
     end = last.idx + len(last.text) if tail else doc[left - 1].idx
     return sent.start_char, end
+
+
+MODIFIER_DEPS = frozenset({"prep", "advmod", "npadvmod", "advcl", "agent"})
+
+
+def _modifies(verb: Token, span: Span) -> bool:
+    """Every word of ``span`` hangs from an adverbial dependent of ``verb`` (a fronted "In 2010",
+    "After the vote"): the span modifies the cue and reports nothing."""
+    heads = {c.i for c in verb.children if c.dep_ in MODIFIER_DEPS}
+    words_ = [t for t in span if not t.is_punct and not t.is_space]
+    return bool(words_) and all(t.i in heads or any(a.i in heads for a in t.ancestors) for t in words_)
 
 
 def _according(ctx: Context, directs: list[Quoted]) -> list[Found]:
