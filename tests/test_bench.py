@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
@@ -23,6 +25,7 @@ def test_peak_is_the_childs_own_not_its_parents():
         assert inherited > 300  # the artefact peak_rss_mib avoids
 
 
+@pytest.mark.slow
 def test_scale_bench_smoke():
     out = subprocess.run([sys.executable, str(BENCH / "scale.py"), "--sizes", "40,80", "--throughput-docs", "40"],
                          capture_output=True, text=True, timeout=600)
