@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from builder.schema import Attribution, Region, Relation
@@ -112,14 +113,19 @@ def canonical(region_id: str, refers: dict[str, str]) -> str:
     return region_id
 
 
-def quote_id(doc_id: str, start: int, end: int) -> str:
-    return hashlib.sha1(f"{doc_id}:{start}:{end}".encode()).hexdigest()[:16]
+@dataclass(frozen=True, slots=True)
+class LinkedQuote:
+    """A Quote region with the regions its relations point to (None where there is no link)."""
+
+    quote: Region
+    speaker: Region | None  # said_by: a Speaker, or an Outlet speaking for itself
+    name: Region | None  # the speaker's canonical mention (refers_to followed as far as it goes)
+    cue: Region | None
+    outlet: Region | None  # via
 
 
-def attributions(doc_id: str, regions: list[Region], relations: list[Relation], *,
-                 publisher: str | None, origin: str, model_version: str | None,
-                 annotator_ids: list[str] | None = None) -> Iterator[Attribution]:
-    """One ``Attribution`` per Quote region, in text order."""
+def linked_quotes(regions: list[Region], relations: list[Relation]) -> list[LinkedQuote]:
+    """The quotes of one document in text order, each with its speaker, name, cue and outlet."""
     by_id = {g.id: g for g in regions}
     links: dict[tuple[str, str], str] = {}
     refers: dict[str, str] = {}
@@ -128,12 +134,28 @@ def attributions(doc_id: str, regions: list[Region], relations: list[Relation], 
             refers[r.from_id] = r.to_id
         else:
             links.setdefault((r.from_id, r.label), r.to_id)
-    quotes = sorted((g for g in regions if g.label == "Quote"), key=lambda g: (g.start, g.end))
-    for q in quotes:
-        speaker = by_id.get(links.get((q.id, "said_by"), ""))
+
+    def linked(q: Region, label: str) -> Region | None:
+        return by_id.get(links.get((q.id, label), ""))
+
+    out = []
+    for q in sorted((g for g in regions if g.label == "Quote"), key=lambda g: (g.start, g.end, g.id)):
+        speaker = linked(q, "said_by")
         name = by_id.get(canonical(speaker.id, refers)) if speaker else None
-        cue = by_id.get(links.get((q.id, "cue"), ""))
-        outlet = by_id.get(links.get((q.id, "via"), ""))
+        out.append(LinkedQuote(q, speaker, name, linked(q, "cue"), linked(q, "via")))
+    return out
+
+
+def quote_id(doc_id: str, start: int, end: int) -> str:
+    return hashlib.sha1(f"{doc_id}:{start}:{end}".encode()).hexdigest()[:16]
+
+
+def attributions(doc_id: str, regions: list[Region], relations: list[Relation], *,
+                 publisher: str | None, origin: str, model_version: str | None,
+                 annotator_ids: list[str] | None = None) -> Iterator[Attribution]:
+    """One ``Attribution`` per Quote region, in text order."""
+    for link in linked_quotes(regions, relations):
+        q, speaker, name, cue, outlet = link.quote, link.speaker, link.name, link.cue, link.outlet
         yield Attribution(
             quote_id=quote_id(doc_id, q.start, q.end), doc_id=doc_id,
             quote_text=q.text, quote_start=q.start, quote_end=q.end,

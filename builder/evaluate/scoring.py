@@ -33,7 +33,7 @@ from builder.evaluate.matching import (
     same_speaker_no_coref, tokens,
 )
 from builder.schema import Region, Relation
-from builder.scheme import canonical
+from builder.scheme import linked_quotes
 
 SCORER_VERSION = "quotes.eval.v1"
 BIN_EDGES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
@@ -213,25 +213,9 @@ class QuoteView:
 
 def quote_views(regions: list[Region], relations: list[Relation]) -> list[QuoteView]:
     """The quotes of one annotation in text order, with their linked regions resolved."""
-    by_id = {r.id: r for r in regions}
-    links: dict[tuple[str, str], str] = {}
-    refers: dict[str, str] = {}
-    for rel in relations:
-        if rel.label == "refers_to":
-            refers[rel.from_id] = rel.to_id
-        else:
-            links.setdefault((rel.from_id, rel.label), rel.to_id)
-    views = []
-    for q in sorted((r for r in regions if r.label == "Quote"), key=lambda r: (r.start, r.end, r.id)):
-        speaker = by_id.get(links.get((q.id, "said_by"), ""))
-        name = by_id.get(canonical(speaker.id, refers)) if speaker else None
-        outlet = by_id.get(links.get((q.id, "via"), ""))
-        views.append(QuoteView(
-            region=q, speaker=speaker, name=name.text if name else None,
-            cue=by_id.get(links.get((q.id, "cue"), "")),
-            outlet=norm_name(outlet.text) if outlet else None, tokens=tokens(q),
-        ))
-    return views
+    return [QuoteView(region=q.quote, speaker=q.speaker, name=q.name.text if q.name else None, cue=q.cue,
+                      outlet=norm_name(q.outlet.text) if q.outlet else None, tokens=tokens(q.quote))
+            for q in linked_quotes(regions, relations)]
 
 
 def _short(text: str, n: int = 120) -> str:
