@@ -336,3 +336,4 @@ def test_fronted_adverbial_before_the_cue_is_not_content(nlp):
     assert "In a wide-ranging interview" not in contents
     assert "After the vote on Tuesday" not in contents
     assert {"the bill was dead", "Prices will rise"} <= set(contents)
+    assert "The UK must stay in the EU" in contents  # the paragraph the colon introduces

@@ -13,7 +13,7 @@ from dataclasses import replace
 from spacy.tokens import Token
 
 from builder.propose.extract import (
-    Context, FIRST_SECOND, Found, NAME, Quoted, Range, SCORES, _content, _cues_before_colon, _edges, mention,
+    Context, FIRST_SECOND, Found, NAME, Quoted, Range, SCORES, _content, _edges, mention,
     overlap, span_range, speaker_and_outlet, subject_of, token_range, trim,
 )
 from builder.propose.lexicons import Lexicons
@@ -46,28 +46,6 @@ def name_colon_lines(ctx: Context, directs: list[Quoted]) -> list[Found]:
                     out.append(Found(quote=(s, e), quote_type="indirect", kind="colon", cue=(name[1], name[1] + 1),
                                      speaker=name, score=SCORES["colon"]))
         start += len(line) + 1
-    return out
-
-
-def colon_blocks(ctx: Context, directs: list[Quoted]) -> list[Found]:
-    """Broad scope: an unquoted paragraph introduced by "X added:" / "the paper wrote:" at the end of
-    the paragraph before."""
-    out = []
-    exclude = [(q.open, q.close + 1) for q in directs]
-    paras = paragraphs(ctx.text)
-    for prev, para in zip(paras, paras[1:]):
-        first = ctx.text[para[0]]
-        if first in "\"“”«„‟'‘" or not ctx.text[prev[0]:prev[1]].rstrip().endswith(":"):
-            continue
-        s, e = trim(ctx.text, *para, drop_lead=False)
-        if len(words(ctx.text[s:e])) < 3:
-            continue
-        for cue in _cues_before_colon(ctx, para[0]):
-            speaker, outlet, is_outlet = speaker_and_outlet(ctx, cue, exclude + [(s, e)])
-            if speaker is not None:
-                out.append(Found(quote=(s, e), quote_type="indirect", kind="colon", cue=token_range(cue),
-                                 speaker=speaker, outlet=outlet, speaker_is_outlet=is_outlet, score=SCORES["colon"]))
-                break
     return out
 
 

@@ -510,6 +510,28 @@ def _cues_before_colon(ctx: Context, pos: int) -> list[Token]:
     return sorted(cues, key=lambda t: -t.i)
 
 
+def colon_paragraphs(ctx: Context, directs: list[Quoted]) -> list[Found]:
+    """An unquoted paragraph introduced by "X added:" / "the paper wrote:" at the end of the
+    paragraph before (its first line, when the page lists several)."""
+    out = []
+    exclude = [(q.open, q.close + 1) for q in directs]
+    paras = paragraphs(ctx.text)
+    for prev, para in zip(paras, paras[1:]):
+        first = ctx.text[para[0]]
+        if first in "\"“”«„‟'‘" or not ctx.text[prev[0]:prev[1]].rstrip().endswith(":"):
+            continue
+        s, e = trim(ctx.text, *para, drop_lead=False)
+        if len(words(ctx.text[s:e])) < 3:
+            continue
+        for cue in _cues_before_colon(ctx, para[0]):
+            speaker, outlet, is_outlet = speaker_and_outlet(ctx, cue, exclude + [(s, e)])
+            if speaker is not None:
+                out.append(Found(quote=(s, e), quote_type="indirect", kind="colon", cue=token_range(cue),
+                                 speaker=speaker, outlet=outlet, speaker_is_outlet=is_outlet, score=SCORES["colon"]))
+                break
+    return out
+
+
 def _para_is_quote(ctx: Context, q: Quoted) -> bool:
     para = ctx.para_of(q.open)
     return para is not None and q.open - para[0] < 3
@@ -615,13 +637,12 @@ def attribute_indirect(ctx: Context, directs: list[Quoted]) -> list[Found]:
             found.append(Found(quote=part, quote_type=qtype, kind=kind, cue=token_range(verb),
                                speaker=speaker, outlet=outlet, speaker_is_outlet=is_outlet, score=score))
     found += _according(ctx, directs)
-    if ctx.lex.broad:
-  # PolNeAR's wider notion of attribution: stances, intentions, evidence
+    found += colon_paragraphs(ctx, directs)
+    if ctx.lex.broad:  # PolNeAR's wider notion of attribution: stances, intentions, evidence
         found += broad.noun_cues(ctx, directs)
         found += broad.name_colon_lines(ctx, directs)
         found += broad.raised(ctx, directs)
         found += broad.passive_objects(ctx, directs)
-        found += broad.colon_blocks(ctx, directs)
     return found
 
 
