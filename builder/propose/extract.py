@@ -109,13 +109,15 @@ def body_paragraphs(text: str) -> list[Range]:
 # -- mentions --------------------------------------------------------------------------
 
 def entity_of(tok: Token) -> Span | None:
-    doc = tok.doc
-    if tok.ent_iob_ == "O" or not tok.ent_type_:
+    """The named entity ``tok`` is part of, found from the IOB tags around it (not by scanning ``doc.ents``)."""
+    if tok.ent_iob_ not in {"B", "I"} or not tok.ent_type_:
         return None
-    for ent in doc.ents:
-        if ent.start <= tok.i < ent.end:
-            return ent
-    return None
+    doc, start, end = tok.doc, tok.i, tok.i + 1
+    while start > 0 and doc[start].ent_iob_ == "I":
+        start -= 1
+    while end < len(doc) and doc[end].ent_iob_ == "I":
+        end += 1
+    return Span(doc, start, end, label=tok.ent_type)
 
 
 def _strip_possessive(span: Span) -> Span:
@@ -212,11 +214,13 @@ def _outlet_regex(names: frozenset[str]) -> re.Pattern:
     return re.compile(r"(?<![\w])(?:" + alts + r")(?![\w])")
 
 
-def outlet_mentions(doc: Doc, lex: Lexicons) -> list[Span]:
-    """Outlet mentions: lexicon names (longest first), media organisations, platforms after "on"."""
+def outlet_mentions(doc: Doc, lex: Lexicons, text: str | None = None) -> list[Span]:
+    """Outlet mentions: lexicon names (longest first), media organisations, platforms after "on".
+
+    ``text`` is ``doc.text`` when the caller has it (spaCy joins every token on each access)."""
     found: list[Span] = []
     taken: set[int] = set()
-    text = doc.text
+    text = doc.text if text is None else text
     for m in _outlet_regex(lex.outlets).finditer(text):
         name = m.group()
         span = doc.char_span(m.start(), m.end(), alignment_mode="strict")
@@ -283,9 +287,9 @@ def _misparsed_verb(tok: Token) -> bool:
             and any(c.dep_ == "compound" and c.i < tok.i for c in tok.children))
 
 
-def phrase_cues(doc: Doc, lex: Lexicons) -> Iterator[tuple[Span, Token | None]]:
+def phrase_cues(doc: Doc, lex: Lexicons, text: str | None = None) -> Iterator[tuple[Span, Token | None]]:
     """(cue phrase span, head of its object) for "according to X", "as reported by X"."""
-    low = doc.text.lower()
+    low = (doc.text if text is None else text).lower()
     for phrase in lex.cue_phrases:
         for m in re.finditer(r"(?<![\w])" + re.escape(phrase) + r"(?![\w])", low):
             span = doc.char_span(m.start(), m.end(), alignment_mode="strict")
@@ -775,8 +779,8 @@ def find_quotes(doc: Doc, lex: Lexicons) -> list[Found]:
     """Every quote of ``doc`` with cue, speaker and outlet, in text order, duplicates removed."""
     text = doc.text
     ctx = Context(doc=doc, lex=lex, text=text, quotes=quoted_spans(text), body=body_paragraphs(text),
-                  outlets=outlet_mentions(doc, lex), cues=list(cue_verbs(doc, lex)),
-                  phrases=list(phrase_cues(doc, lex)))
+                  outlets=outlet_mentions(doc, lex, text), cues=list(cue_verbs(doc, lex)),
+                  phrases=list(phrase_cues(doc, lex, text)))
     directs = direct_quotes(ctx)
     indirect = attribute_indirect(ctx, directs)
     found = attribute_direct(ctx, directs, indirect) + indirect

@@ -11,6 +11,8 @@ from typing import Callable, Protocol
 
 from spacy.tokens import Doc, Span
 
+from builder.propose.extract import entity_of
+
 Range = tuple[int, int]
 PERSONAL = {"he", "she", "him", "her"}
 
@@ -24,13 +26,23 @@ def _span(doc: Doc, r: Range) -> Span | None:
     return doc.char_span(r[0], r[1], alignment_mode="expand")
 
 
-def _person_names(doc: Doc) -> list[Span]:
+def _person_names(doc: Doc, text: str) -> list[Span]:
     """PERSON entities outside quotation marks (names inside a quote are not its speakers)."""
     from builder.propose.marks import quoted_spans
 
-    quoted = [(q.open, q.close) for q in quoted_spans(doc.text)]  # once per doc
+    quoted = [(q.open, q.close) for q in quoted_spans(text)]  # once per doc
     return [e for e in doc.ents if e.label_ == "PERSON" and any(t.pos_ == "PROPN" for t in e)
             and not any(a <= e.start_char < b for a, b in quoted)]
+
+
+def _first_entity(span: Span) -> str | None:
+    """Label of the first named entity wholly inside ``span`` (``span.ents[0]`` without
+    building every entity of the doc)."""
+    for tok in span:
+        ent = entity_of(tok)
+        if ent is not None and ent.start >= span.start and ent.end <= span.end:
+            return ent.label_
+    return None
 
 
 def _fullest(names: list[Span], last: str, before: int | None = None) -> Span | None:
@@ -61,8 +73,8 @@ class HeuristicResolver:
     """Rule-based resolution over the parsed doc (no extra model)."""
 
     def __call__(self, doc: Doc, mentions: list[Range], persons: list[Range] | None = None) -> dict[Range, Range]:
-        text = doc.text
-        persons = _person_names(doc)
+        text = doc.text  # once: spaCy joins every token on each access
+        persons = _person_names(doc, text)
         names = persons + [s for s in (_span(doc, r) for r in mentions)
                                       if s is not None and len(s) > 1 and all(t.pos_ == "PROPN" for t in s)]
         out: dict[Range, Range] = {}
@@ -75,7 +87,7 @@ class HeuristicResolver:
             root = span.root
             if len(span) == 1 and root.lower_ in PERSONAL:
                 target = self._pronoun(doc, ordered[:k], out, names, r[0])
-            elif all(t.pos_ == "PROPN" for t in span) and not (span.ents and span.ents[0].label_ != "PERSON"):
+            elif all(t.pos_ == "PROPN" for t in span) and _first_entity(span) in (None, "PERSON"):
                 target = _fullest(names, span[-1].text)
             elif root.pos_ == "NOUN":
                 target = _titled_name(doc, root.lemma_.lower(), r[0], persons)
@@ -92,7 +104,7 @@ class HeuristicResolver:
         for r in reversed(earlier):
             r2 = resolved.get(r, r)
             s = _span(doc, r2)
-            if s is not None and s.ents and s.ents[0].label_ == "PERSON":
+            if s is not None and _first_entity(s) == "PERSON":
                 full = _fullest(names, s[-1].text) or s
                 return full
         prior = [n for n in names if n.end_char <= pos]
