@@ -17,7 +17,7 @@ from builder.propose.extract import (
     overlap, span_range, speaker_and_outlet, subject_of, token_range, trim,
 )
 from builder.propose.lexicons import Lexicons
-from builder.propose.marks import paragraphs, words
+from builder.propose.marks import words
 
 
 def with_score(f: Found, score: float) -> Found:
