@@ -19,15 +19,10 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 DEFAULT_TEXTS = ROOT.parent / "shared" / "polnear-dev" / "text"
 
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+from peak import rss_mib  # noqa: E402
 
 
 def words(texts: list[str]) -> int:
@@ -89,12 +84,12 @@ def memory(texts: list[str], model: str, n: int) -> tuple[float, float, float]:
     from builder.propose import load_pipeline, propose_docs
     nlp = load_pipeline(model)
     stream = ((str(i), t) for i, t in enumerate(itertools.cycle(texts)))
-    before = rss_mb()
+    before = rss_mib()
     after_n = after_4n = before
     for k, _ in enumerate(propose_docs(nlp, itertools.islice(stream, 4 * n), batch_size=16), 1):
         if k == n:
-            after_n = rss_mb()
-    after_4n = rss_mb()
+            after_n = rss_mib()
+    after_4n = rss_mib()
     return before, after_n, after_4n
 
 
