@@ -216,6 +216,19 @@ def test_combined_tags_let_the_span_starting_first_keep_overlapping_tokens():
     assert TAG_NAMES == class_names("TokenRow", "tags")
 
 
+def test_export_format_spacy_on_the_command_line(tmp_path):
+    ws = write_synthetic_workspace(tmp_path / "ws", 6, quotes=2, annotate_every=1)
+    exports = tmp_path / "exports"
+    out = subprocess.run([sys.executable, "-m", "builder", "export", "--version", "0.1.0", "--format", "spacy",
+                          "-w", ws.path, "--exports-dir", str(exports)], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert list((exports / "quotes" / "0.1.0" / "spacy").glob("*.spacy"))
+    bad = subprocess.run([sys.executable, "-m", "builder", "export", "--version", "0.2.0", "--format", "conll",
+                          "-w", ws.path, "--exports-dir", str(exports)], capture_output=True, text=True, cwd=tmp_path)
+    assert bad.returncode == 1 and "unknown export format" in bad.stderr and "spacy" in bad.stderr
+    assert not (exports / "quotes" / "0.2.0").exists()
+
+
 def test_docbins_hold_the_token_windows_with_entities_and_spans(synthetic):
     import spacy
     from spacy.tokens import DocBin
