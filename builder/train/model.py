@@ -1,0 +1,303 @@
+"""The learned proposer's network and pipeline components.
+
+``quotes.HybridTok2Vec.v1`` embeds each token twice and mixes the two:
+
+* ``pretrained``: a copy of the base pipeline's own NER tok2vec (``spacy.Tok2Vec.v2``:
+  NORM/PREFIX/SUFFIX/SHAPE hash embeddings and a CNN), its weights copied in by
+  ``quotes train`` and fine-tuned;
+* ``context``: hash embeddings of what the base pipeline and the rules already said about
+  the token: its tag, dependency label, entity type, and the rules' own BIO tag over
+  Quote/Speaker/Cue/Outlet (``doc.spans["quotes"|"speakers"|"cues"|"outlets"]``, set by
+  ``quotes_attribution``). Training hides the rules' tags from a share of the documents
+  (``rule_dropout``), so the same network also proposes without the rules (``learned``).
+
+``quotes_bio`` (a spaCy ``tagger`` that keeps its label probabilities in
+``doc.user_data["quotes_bio"]`` instead of overwriting the base tags) tags every token with
+the export's combined BIO tags over QUOTE/SPEAKER/CUE/OUTLET. A tagger, not a ``ner``: spaCy's
+``ner`` cannot tag across the sentence boundaries the parser sets, and quotes often span
+sentences. ``quotes_learned`` decodes the tags into spans, links them into quote records
+(speaker and cue, with a calibrated confidence) and replaces the rules' records.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy
+from spacy.attrs import DEP, ENT_TYPE, TAG
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.util import registry
+from thinc.api import (HashEmbed, Maxout, Model, chain, concatenate, list2ragged, ragged2list, residual,
+                       with_array, expand_window, LayerNorm)
+from spacy.pipeline.tagger import Tagger
+from thinc.types import Floats2d, Ints2d
+
+RULE_KEYS = (("quotes", "QUOTE"), ("speakers", "SPEAKER"), ("cues", "CUE"), ("outlets", "OUTLET"))
+
+
+def rule_tags(doc: Doc) -> numpy.ndarray:
+    """Per token: 0 outside the rules' spans, else 1 + 2k (first token) or 2 + 2k (rest) for
+    the k-th of quotes/speakers/cues/outlets; earlier keys keep shared tokens."""
+    tags = numpy.zeros((len(doc),), dtype="uint64")
+    for k, (key, _label) in enumerate(RULE_KEYS):
+        for span in doc.spans.get(key, []) if key in doc.spans else []:
+            if tags[span.start] == 0:
+                tags[span.start] = 1 + 2 * k
+            for i in range(span.start + 1, span.end):
+                if tags[i] == 0:
+                    tags[i] = 2 + 2 * k
+    return tags
+
+
+def ent_types(doc: Doc) -> numpy.ndarray:
+    """Per token: the hash of its base-pipeline entity label, else 0."""
+    return doc.to_array([ENT_TYPE]).astype("uint64").reshape((len(doc),))
+
+
+def context_features(rule_dropout: float = 0.0, seed: int = 0) -> Model[list[Doc], list[Ints2d]]:
+    """Columns TAG, DEP, entity type, rule tag (uint64 ids for ``HashEmbed``)."""
+    rng = numpy.random.default_rng(seed)
+
+    def forward(model: Model, docs: list[Doc], is_train: bool) -> tuple[list[Ints2d], Callable]:
+        out = []
+        for doc in docs:
+            cols = doc.to_array([TAG, DEP]).astype("uint64").reshape((len(doc), 2))
+            rules = rule_tags(doc)
+            if is_train and rule_dropout and rng.random() < rule_dropout:
+                rules = numpy.zeros_like(rules)
+            arr = numpy.hstack([cols, ent_types(doc)[:, None], rules[:, None]])
+            out.append(model.ops.asarray2i(arr, dtype="uint64"))
+        return out, lambda d_out: []
+
+    return Model("quotes_context_features", forward)
+
+
+@registry.architectures("quotes.HybridTok2Vec.v1")
+def hybrid_tok2vec(pretrained: Model[list[Doc], list[Floats2d]], width: int = 96, context_width: int = 32,
+                   context_rows: int = 1000, depth: int = 2, rule_dropout: float = 0.3) -> Model[list[Doc], list[Floats2d]]:
+    """``pretrained`` (a ``spacy.Tok2Vec.v2``) concatenated with context embeddings, mixed by a
+    Maxout and ``depth`` residual CNN layers of window 1."""
+    embeds = [HashEmbed(context_width, context_rows, column=i, seed=101 + i) for i in range(4)]
+    context = chain(context_features(rule_dropout), list2ragged(), with_array(concatenate(*embeds)), ragged2list())
+    mixed = chain(
+        concatenate(pretrained, context),
+        with_array(chain(Maxout(width, width + 4 * context_width, nP=3, normalize=True),
+                         *[residual(chain(expand_window(window_size=1), Maxout(width, width * 3, nP=3),
+                                          LayerNorm(width))) for _ in range(depth)])),
+    )
+    mixed.set_ref("pretrained", pretrained)
+    mixed.set_dim("nO", width)
+    return mixed
+
+
+# -- the tagger ------------------------------------------------------------------------------
+
+BIO_KEY = "quotes_bio"   # doc.user_data: (tag names, per-token probabilities) of quotes_bio
+
+
+class BIOTagger(Tagger):
+    """A ``tagger`` trained on the BIO tags, which leaves ``token.tag_`` alone: its predictions
+    (label probabilities per token) go to ``doc.user_data["quotes_bio"]``."""
+
+    def predict(self, docs):
+        if not any(len(doc) for doc in docs):
+            return [self.model.ops.alloc2f(0, len(self.labels)) for _ in docs]
+        return self.model.predict(docs)
+
+    def set_annotations(self, docs, batch_scores) -> None:
+        for doc, scores in zip(docs, batch_scores):
+            doc.user_data[BIO_KEY] = (tuple(self.labels), self.model.ops.to_numpy(scores))
+
+
+@Language.factory("quotes_bio", default_config={
+    "model": {"@architectures": "spacy.Tagger.v2", "nO": None, "normalize": False,
+              "tok2vec": {"@architectures": "spacy.Tok2VecListener.v1", "width": 96, "upstream": "quotes_tok2vec"}},
+    "label_smoothing": 0.0})
+def make_bio_tagger(nlp: Language, name: str, model: Model, label_smoothing: float) -> BIOTagger:
+    return BIOTagger(nlp.vocab, model, name, overwrite=False, scorer=None, neg_prefix="!",
+                     label_smoothing=label_smoothing)
+
+
+def decode(labels: tuple[str, ...], scores: numpy.ndarray) -> list[tuple[int, int, str, float]]:
+    """``(start, end, LABEL, confidence)`` spans from per-token label probabilities: the best
+    valid BIO sequence (an I continues a span of its label; Viterbi over log probabilities),
+    a span's confidence the mean probability of its tokens' tags."""
+    n = scores.shape[0]
+    if n == 0:
+        return []
+    logp = numpy.log(numpy.clip(scores, 1e-9, 1.0))
+    k = len(labels)
+    valid = numpy.ones((k, k), dtype=bool)   # valid[prev, cur]
+    for j, cur in enumerate(labels):
+        if cur.startswith("I-"):
+            for i, prev in enumerate(labels):
+                valid[i, j] = prev[2:] == cur[2:] and prev != "O"
+    start_ok = numpy.array([not lab.startswith("I-") for lab in labels])
+    penalty = numpy.where(valid, 0.0, -1e9)
+    best = numpy.where(start_ok, logp[0], -1e9)
+    back = numpy.zeros((n, k), dtype=int)
+    for t in range(1, n):
+        cand = best[:, None] + penalty
+        back[t] = cand.argmax(axis=0)
+        best = cand.max(axis=0) + logp[t]
+    path = [int(best.argmax())]
+    for t in range(n - 1, 0, -1):
+        path.append(int(back[t, path[-1]]))
+    path.reverse()
+    spans: list[tuple[int, int, str, float]] = []
+    i = 0
+    while i < n:
+        lab = labels[path[i]]
+        if lab == "O":
+            i += 1
+            continue
+        j = i + 1
+        while j < n and labels[path[j]] == "I-" + lab[2:]:
+            j += 1
+        conf = float(numpy.mean([scores[t, path[t]] for t in range(i, j)]))
+        spans.append((i, j, lab[2:], conf))
+        i = j
+    return spans
+
+
+# -- learned spans -> quote records ---------------------------------------------------------
+
+CATEGORIES = ("agree", "overlap", "alone")   # a learned quote equal to / overlapping / apart from a rules quote
+BIN_EDGES = (0.6, 0.8, 0.9, 0.95)              # confidence bins of the calibration table
+
+
+def category_of(quote: tuple[int, int], rule_quotes: list[tuple[int, int]]) -> str:
+    """Where a learned quote stands against the rules' quotes (character or token ranges alike)."""
+    if quote in rule_quotes:
+        return "agree"
+    return "overlap" if any(min(quote[1], r[1]) > max(quote[0], r[0]) for r in rule_quotes) else "alone"
+
+
+def bin_of(confidence: float) -> int:
+    return sum(confidence >= e for e in BIN_EDGES)
+
+
+def calibrated(calibration: dict[str, list[float]], category: str, confidence: float) -> float:
+    """The validation precision of learned quotes of this category and confidence bin."""
+    table = calibration.get(category)
+    return float(table[bin_of(confidence)]) if table else round(confidence, 4)
+
+
+def _gap(a: tuple[int, int], b: tuple[int, int]) -> int:
+    """Tokens between two token ranges (0 when they touch or overlap)."""
+    return max(0, max(a[0], b[0]) - min(a[1], b[1]))
+
+
+def _nearest(target: tuple[int, int], cands: list[tuple[int, int]], limit: tuple[int, int]) -> tuple[int, int] | None:
+    """The candidate within ``limit`` (a token range) nearest to ``target``, not inside it; ties: the later."""
+    best = None
+    for c in cands:
+        if c[0] < limit[0] or c[1] > limit[1] or (target[0] <= c[0] and c[1] <= target[1]):
+            continue
+        key = (_gap(target, c), -c[0])
+        if best is None or key < best[0]:
+            best = (key, c)
+    return best[1] if best else None
+
+
+def _char(doc: Doc, rng: tuple[int, int] | None) -> tuple[int, int] | None:
+    if rng is None:
+        return None
+    return doc[rng[0]].idx, doc[rng[1] - 1].idx + len(doc[rng[1] - 1].text)
+
+
+def _neighbourhood(doc: Doc, rng: tuple[int, int]) -> tuple[int, int]:
+    """The sentences a token range touches, with one sentence either side."""
+    sents = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
+    first = next((i for i, s in enumerate(sents) if s.end > rng[0]), 0)
+    last = next((i for i, s in enumerate(sents) if s.end >= rng[1]), len(sents) - 1)
+    return sents[max(0, first - 1)].start, sents[min(len(sents) - 1, last + 1)].end
+
+
+def quote_type_of(text: str) -> str:
+    marks = "\"'“”‘’«»„"
+    t = text.strip()
+    if t[:1] in marks and t[-1:] in marks or (t[:1] in marks and t[-2:-1] in marks):
+        return "direct"
+    return "mixed" if any(m in t for m in '"“”') else "indirect"
+
+
+def learned_records(doc: Doc, spans: list[tuple[int, int, str, float]], rules: list[Any],
+                    calibration: dict[str, list[float]]) -> list[Any]:
+    """``Found`` records of the learned spans: each QUOTE linked to the nearest CUE (within its
+    sentences and one either side), the SPEAKER nearest that cue (else the quote), and an OUTLET
+    likewise; where a rules record overlaps the quote, its cue and speaker pick among the learned
+    ones first and its quote type is kept. Score: the validation precision of learned quotes of
+    the same category (``CATEGORIES``) and confidence bin (``calibrated``)."""
+    from builder.propose.extract import Found, overlap
+
+    by_label: dict[str, list[tuple[int, int]]] = {"QUOTE": [], "SPEAKER": [], "CUE": [], "OUTLET": []}
+    confidence: dict[tuple[int, int], float] = {}
+    for s, e, label, conf in spans:
+        by_label.setdefault(label, []).append((s, e))
+        if label == "QUOTE":
+            confidence[(s, e)] = conf
+    rule_quotes = [tuple(f.quote) for f in rules]
+    out = []
+    for q in by_label["QUOTE"]:
+        qc = _char(doc, q)
+        rule = max(rules, key=lambda f: overlap(f.quote, qc), default=None)
+        if rule is not None and overlap(rule.quote, qc) == 0:
+            rule = None
+        category = category_of(qc, rule_quotes)
+        limit = _neighbourhood(doc, q)
+
+        def pick(label: str, near: tuple[int, int], hint: tuple[int, int] | None) -> tuple[int, int] | None:
+            cands = by_label.get(label, [])
+            if hint is not None:
+                hinted = [c for c in cands if overlap(_char(doc, c), hint)]
+                if hinted:
+                    return hinted[0]
+            return _nearest(near, cands, limit)
+
+        cue = pick("CUE", q, rule.cue if rule else None)
+        speaker = pick("SPEAKER", cue or q, rule.speaker if rule and not rule.speaker_is_outlet else None)
+        outlet = pick("OUTLET", cue or q, rule.outlet if rule else None)
+        text = doc.text[qc[0]:qc[1]]
+        out.append(Found(quote=qc, quote_type=rule.quote_type if rule else quote_type_of(text),
+                         kind="learned", cue=_char(doc, cue), speaker=_char(doc, speaker), outlet=_char(doc, outlet),
+                         score=calibrated(calibration, category, confidence[q])))
+    return out
+
+
+class LearnedQuotes:
+    """``quotes_learned``: the learned spans become ``doc._.quote_records`` (replacing the rules'),
+    ``doc.spans`` as ``quotes_attribution`` writes them, and the base entities come back."""
+
+    def __init__(self, nlp: Language, name: str, calibration: dict[str, list[float]] | None = None):
+        self.name = name
+        self.calibration = dict(calibration or {})
+
+    def __call__(self, doc: Doc) -> Doc:
+        from builder.propose.components import QuoteAttribution
+
+        labels, scores = doc.user_data.pop(BIO_KEY, ((), numpy.zeros((len(doc), 0))))
+        spans = decode(labels, scores) if len(labels) else []
+        rules = list(doc._.quote_records or [])
+        found = learned_records(doc, spans, rules, self.calibration)
+        QuoteAttribution.set_annotations(self, doc, found)  # same spans layout as the rules write
+        return doc
+
+    def to_disk(self, path, exclude=tuple()):
+        import json
+        from pathlib import Path
+
+        Path(path).mkdir(parents=True, exist_ok=True)
+        (Path(path) / "calibration.json").write_text(json.dumps(self.calibration, indent=1), "utf-8")
+
+    def from_disk(self, path, exclude=tuple()):
+        import json
+        from pathlib import Path
+
+        self.calibration = json.loads((Path(path) / "calibration.json").read_text("utf-8"))
+        return self
+
+
+@Language.factory("quotes_learned", default_config={"calibration": None})
+def make_learned(nlp: Language, name: str, calibration: dict[str, list[float]] | None) -> LearnedQuotes:
+    return LearnedQuotes(nlp, name, calibration)
