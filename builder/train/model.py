@@ -27,8 +27,10 @@ from spacy.attrs import DEP, ENT_TYPE, TAG
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import (HashEmbed, Maxout, Model, chain, concatenate, list2ragged, ragged2list, residual,
-                       with_array, expand_window, LayerNorm)
+from functools import partial
+
+from thinc.api import (HashEmbed, LayerNorm, Maxout, Model, chain, concatenate, expand_window, list2ragged,
+                       ragged2list, residual, uniform_init, with_array)
 from spacy.pipeline.tagger import Tagger
 from thinc.types import Floats2d, Ints2d
 
@@ -54,16 +56,19 @@ def ent_types(doc: Doc) -> numpy.ndarray:
     return doc.to_array([ENT_TYPE]).astype("uint64").reshape((len(doc),))
 
 
-def context_features(rule_dropout: float = 0.0, seed: int = 0) -> Model[list[Doc], list[Ints2d]]:
-    """Columns TAG, DEP, entity type, rule tag (uint64 ids for ``HashEmbed``)."""
-    rng = numpy.random.default_rng(seed)
+HIDE_RULES = "quotes_hide_rules"   # doc.user_data flag: training hides this doc's rule tags
+
+
+def context_features() -> Model[list[Doc], list[Ints2d]]:
+    """Columns TAG, DEP, entity type, rule tag (uint64 ids for ``HashEmbed``); the rule tags
+    are all 0 on a doc flagged ``HIDE_RULES`` (set by the training loop)."""
 
     def forward(model: Model, docs: list[Doc], is_train: bool) -> tuple[list[Ints2d], Callable]:
         out = []
         for doc in docs:
             cols = doc.to_array([TAG, DEP]).astype("uint64").reshape((len(doc), 2))
             rules = rule_tags(doc)
-            if is_train and rule_dropout and rng.random() < rule_dropout:
+            if doc.user_data.get(HIDE_RULES):
                 rules = numpy.zeros_like(rules)
             arr = numpy.hstack([cols, ent_types(doc)[:, None], rules[:, None]])
             out.append(model.ops.asarray2i(arr, dtype="uint64"))
@@ -72,22 +77,65 @@ def context_features(rule_dropout: float = 0.0, seed: int = 0) -> Model[list[Doc
     return Model("quotes_context_features", forward)
 
 
+def _embed(columns: list[int], width: int, rows: int, scale: float) -> Model[list[Ints2d], list[Floats2d]]:
+    init = partial(uniform_init, lo=-scale, hi=scale)
+    tables = [HashEmbed(width, rows, column=c, seed=101 + c, initializer=init) for c in columns]
+    return chain(list2ragged(), with_array(concatenate(*tables) if len(tables) > 1 else tables[0]), ragged2list())
+
+
 @registry.architectures("quotes.HybridTok2Vec.v1")
 def hybrid_tok2vec(pretrained: Model[list[Doc], list[Floats2d]], width: int = 96, context_width: int = 32,
-                   context_rows: int = 1000, depth: int = 2, rule_dropout: float = 0.3) -> Model[list[Doc], list[Floats2d]]:
+                   context_rows: int = 1000, direct_width: int = 16, depth: int = 2,
+                   rule_dropout: float = 0.3) -> Model[list[Doc], list[Floats2d]]:
     """``pretrained`` (a ``spacy.Tok2Vec.v2``) concatenated with context embeddings, mixed by a
-    Maxout and ``depth`` residual CNN layers of window 1."""
-    embeds = [HashEmbed(context_width, context_rows, column=i, seed=101 + i) for i in range(4)]
-    context = chain(context_features(rule_dropout), list2ragged(), with_array(concatenate(*embeds)), ragged2list())
-    mixed = chain(
-        concatenate(pretrained, context),
-        with_array(chain(Maxout(width, width + 4 * context_width, nP=3, normalize=True),
-                         *[residual(chain(expand_window(window_size=1), Maxout(width, width * 3, nP=3),
-                                          LayerNorm(width))) for _ in range(depth)])),
-    )
-    mixed.set_ref("pretrained", pretrained)
-    mixed.set_dim("nO", width)
-    return mixed
+    Maxout and ``depth`` residual CNN layers of window 1 into ``width - direct_width`` dims; the
+    rules' tag embedded once more (``direct_width`` dims) and passed straight to the output, so
+    the tagger can keep the rules' answer where it is right. ``rule_dropout`` is the share of
+    training windows whose rule tags the training loop hides (recorded here, used there)."""
+    mixed_width = width - direct_width
+    context = chain(context_features(), concatenate(_embed([0, 1, 2, 3], context_width, context_rows, 0.5),
+                                                   _embed([3], direct_width, 64, 1.0)))
+    mix = with_array(chain(Maxout(mixed_width, width + 4 * context_width, nP=3, normalize=True),
+                           *[residual(chain(expand_window(window_size=1), Maxout(mixed_width, mixed_width * 3, nP=3),
+                                            LayerNorm(mixed_width))) for _ in range(depth)]))
+    model = Model("quotes_hybrid_tok2vec", _hybrid_forward, init=_hybrid_init, layers=[pretrained, context, mix],
+                  dims={"nO": width}, attrs={"direct_width": direct_width, "rule_dropout": rule_dropout})
+    model.set_ref("pretrained", pretrained)
+    return model
+
+
+def _hybrid_init(model: Model, X: list[Doc] | None = None, Y=None) -> None:
+    pretrained, context, mix = model.layers
+    pretrained.initialize(X=X)
+    context.initialize(X=X)
+    if X:
+        direct_width = model.attrs["direct_width"]
+        P, C = pretrained.predict(X), context.predict(X)
+        mix.initialize(X=[model.ops.xp.hstack([p, c[:, :-direct_width]]) for p, c in zip(P, C)])
+    else:
+        mix.initialize()
+
+
+def _hybrid_forward(model: Model, docs: list[Doc], is_train: bool):
+    pretrained, context, mix = model.layers
+    direct_width = model.attrs["direct_width"]
+    ops = model.ops
+    P, bp_p = pretrained(docs, is_train)
+    C, bp_c = context(docs, is_train)           # [context embeddings | direct rule embedding] per doc
+    inputs = [ops.xp.hstack([p, c[:, :-direct_width]]) for p, c in zip(P, C)]
+    M, bp_m = mix(inputs, is_train)
+    Y = [ops.xp.hstack([m, c[:, -direct_width:]]) for m, c in zip(M, C)]
+    p_width = P[0].shape[1] if P else 0
+
+    def backprop(dY):
+        dM = [d[:, :-direct_width] for d in dY]
+        d_inputs = bp_m(dM)
+        dP = [d[:, :p_width] for d in d_inputs]
+        dC = [ops.xp.hstack([d[:, p_width:], dy[:, -direct_width:]]) for d, dy in zip(d_inputs, dY)]
+        bp_c(dC)
+        return bp_p(dP)
+
+    return Y, backprop
 
 
 # -- the tagger ------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ class TrainSettings:
     scope: str | None = None       # None: the corpus's own
     version: str = "0.1.0"
     lexicon_dir: str | None = None
+    cache_dir: str | None = None   # keep the annotated training docs here (DocBin) for the next run
 
 
 @dataclass
@@ -93,9 +94,32 @@ def _annotating(nlp) -> list[str]:
     return names[: names.index("quotes_tok2vec")]
 
 
-def predicted_docs(nlp, rows: list[dict[str, Any]], batch_size: int = 64) -> list:
-    """Docs of the windows' tokens, annotated by the base pipeline and the rules."""
-    from spacy.tokens import Doc
+def _digest(rows: list[dict[str, Any]], *parts: str) -> str:
+    import hashlib
+
+    h = hashlib.sha256("\x00".join(parts).encode())
+    for row in rows:
+        h.update(json.dumps([row["doc_id"], row["window"], row["tokens"], row["token_starts"]]).encode())
+    return h.hexdigest()[:24]
+
+
+def predicted_docs(nlp, rows: list[dict[str, Any]], batch_size: int = 64, cache_dir: str | None = None) -> list:
+    """Docs of the windows' tokens, annotated by the base pipeline and the rules (read from, or
+    written to, ``cache_dir`` when given: the same rows, base pipeline, rules and code give the
+    same docs)."""
+    from spacy.tokens import Doc, DocBin
+
+    import builder
+
+    cache = None
+    if cache_dir:
+        attribution = nlp.get_pipe("quotes_attribution")
+        key = _digest(rows, nlp.meta.get("name", ""), nlp.meta.get("version", ""), attribution.scope,
+                      str(attribution.lexicon_dir), getattr(builder, "__version__", ""),
+                      *(p.read_text("utf-8") for p in sorted(Path(builder.__file__).parent.glob("propose/*.py"))))
+        cache = Path(cache_dir) / f"annotated-{key}.spacy"
+        if cache.is_file():
+            return list(DocBin().from_disk(cache).get_docs(nlp.vocab))
 
     keep = set(_annotating(nlp))
     disable = [n for n in nlp.pipe_names if n not in keep]
@@ -105,10 +129,17 @@ def predicted_docs(nlp, rows: list[dict[str, Any]], batch_size: int = 64) -> lis
         spaces = [ends[i] < starts[i + 1] for i in range(len(starts) - 1)] + [False]
         docs.append(Doc(nlp.vocab, words=list(row["tokens"]), spaces=spaces))
     with nlp.select_pipes(disable=disable):
-        return list(nlp.pipe(docs, batch_size=batch_size))
+        docs = list(nlp.pipe(docs, batch_size=batch_size))
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        db = DocBin(store_user_data=False, docs=docs)  # spans, tags, parse and entities: what training reads
+        tmp = cache.with_suffix(".tmp")
+        db.to_disk(tmp)
+        tmp.rename(cache)
+    return docs
 
 
-def examples_of(nlp, rows: list[dict[str, Any]]) -> list:
+def examples_of(nlp, rows: list[dict[str, Any]], cache_dir: str | None = None) -> list:
     from spacy.training import Example
 
     from builder.export.docbin import doc_of_row
@@ -116,7 +147,7 @@ def examples_of(nlp, rows: list[dict[str, Any]]) -> list:
     from builder.export.rows import TAG_NAMES
 
     out = []
-    for pred, row in zip(predicted_docs(nlp, rows), rows):
+    for pred, row in zip(predicted_docs(nlp, rows, cache_dir=cache_dir), rows):
         ref = doc_of_row(nlp.vocab, row)
         for token, tag in zip(ref, row["tags"]):
             token.tag_ = TAG_NAMES[tag]
@@ -126,13 +157,11 @@ def examples_of(nlp, rows: list[dict[str, Any]]) -> list:
 
 def _tagged(nlp, examples: list, rules: bool = True) -> list[list[tuple[int, int, str, float]]]:
     """The decoded learned spans of each example (rule features hidden when ``rules`` is False)."""
-    from builder.train.model import BIO_KEY, decode
+    from builder.train.model import BIO_KEY, HIDE_RULES, decode
 
     docs = [eg.predicted.copy() for eg in examples]
-    if not rules:
-        for d in docs:
-            for key in list(d.spans):
-                del d.spans[key]
+    for d in docs:
+        d.user_data[HIDE_RULES] = not rules
     for name in TRAINED:
         docs = list(nlp.get_pipe(name).pipe(docs, batch_size=64))
     out = []
@@ -217,8 +246,8 @@ def train_proposer(corpus: Corpus, output: str | Path, settings: TrainSettings |
     t0 = time.perf_counter()
     nlp = build_pipeline(settings, scope)
     say(f"annotating {len(corpus.rows['train'])} train windows with {settings.base} and the rules ({scope} scope)")
-    train = examples_of(nlp, corpus.rows["train"])
-    dev = examples_of(nlp, corpus.rows["validation"]) if corpus.rows.get("validation") else []
+    train = examples_of(nlp, corpus.rows["train"], settings.cache_dir)
+    dev = examples_of(nlp, corpus.rows["validation"], settings.cache_dir) if corpus.rows.get("validation") else []
     if not dev:  # no validation split: hold out every 10th training window
         dev, train = train[::10], [eg for i, eg in enumerate(train) if i % 10]
     if not train:
@@ -260,8 +289,12 @@ def train_proposer(corpus: Corpus, output: str | Path, settings: TrainSettings |
         return bad >= settings.patience
 
     losses: dict[str, float] = {}
+    from builder.train.model import HIDE_RULES
+
     while not stop and epoch < settings.max_epochs:
         rng.shuffle(train)
+        for eg in train:  # the learned proposer works without the rules: hide them from some windows
+            eg.predicted.user_data[HIDE_RULES] = rng.random() < settings.rule_dropout
         for batch in minibatch_by_words(train, size=settings.batch_words):
             nlp.update(batch, drop=settings.dropout, sgd=optimizer, losses=losses, exclude=exclude)
             step += 1
@@ -282,12 +315,14 @@ def train_proposer(corpus: Corpus, output: str | Path, settings: TrainSettings |
         evaluate()
     for name, data in best["weights"].items():
         nlp.get_pipe(name).from_bytes(data)
+    for eg in train:
+        eg.predicted.user_data.pop(HIDE_RULES, None)
     learned = nlp.get_pipe("quotes_learned")
     learned.calibration = calibrate(nlp, dev)
     scores = {"validation": best["scores"], "validation_without_rules": span_scores(nlp, dev, rules=False),
               "best_step": best["step"]}
     if corpus.rows.get("test"):
-        test = examples_of(nlp, corpus.rows["test"])
+        test = examples_of(nlp, corpus.rows["test"], settings.cache_dir)
         scores["test"] = span_scores(nlp, test)
         scores["test_without_rules"] = span_scores(nlp, test, rules=False)
     seconds = time.perf_counter() - t0
