@@ -55,6 +55,7 @@ def main() -> None:
     ap.add_argument("--patience", type=int, default=3)
     ap.add_argument("--eval-every", type=int, default=300)
     ap.add_argument("--limit", type=int, default=0, help="dev documents scored (0: all)")
+    ap.add_argument("--keep-rules", action="store_true", help="also score the hybrid that keeps unmatched rule quotes")
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "quotes-polnear-cache",
                     help="annotated training docs kept here between runs")
     args = ap.parse_args()
@@ -94,6 +95,9 @@ def main() -> None:
     proposers = {"rules": load_pipeline(None, {"propose": {"scope": "broad"}}),
                  "learned": load_trained(str(model), "learned", scope="broad"),
                  "hybrid": load_trained(str(model), "hybrid", scope="broad")}
+    if args.keep_rules:  # the hybrid, plus the rules' quotes it has no quote near (quotes_learned keep_rules)
+        proposers["hybrid+r"] = load_trained(str(model), "hybrid", scope="broad")
+        proposers["hybrid+r"].get_pipe("quotes_learned").keep_rules = True
     for nlp in [bare, *proposers.values()]:  # warm up
         list(nlp.pipe(texts[:2]))
     rows = {}

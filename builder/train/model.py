@@ -271,11 +271,12 @@ def quote_type_of(text: str) -> str:
 
 
 def learned_records(doc: Doc, spans: list[tuple[int, int, str, float]], rules: list[Any],
-                    calibration: dict[str, list[float]]) -> list[Any]:
+                    calibration: dict[str, list[float]], fallback: bool = True) -> list[Any]:
     """``Found`` records of the learned spans: each QUOTE linked to the nearest CUE (within its
     sentences and one either side), the SPEAKER nearest that cue (else the quote), and an OUTLET
     likewise; where a rules record overlaps the quote, its cue and speaker pick among the learned
-    ones first and its quote type is kept. Score: the validation precision of learned quotes of
+    ones first (with ``fallback``, the rules' own are kept where no learned one overlaps them)
+    and its quote type is kept. Score: the validation precision of learned quotes of
     the same category (``CATEGORIES``) and confidence bin (``calibrated``)."""
     from builder.propose.extract import Found, overlap
 
@@ -295,20 +296,27 @@ def learned_records(doc: Doc, spans: list[tuple[int, int, str, float]], rules: l
         category = category_of(qc, rule_quotes)
         limit = _neighbourhood(doc, q)
 
-        def pick(label: str, near: tuple[int, int], hint: tuple[int, int] | None) -> tuple[int, int] | None:
+        def pick(label: str, near: tuple[int, int] | None, hint: tuple[int, int] | None) -> tuple[int, int] | None:
+            """A learned span of ``label``: the one overlapping the rules' ``hint``, else (with
+            ``fallback``) the hint itself, else the nearest to ``near``; as a character range."""
             cands = by_label.get(label, [])
             if hint is not None:
                 hinted = [c for c in cands if overlap(_char(doc, c), hint)]
                 if hinted:
-                    return hinted[0]
-            return _nearest(near, cands, limit)
+                    return _char(doc, hinted[0])
+                if fallback:
+                    return tuple(hint)
+            return _char(doc, _nearest(near or q, cands, limit))
 
         cue = pick("CUE", q, rule.cue if rule else None)
-        speaker = pick("SPEAKER", cue or q, rule.speaker if rule and not rule.speaker_is_outlet else None)
-        outlet = pick("OUTLET", cue or q, rule.outlet if rule else None)
+        cue_tokens = doc.char_span(*cue, alignment_mode="expand") if cue else None
+        near = (cue_tokens.start, cue_tokens.end) if cue_tokens is not None else q
+        speaker = pick("SPEAKER", near, rule.speaker if rule else None)
+        outlet = pick("OUTLET", near, rule.outlet if rule else None)
         text = doc.text[qc[0]:qc[1]]
         out.append(Found(quote=qc, quote_type=rule.quote_type if rule else quote_type_of(text),
-                         kind="learned", cue=_char(doc, cue), speaker=_char(doc, speaker), outlet=_char(doc, outlet),
+                         kind="learned", cue=cue, speaker=speaker, outlet=outlet,
+                         speaker_is_outlet=bool(rule and rule.speaker_is_outlet and speaker == tuple(rule.speaker or ())),
                          score=calibrated(calibration, category, confidence[q])))
     return out
 
