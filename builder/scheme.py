@@ -24,6 +24,13 @@ RELATION_ENDS = {
     "via": ("Quote", ("Outlet",)),
     "refers_to": ("Speaker", ("Speaker",)),
 }
+# a relation drawn in Label Studio without a label gets the one its ends imply (Alt+R, click: done)
+IMPLIED_RELATION = {
+    ("Quote", "Speaker"): "said_by",
+    ("Quote", "Cue"): "cue",
+    ("Quote", "Outlet"): "via",
+    ("Speaker", "Speaker"): "refers_to",
+}
 LABEL_FROM_NAME = "label"
 TYPE_FROM_NAME = "quote_type"
 TO_NAME = "text"
@@ -39,7 +46,8 @@ def regions_from_results(results: Iterable[dict[str, Any]], text: str) -> tuple[
     """Parse a Label Studio ``result`` list into regions and relations.
 
     Raises ``SchemeError`` on an unknown label or relation, or a region whose text is not
-    ``text[start:end]``.
+    ``text[start:end]``. A relation without a label gets the one its ends imply
+    (``IMPLIED_RELATION``), and one drawn from its target to its quote is turned around.
     """
     results = list(results)
     types: dict[str, str] = {}
@@ -72,13 +80,33 @@ def regions_from_results(results: Iterable[dict[str, Any]], text: str) -> tuple[
     for r in results:
         if r.get("type") != "relation":
             continue
-        labels = r.get("labels") or []
-        if len(labels) != 1 or labels[0] not in RELATIONS:
-            raise SchemeError(f"relation {r.get('from_id')}->{r.get('to_id')}: labels {labels!r} not one of {RELATIONS}")
-        if r["from_id"] not in ids or r["to_id"] not in ids:
-            raise SchemeError(f"relation {labels[0]} {r['from_id']}->{r['to_id']}: end region missing")
-        relations.append(Relation(from_id=str(r["from_id"]), to_id=str(r["to_id"]), label=labels[0]))
+        if r.get("from_id") not in ids or r.get("to_id") not in ids:
+            raise SchemeError(f"relation {r.get('labels')} {r.get('from_id')}->{r.get('to_id')}: end region missing")
+        relations.append(_relation(ids[r["from_id"]], ids[r["to_id"]], r.get("labels") or []))
     return regions, relations
+
+
+def _relation(a: Region, b: Region, labels: list[str]) -> Relation:
+    """A Relation between regions ``a`` and ``b`` as drawn (either direction), its label given or implied."""
+    if len(labels) > 1 or (labels and labels[0] not in RELATIONS):
+        raise SchemeError(f"relation {a.id}->{b.id}: labels {labels!r} not one of {RELATIONS}")
+    label = labels[0] if labels else (IMPLIED_RELATION.get((a.label, b.label))
+                                      or IMPLIED_RELATION.get((b.label, a.label)))
+    if label is None:
+        raise SchemeError(f"relation {a.id}->{b.id} ({a.label} -> {b.label}) has no label and its ends imply none: "
+                          f"pick one of {RELATIONS}")
+    source, targets = RELATION_ENDS[label]
+    if a.label != source and b.label == source and a.label in targets:
+        a, b = b, a  # drawn from the target to the quote
+    return Relation(from_id=a.id, to_id=b.id, label=label)
+
+
+def task_score(regions: Iterable[Region]) -> float:
+    """The task-level prediction score: the lowest Quote score (the doubt an annotator should check
+    first); 0.0 when nothing was proposed (a news article without a single quote is itself doubtful).
+    Label Studio orders the Data Manager and the labeling stream by it, lowest first."""
+    scores = [g.score for g in regions if g.label == "Quote" and g.score is not None]
+    return round(min(scores), 4) if scores else 0.0
 
 
 # -- records -> Label Studio results -------------------------------------------------
