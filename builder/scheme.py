@@ -47,7 +47,8 @@ def regions_from_results(results: Iterable[dict[str, Any]], text: str) -> tuple[
 
     Raises ``SchemeError`` on an unknown label or relation, or a region whose text is not
     ``text[start:end]``. A relation without a label gets the one its ends imply
-    (``IMPLIED_RELATION``), and one drawn from its target to its quote is turned around.
+    (``IMPLIED_RELATION``), and one drawn from its target to its quote is turned around. A region
+    has at most one link of each kind: a later one replaces an earlier (re-linking is drawing the new link).
     """
     results = list(results)
     types: dict[str, str] = {}
@@ -82,23 +83,27 @@ def regions_from_results(results: Iterable[dict[str, Any]], text: str) -> tuple[
             continue
         if r.get("from_id") not in ids or r.get("to_id") not in ids:
             raise SchemeError(f"relation {r.get('labels')} {r.get('from_id')}->{r.get('to_id')}: end region missing")
-        relations.append(_relation(ids[r["from_id"]], ids[r["to_id"]], r.get("labels") or []))
-    return regions, relations
+        relations += _relations(ids[r["from_id"]], ids[r["to_id"]], r.get("labels") or [])
+    latest = {(r.from_id, r.label): r for r in relations}  # one link of a kind per region: the last drawn
+    return regions, [r for r in relations if latest[(r.from_id, r.label)] is r]
 
 
-def _relation(a: Region, b: Region, labels: list[str]) -> Relation:
-    """A Relation between regions ``a`` and ``b`` as drawn (either direction), its label given or implied."""
-    if len(labels) > 1 or (labels and labels[0] not in RELATIONS):
-        raise SchemeError(f"relation {a.id}->{b.id}: labels {labels!r} not one of {RELATIONS}")
-    label = labels[0] if labels else (IMPLIED_RELATION.get((a.label, b.label))
-                                      or IMPLIED_RELATION.get((b.label, a.label)))
-    if label is None:
+def _relations(a: Region, b: Region, labels: list[str]) -> list[Relation]:
+    """The Relations between regions ``a`` and ``b`` as drawn (either direction): one per label (Label
+    Studio keeps one relation per pair of regions, so "said_by" and "via" to one Outlet share it), or
+    the one label the ends imply when none was picked."""
+    if any(x not in RELATIONS for x in labels):
+        raise SchemeError(f"relation {a.id}->{b.id}: labels {labels!r} not all in {RELATIONS}")
+    implied = IMPLIED_RELATION.get((a.label, b.label)) or IMPLIED_RELATION.get((b.label, a.label))
+    if not labels and implied is None:
         raise SchemeError(f"relation {a.id}->{b.id} ({a.label} -> {b.label}) has no label and its ends imply none: "
                           f"pick one of {RELATIONS}")
-    source, targets = RELATION_ENDS[label]
-    if a.label != source and b.label == source and a.label in targets:
-        a, b = b, a  # drawn from the target to the quote
-    return Relation(from_id=a.id, to_id=b.id, label=label)
+    out = []
+    for label in labels or [implied]:
+        source, targets = RELATION_ENDS[label]
+        x, y = (b, a) if a.label != source and b.label == source and a.label in targets else (a, b)
+        out.append(Relation(from_id=x.id, to_id=y.id, label=label))  # turned around when drawn towards the quote
+    return out
 
 
 def task_score(regions: Iterable[Region]) -> float:
@@ -124,9 +129,11 @@ def results_from_regions(regions: Iterable[Region], relations: Iterable[Relation
         if g.label == "Quote" and g.quote_type:
             out.append({"id": g.id, "from_name": TYPE_FROM_NAME, "to_name": TO_NAME,
                         "type": "choices", "value": {**value, "choices": [g.quote_type]}})
+    pairs: dict[tuple[str, str], list[str]] = {}  # Label Studio keeps one relation per pair of regions
     for r in relations:
-        out.append({"from_id": r.from_id, "to_id": r.to_id, "type": "relation",
-                    "direction": "right", "labels": [r.label]})
+        pairs.setdefault((r.from_id, r.to_id), []).append(r.label)
+    for (a, b), labels in pairs.items():
+        out.append({"from_id": a, "to_id": b, "type": "relation", "direction": "right", "labels": labels})
     return out
 
 

@@ -54,8 +54,26 @@ def test_unlabelled_relations_get_the_label_their_ends_imply():
             {"from_id": "q", "to_id": "c", "type": "relation", "direction": "right", "labels": []}]
     _, rels = regions_from_results(res, text)
     assert {(r.from_id, r.to_id, r.label) for r in rels} == {("q", "s", "said_by"), ("q", "c", "cue")}
+    res.append({"id": "s2", "from_name": "label", "to_name": "text", "type": "labels",
+                "value": {"start": 12, "end": 16, "text": "said", "labels": ["Speaker"]}})
+    _, rels = regions_from_results(res + [{"from_id": "q", "to_id": "s2", "type": "relation"}], text)
+    assert {(r.from_id, r.to_id, r.label) for r in rels} == {("q", "s2", "said_by"), ("q", "c", "cue")}  # re-linked
+    res.pop()
     with pytest.raises(SchemeError, match="imply none"):
         regions_from_results(res + [{"from_id": "s", "to_id": "c", "type": "relation"}], text)
+
+
+def test_said_by_and_via_to_one_outlet_travel_as_one_label_studio_relation():
+    from builder.schema import Region, Relation
+    from builder.scheme import results_from_regions
+
+    text = "According to The Gazette, it rains."
+    regions = [Region(id="q", label="Quote", start=26, end=34, text=text[26:34], quote_type="indirect", score=None),
+               Region(id="o", label="Outlet", start=13, end=24, text=text[13:24], quote_type=None, score=None)]
+    relations = [Relation(from_id="q", to_id="o", label="said_by"), Relation(from_id="q", to_id="o", label="via")]
+    res = results_from_regions(regions, relations)
+    assert [r["labels"] for r in res if r["type"] == "relation"] == [["said_by", "via"]]
+    assert regions_from_results(res, text)[1] == relations
 
 
 def test_task_score_is_one_definition_for_propose_and_push():
