@@ -102,6 +102,12 @@ class Editor:
         self.page.mouse.click((x1 + x2) / 2, y1)
         self.actions.add()
 
+    def highlighted(self, offset: int) -> bool:
+        """Whether a region is drawn over the character at ``offset``."""
+        x1, y1, x2, _, _ = self._range(offset, offset + 1)
+        return self.page.evaluate("([x, y]) => !!document.elementFromPoint(x, y)?.closest('.htx-highlight')",
+                                  [(x1 + x2) / 2, y1])
+
     def key(self, key: str) -> None:
         self.page.keyboard.press(key)
         self.actions.add()
