@@ -207,17 +207,9 @@ def _reject(doc_id: str, reason: str, hint: str, detail: str | None = None) -> A
 
 def _append_rejects(ws: Workspace, rejects: list[Any]) -> None:
     """Append this run's rejects to ``rejects.jsonl``, skipping ones already listed."""
-    if not rejects:
-        return
-    known = set()
-    for line in (ws.read_text("rejects.jsonl") or "").splitlines():
-        try:
-            r = json.loads(line)
-        except ValueError:
-            continue
-        known.add((r.get("stage"), r.get("source"), r.get("position"), r.get("reason")))
-    new = [as_row(r) for r in rejects if (r.stage, r.source, r.position, r.reason) not in known]
-    ws.append_text("rejects.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in new))
+    from builder.rejects import append_rejects
+
+    append_rejects(ws, [as_row(r) for r in rejects])
 
 
 def _progress(enabled: bool, total: int | None):

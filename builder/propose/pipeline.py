@@ -31,9 +31,11 @@ def proposed_ids(workspace: Workspace | str, version: str) -> set[str]:
             if r.get("model_version") == version}
 
 
-def append_rejects(workspace: Workspace | str, rows: list[dict[str, Any]]) -> None:
-    """Append reject rows (schemas/reject.json) to the workspace's ``rejects.jsonl``."""
-    _ws(workspace).append_text("rejects.jsonl", "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+def append_rejects(workspace: Workspace | str, rows: list[dict[str, Any]]) -> int:
+    """Append reject rows (schemas/reject.json) not listed yet to the workspace's ``rejects.jsonl``."""
+    from builder.rejects import append_rejects as append
+
+    return append(_ws(workspace), rows)
 
 
 def reject_of(doc_id: str, error: str) -> dict[str, Any]:
