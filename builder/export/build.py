@@ -20,8 +20,8 @@ from builder.export.manifest import code_version, last_pull, workspace_state, wr
 from builder.export.rows import (EXPORT_VERSION, RowError, Tokenizer, attribution_rows, check_regions,
                                  document_row, source_from_dicts, token_row)
 from builder.export.splits import check_ratios, split_of
-from builder.export.versions import (ExportError, build_folder, clean_stale_builds, publish,
-                                     target_version)
+from builder.export.versions import (ExportError, build_folder, check_shrink, clean_stale_builds,
+                                     include_proposed_setting, last_manifest, publish, target_version)
 from builder.export.writer import CONFIG_RECORDS, SplitWriter, data_file
 from builder.schema import Reject, as_row
 from builder.store import count_rows, parquet_files, read_rows
@@ -30,13 +30,15 @@ PAUSE_ENV = "QUOTES_EXPORT_PAUSE_S"  # test hook: sleep this long once the data 
 
 
 def export_dataset(workspace: Workspace | str | Path, cfg: dict[str, Any], version: str | None = None,
-                   bump: str | None = None, include_proposed: bool = False, name: str | None = None,
-                   exports_dir: str | Path | None = None, progress: bool = True) -> Path:
+                   bump: str | None = None, include_proposed: bool | None = None, name: str | None = None,
+                   exports_dir: str | Path | None = None, progress: bool = True, allow_shrink: bool = False) -> Path:
     """Write ``<exports_dir>/<name>/<version>/`` from the workspace and return its path.
 
     ``version`` ("X.Y.Z") or ``bump`` ("patch", "minor", "major" over the latest version)
     names it; an existing version is never overwritten (``ExportError``). Annotated documents
-    are exported; ``include_proposed`` adds the proposals of unannotated ones as silver rows.
+    are exported; ``include_proposed`` adds the proposals of unannotated ones as silver rows
+    (None: ``[export] include_proposed``, else what the latest version did). A version with
+    fewer rows than the latest one is refused unless ``allow_shrink``.
     The folder is built beside the target and renamed into place only when complete.
     """
     ws = workspace if isinstance(workspace, Workspace) else Workspace(str(workspace))
@@ -46,6 +48,8 @@ def export_dataset(workspace: Workspace | str | Path, cfg: dict[str, Any], versi
     root.mkdir(parents=True, exist_ok=True)
     clean_stale_builds(root)
     version = target_version(root, version, bump)
+    last = last_manifest(root)
+    include_proposed = include_proposed_setting(include_proposed, bool(ecfg.get("include_proposed")), last)
     if not parquet_files(ws.documents):
         raise ExportError(f"no documents in {ws.documents}: run `quotes ingest` first")
     tmp = build_folder(root, version)
@@ -61,6 +65,7 @@ def export_dataset(workspace: Workspace | str | Path, cfg: dict[str, Any], versi
         if not stats.docs_by_origin:
             raise ExportError("nothing to export: no document has a live annotation; run `quotes pull` "
                               "or pass --include-proposed to export proposals as silver data")
+        check_shrink(stats.counts, last, version, include_proposed, allow_shrink)
         _pause_hook(tmp)
         stats.name, stats.version = name or ecfg["name"], version
         (dataset / "README.md").write_text(render(stats), "utf-8")
