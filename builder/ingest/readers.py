@@ -197,10 +197,12 @@ def read_jsonl(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
     except OSError as e:
         yield Rejected(path, None, "read_error", str(e))
         return
+    records = 0
     with fh:
         for number, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
+            records += 1
             if len(line) > icfg["max_bytes"]:
                 yield Rejected(path, number, "too_large", f"{len(line)} bytes > max_bytes {icfg['max_bytes']}")
                 continue
@@ -225,6 +227,8 @@ def read_jsonl(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
                 continue
             meta = {key: _str_or_none(record.get(name)) for key, name in names.items()}
             yield Raw(path, "jsonl", number, text, meta=meta)
+    if records == 0:
+        yield Rejected(path, None, "empty", "no JSON lines")
 
 
 def _str_or_none(value: Any) -> str | None:
