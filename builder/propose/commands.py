@@ -37,7 +37,8 @@ def propose(
         except RuntimeError as err:
             raise typer.Exit(f"propose: {err}") from err
         append_rejects(ws, rejects)
-        if not task_list:
+        failed = {r["source"] for r in rejects}
+        if not [t for t in task_list if t["data"]["doc_id"] not in failed]:
             reasons = ", ".join(sorted({r["reason"] for r in rejects})) or "no documents"
             typer.echo(f"propose: every input failed ({reasons}); nothing written to {output}. The rejects, with "
                        f"what to do, are listed in {ws.rejects}", err=True)
