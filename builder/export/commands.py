@@ -23,6 +23,7 @@ def export(
     allow_shrink: Annotated[bool, typer.Option("--allow-shrink", help="Publish even when the new version has fewer rows than the latest one")] = False,
     name: Name = None,
     exports_dir: ExportsDir = None,
+    formats: Annotated[Optional[list[str]], typer.Option("--format", help="Also write this format: spacy (DocBin files per split under spacy/); repeatable [default: export.formats]")] = None,
     workspace: WorkspaceOpt = None,
     config: Config = None,
 ) -> None:
@@ -36,7 +37,7 @@ def export(
     cfg, ws = settings(config, workspace)
     try:
         folder = export_dataset(ws, cfg, version=version, bump=bump, include_proposed=include_proposed,
-                                name=name, exports_dir=exports_dir, allow_shrink=allow_shrink)
+                                name=name, exports_dir=exports_dir, formats=formats, allow_shrink=allow_shrink)
     except ExportError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1)

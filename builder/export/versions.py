@@ -92,14 +92,17 @@ def _total(counts: dict[str, dict[str, int]] | None, config: str) -> int:
     return sum(((counts or {}).get(config) or {}).values())
 
 
+SHRINK_CONFIGS = ("attributions", "documents")  # the data; tokens rows are a view whose size follows settings
+
+
 def check_shrink(counts: dict[str, dict[str, int]], last: dict[str, Any] | None, version: str,
                  include_proposed: bool, allow_shrink: bool) -> None:
-    """``ExportError`` when ``version`` would have fewer rows than the latest version in any config,
-    unless ``allow_shrink``."""
+    """``ExportError`` when ``version`` would have fewer attributions or documents than the latest
+    version, unless ``allow_shrink``."""
     if last is None or allow_shrink:
         return
     shrunk = [f"{config}: {_total(counts, config)} rows, {_total(last.get('rows'), config)} in {last.get('version')}"
-              for config in sorted(last.get("rows") or {}) if _total(counts, config) < _total(last.get("rows"), config)]
+              for config in SHRINK_CONFIGS if _total(counts, config) < _total(last.get("rows"), config)]
     if shrunk:
         was = "with" if last.get("include_proposed") else "without"
         now = "with" if include_proposed else "without"
