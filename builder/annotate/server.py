@@ -246,12 +246,19 @@ def start_server(workspace: Any, port: int | None = None, wait_s: float = 300.0)
                               f"read {log_file}")
         if answers(url):
             token = token_file.read_text().strip() if token_file.exists() else None
-            if not (token and answers(url, token)):
+            works = bool(token) and answers(url, token)
+            if not works or token.count(".") != 2:  # none yet, or a legacy token of an older workspace
                 try:
-                    write_atomic(token_file, _personal_access_token(url, bootstrap).encode(), mode=0o600)
+                    pat = _personal_access_token(url, token if works else bootstrap)
+                except StudioError:
+                    if not works:
+                        stop_server(workspace)
+                        raise
+                    pat = token  # the legacy token keeps working; upgrading it is not essential
                 except BaseException:
                     stop_server(workspace)
                     raise
+                write_atomic(token_file, pat.encode(), mode=0o600)
             lock_down(home)
             info.answers = True
             return info

@@ -5,7 +5,7 @@ very long, and ``nlp.max_length`` stops at 1,000,000 characters. A text longer t
 ``window_chars`` is cut into windows at paragraph breaks, else at sentence ends, else at a
 blank (a hard cut only when a window has none); each window is proposed on its own and the
 regions are shifted back to document offsets, so the cost is linear in the length. Texts up
-to ``window_chars`` (default 50,000: every article of ``../shared`` and PolNeAR) are one
+to ``window_chars`` (default 40,000: every article of ``../shared`` and PolNeAR) are one
 window, proposed exactly as before. A text over ``max_chars`` is not proposed at all: it is
 rejected with reason ``too_long``.
 """
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from builder.schema import Proposal, Region, Relation
 
-WINDOW_CHARS = 50_000
+WINDOW_CHARS = 40_000
 MAX_CHARS = 2_000_000
 TOO_LONG = "too_long"
 
