@@ -200,7 +200,7 @@ By document, grouped by the ingest `cluster_id`: every document of a near-duplic
 
 - `origin = proposed` rows are unreviewed heuristic output (silver data): expect missed and wrong quotes and speakers.
 - The `tokens` config uses spaCy's rule-based tokenizer; BIO tags cannot nest, so for overlapping spans of one label (a quote inside a quote) the outer span keeps the tokens.
-- `quote_type` defaults to `direct` where an annotation left it unset.
+- Every annotated quote has the `quote_type` its annotator chose: `quotes pull` does not store an annotation with an untyped Quote (it lists it in `rejects.jsonl`, reason `missing_quote_type`).
 - Ratios are met in expectation only: splits are per cluster, so small datasets deviate from them.
 - Article texts are copyrighted by their publishers; check the license before redistributing.
 
