@@ -321,6 +321,61 @@ def learned_records(doc: Doc, spans: list[tuple[int, int, str, float]], rules: l
     return out
 
 
+def _rebound(doc: Doc, rng: tuple[int, int] | None, label: str, probs: dict[str, numpy.ndarray],
+             reach: int) -> tuple[tuple[int, int] | None, float]:
+    """A rules span (character range) moved to the token bounds within ``reach`` tokens that the
+    tagger likes best: log P(B) at the start, log P(I) inside, log P(not I) after the end.
+    Returns the new character range and the mean probability of its tags."""
+    if rng is None:
+        return None, 0.0
+    span = doc.char_span(rng[0], rng[1], alignment_mode="expand")
+    if span is None or not len(span):
+        return rng, 0.0
+    b, i = probs["B-" + label], probs["I-" + label]
+    n = len(doc)
+    log_b, log_i, log_out = (numpy.log(numpy.clip(x, 1e-9, 1.0)) for x in (b, i, 1.0 - i))
+    cum_i = numpy.concatenate([[0.0], numpy.cumsum(log_i)])
+    best, best_score = (span.start, span.end), -numpy.inf
+    for s in range(max(0, span.start - reach), min(n - 1, span.start + reach) + 1):
+        for e in range(max(s + 1, span.end - reach), min(n, span.end + reach) + 1):
+            score = log_b[s] + cum_i[e] - cum_i[s + 1] + (log_out[e] if e < n else 0.0)
+            if score > best_score:
+                best, best_score = (s, e), score
+    s, e = best
+    conf = float(numpy.mean(numpy.concatenate([[b[s]], i[s + 1:e]])))
+    return _char(doc, (s, e)), conf
+
+
+def rebound_records(doc: Doc, labels: tuple[str, ...], scores: numpy.ndarray, rules: list[Any],
+                    spans: list[tuple[int, int, str, float]], calibration: dict[str, list[float]],
+                    reach: int = 3, keep: float = 0.0, add: float = 1.01) -> list[Any]:
+    """The hybrid's records: every rules record whose quote the tagger does not reject (mean tag
+    probability at least ``keep``), re-bounded (quote, cue, speaker) to the tagger's best bounds
+    within ``reach`` tokens, plus learned quotes no rules quote overlaps when their confidence
+    is at least ``add`` (linked as ``learned_records`` links them)."""
+    from dataclasses import replace
+
+    probs = {lab: scores[:, k] for k, lab in enumerate(labels)}
+    if any(f"{p}-{lab}" not in probs for lab in ("QUOTE", "SPEAKER", "CUE") for p in "BI"):
+        return list(rules)
+    out = []
+    for f in rules:
+        quote, conf = _rebound(doc, f.quote, "QUOTE", probs, reach)
+        if conf < keep:
+            continue
+        cue = _rebound(doc, f.cue, "CUE", probs, 1)[0]
+        speaker = f.speaker if f.speaker_is_outlet else _rebound(doc, f.speaker, "SPEAKER", probs, 2)[0]
+        category = "agree" if quote == tuple(f.quote) else "overlap"
+        out.append(replace(f, quote=quote, cue=cue, speaker=speaker, fragments=[],
+                           score=calibrated(calibration, category, conf) if calibration else f.score))
+    taken = [f.quote for f in out] + [tuple(f.quote) for f in rules]
+    alone = [sp for sp in spans if sp[2] != "QUOTE" or sp[3] >= add]
+    for f in learned_records(doc, alone, [], calibration):
+        if not any(min(f.quote[1], q[1]) > max(f.quote[0], q[0]) for q in taken):
+            out.append(f)
+    return sorted(out, key=lambda f: f.quote)
+
+
 class LearnedQuotes:
     """``quotes_learned``: the learned spans become ``doc._.quote_records`` (replacing the rules')
     and ``doc.spans`` as ``quotes_attribution`` writes them. ``keep_rules``: also keep the rules'
@@ -328,10 +383,12 @@ class LearnedQuotes:
     ``rules_only`` precision), for a proposer that misses less."""
 
     def __init__(self, nlp: Language, name: str, calibration: dict[str, list[float]] | None = None,
-                 keep_rules: bool = False):
+                 keep_rules: bool = False, combine: str = "rebound", reach: int = 3, keep: float = 0.0,
+                 add: float = 1.01):
         self.name = name
         self.calibration = dict(calibration or {})
         self.keep_rules = keep_rules
+        self.combine, self.reach, self.keep, self.add = combine, reach, keep, add
 
     def __call__(self, doc: Doc) -> Doc:
         from builder.propose.components import QuoteAttribution
@@ -339,6 +396,11 @@ class LearnedQuotes:
         labels, scores = doc.user_data.pop(BIO_KEY, ((), numpy.zeros((len(doc), 0))))
         spans = decode(labels, scores) if len(labels) else []
         rules = list(doc._.quote_records or [])
+        if rules and self.combine == "rebound" and len(labels):
+            found = rebound_records(doc, labels, scores, rules, spans, self.calibration, self.reach, self.keep,
+                                    self.add)
+            QuoteAttribution.set_annotations(self, doc, found)
+            return doc
         found = learned_records(doc, spans, rules, self.calibration)
         if self.keep_rules:
             taken = [f.quote for f in found]
@@ -362,7 +424,8 @@ class LearnedQuotes:
         return self
 
 
-@Language.factory("quotes_learned", default_config={"calibration": None, "keep_rules": False})
-def make_learned(nlp: Language, name: str, calibration: dict[str, list[float]] | None,
-                 keep_rules: bool) -> LearnedQuotes:
-    return LearnedQuotes(nlp, name, calibration, keep_rules)
+@Language.factory("quotes_learned", default_config={"calibration": None, "keep_rules": False, "combine": "rebound",
+                                                   "reach": 3, "keep": 0.0, "add": 1.01})
+def make_learned(nlp: Language, name: str, calibration: dict[str, list[float]] | None, keep_rules: bool,
+                 combine: str, reach: int, keep: float, add: float) -> LearnedQuotes:
+    return LearnedQuotes(nlp, name, calibration, keep_rules, combine, reach, keep, add)

@@ -177,9 +177,15 @@ def span_scores(nlp, examples: list, rules: bool = True) -> dict[str, Any]:
     tp = {k: 0 for k in LABELS}
     np_ = dict(tp)
     ng = dict(tp)
+    tok_tp = tok_pred = tok_gold = 0  # tokens inside a span, with its label (B and I alike)
     for spans, eg in zip(_tagged(nlp, examples, rules), examples):
         pred = {(s, e, label) for s, e, label, _c in spans}
         gold = {(e.start, e.end, e.label_) for e in eg.reference.ents}
+        pred_tokens = {(i, label) for s, e, label in pred for i in range(s, e)}
+        gold_tokens = {(i, label) for s, e, label in gold for i in range(s, e)}
+        tok_tp += len(pred_tokens & gold_tokens)
+        tok_pred += len(pred_tokens)
+        tok_gold += len(gold_tokens)
         for label in LABELS:
             p = {s for s in pred if s[2] == label}
             g = {s for s in gold if s[2] == label}
@@ -194,7 +200,10 @@ def span_scores(nlp, examples: list, rules: bool = True) -> dict[str, Any]:
                               "gold": ng[label]}
     tps, nps, ngs = sum(tp.values()), sum(np_.values()), sum(ng.values())
     p, r = (tps / nps if nps else 0.0), (tps / ngs if ngs else 0.0)
-    out["f"] = round(2 * p * r / (p + r) if p + r else 0.0, 4)
+    out["span_f"] = round(2 * p * r / (p + r) if p + r else 0.0, 4)
+    p, r = (tok_tp / tok_pred if tok_pred else 0.0), (tok_tp / tok_gold if tok_gold else 0.0)
+    out["token_f"] = round(2 * p * r / (p + r) if p + r else 0.0, 4)
+    out["f"] = round((out["span_f"] + out["token_f"]) / 2, 4)  # early stopping: spans and their tokens
     return out
 
 
