@@ -57,7 +57,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0, help="dev documents scored (0: all)")
     ap.add_argument("--speed-docs", type=int, default=30, help="dev documents timed per round")
     ap.add_argument("--rounds", type=int, default=3, help="alternating speed rounds (best of each kept)")
-    ap.add_argument("--keep-rules", action="store_true", help="also score the hybrid that keeps unmatched rule quotes")
+    ap.add_argument("--combines", default="",
+                    help="also score the hybrid combining these ways (quotes_learned combine: links, rebound, decode)")
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "quotes-polnear-cache",
                     help="annotated training docs kept here between runs")
     args = ap.parse_args()
@@ -97,9 +98,10 @@ def main() -> None:
     proposers = {"rules": load_pipeline(None, {"propose": {"scope": "broad"}}),
                  "learned": load_trained(str(model), "learned", scope="broad"),
                  "hybrid": load_trained(str(model), "hybrid", scope="broad")}
-    if args.keep_rules:  # the hybrid, plus the rules' quotes it has no quote near (quotes_learned keep_rules)
-        proposers["hybrid+r"] = load_trained(str(model), "hybrid", scope="broad")
-        proposers["hybrid+r"].get_pipe("quotes_learned").keep_rules = True
+    for combine in args.combines.split(",") if args.combines else []:  # quotes_learned's other ways to combine
+        proposers[f"h/{combine}"] = load_trained(str(model), "hybrid", scope="broad")
+        learned = proposers[f"h/{combine}"].get_pipe("quotes_learned")
+        learned.combine, learned.keep_rules = combine, combine == "decode"
     for nlp in [bare, *proposers.values()]:  # warm up
         list(nlp.pipe(texts[:2]))
     rows = {}

@@ -376,14 +376,40 @@ def rebound_records(doc: Doc, labels: tuple[str, ...], scores: numpy.ndarray, ru
     return sorted(out, key=lambda f: f.quote)
 
 
+def relinked_records(doc: Doc, spans: list[tuple[int, int, str, float]], rules: list[Any]) -> list[Any]:
+    """The rules' records with their quotes kept and their cue and speaker replaced by the
+    tagger's CUE / SPEAKER span that overlaps them, where there is one."""
+    from dataclasses import replace
+
+    from builder.propose.extract import overlap
+
+    by_label: dict[str, list[tuple[int, int]]] = {}
+    for s, e, label, _conf in spans:
+        by_label.setdefault(label, []).append(_char(doc, (s, e)))
+
+    def learned(label: str, rng: tuple[int, int] | None) -> tuple[int, int] | None:
+        if rng is None:
+            return None
+        hits = [c for c in by_label.get(label, []) if overlap(c, rng)]
+        return max(hits, key=lambda c: overlap(c, rng)) if hits else rng
+
+    return [replace(f, cue=learned("CUE", f.cue),
+                    speaker=f.speaker if f.speaker_is_outlet else learned("SPEAKER", f.speaker)) for f in rules]
+
+
 class LearnedQuotes:
-    """``quotes_learned``: the learned spans become ``doc._.quote_records`` (replacing the rules')
-    and ``doc.spans`` as ``quotes_attribution`` writes them. ``keep_rules``: also keep the rules'
-    quotes that no learned quote overlaps (with the rules' own links and a score of
-    ``rules_only`` precision), for a proposer that misses less."""
+    """``quotes_learned``: quote records from the tagger (and the rules' records, when the rules
+    ran) become ``doc._.quote_records`` and ``doc.spans`` as ``quotes_attribution`` writes them.
+
+    Without rules (``learned``): the decoded spans, linked (``learned_records``). With them
+    (``hybrid``), ``combine`` says how: ``rebound`` (each rules record re-bounded to the tagger's
+    best bounds within ``reach`` tokens, dropped below ``keep``, learned-only quotes added from
+    ``add`` confidence), ``links`` (the rules' quotes, with the tagger's cue and speaker where
+    they overlap the rules') or ``decode`` (the decoded spans, the rules' links first;
+    ``keep_rules`` adds the rules' quotes no learned quote overlaps)."""
 
     def __init__(self, nlp: Language, name: str, calibration: dict[str, list[float]] | None = None,
-                 keep_rules: bool = False, combine: str = "rebound", reach: int = 3, keep: float = 0.0,
+                 keep_rules: bool = False, combine: str = "links", reach: int = 3, keep: float = 0.0,
                  add: float = 1.01):
         self.name = name
         self.calibration = dict(calibration or {})
@@ -396,6 +422,10 @@ class LearnedQuotes:
         labels, scores = doc.user_data.pop(BIO_KEY, ((), numpy.zeros((len(doc), 0))))
         spans = decode(labels, scores) if len(labels) else []
         rules = list(doc._.quote_records or [])
+        if rules and self.combine == "links" and len(labels):
+            found = relinked_records(doc, spans, rules)
+            QuoteAttribution.set_annotations(self, doc, found)
+            return doc
         if rules and self.combine == "rebound" and len(labels):
             found = rebound_records(doc, labels, scores, rules, spans, self.calibration, self.reach, self.keep,
                                     self.add)
@@ -424,7 +454,7 @@ class LearnedQuotes:
         return self
 
 
-@Language.factory("quotes_learned", default_config={"calibration": None, "keep_rules": False, "combine": "rebound",
+@Language.factory("quotes_learned", default_config={"calibration": None, "keep_rules": False, "combine": "links",
                                                    "reach": 3, "keep": 0.0, "add": 1.01})
 def make_learned(nlp: Language, name: str, calibration: dict[str, list[float]] | None, keep_rules: bool,
                  combine: str, reach: int, keep: float, add: float) -> LearnedQuotes:
