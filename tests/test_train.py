@@ -100,3 +100,20 @@ def test_train_needs_an_export_or_a_brat_corpus(tmp_path):
     out = subprocess.run(QUOTES + ["train", "--export", str(tmp_path / "empty")], capture_output=True, text=True,
                          cwd=tmp_path)
     assert out.returncode == 1 and "manifest.json" in out.stderr
+
+
+def test_links_keep_the_rules_quote_and_take_the_taggers_cue_and_speaker():
+    import spacy
+
+    from builder.propose.extract import Found
+    from builder.train.model import relinked_records
+
+    doc = spacy.blank("en")("Senator Jane Doe then pointed out that taxes rise.")
+    rule = Found(quote=(38, 50), quote_type="indirect", kind="rules", cue=(22, 29), speaker=(8, 16), score=0.7)
+    spans = [(0, 3, "SPEAKER", 0.9), (3, 6, "CUE", 0.8), (7, 10, "QUOTE", 0.9)]  # "Senator Jane Doe", "then pointed out"
+    [out] = relinked_records(doc, spans, [rule])
+    assert out.quote == rule.quote and out.score == 0.7
+    assert doc.text[out.speaker[0]:out.speaker[1]] == "Senator Jane Doe"
+    assert doc.text[out.cue[0]:out.cue[1]] == "then pointed out"
+    [same] = relinked_records(doc, [], [rule])
+    assert same.cue == rule.cue and same.speaker == rule.speaker
