@@ -41,7 +41,9 @@ def propose_gold(gold_docs: list[GoldDoc], cfg: dict[str, Any],
         groups.setdefault(g.scope if scope == "auto" else scope, []).append(g)
     proposals = []
     for doc_scope, docs in groups.items():
-        proposals += list(propose_texts([g.text for g in docs], [g.doc_id for g in docs], _with_scope(cfg, doc_scope)))
+        kwargs = {"publishers": [g.publisher for g in docs]} if any(g.publisher for g in docs) else {}
+        proposals += list(propose_texts([g.text for g in docs], [g.doc_id for g in docs], _with_scope(cfg, doc_scope),
+                                        **kwargs))
     for p in proposals:
         error = p.get("error") if isinstance(p, dict) else getattr(p, "error", None)
         if error and problems is not None:

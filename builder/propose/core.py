@@ -55,8 +55,11 @@ def _failed(nlp, doc_id: str, version: str, err: Exception) -> Proposal:
                     error=f"spacy: {type(err).__name__}: {err}")
 
 
-def propose_docs(nlp, items: Iterable[tuple[str, str]], *, batch_size: int = 32) -> Iterator[Proposal]:
-    """(doc_id, text) pairs -> Proposals, in order; a failing document gets ``error`` set, the run goes on."""
+def propose_docs(nlp, items: Iterable[tuple[str, str]], *, batch_size: int = 32,
+                 publishers: dict[str, str | None] | None = None) -> Iterator[Proposal]:
+    """(doc_id, text) pairs -> Proposals, in order; a failing document gets ``error`` set, the run goes on.
+
+    ``publishers``: doc_id -> the article's publisher (``doc._.publisher``: never a relaying outlet)."""
     from builder.propose.records import model_version, proposal_of
 
     keep_going(nlp)
@@ -66,7 +69,7 @@ def propose_docs(nlp, items: Iterable[tuple[str, str]], *, batch_size: int = 32)
     def flush():
         with nlp.memory_zone():
             try:
-                docs = list(nlp.pipe([t for _, t in batch], batch_size=batch_size))
+                docs = list(nlp.pipe([_doc(nlp, i, t, publishers) for i, t in batch], batch_size=batch_size))
             except Exception:  # noqa: BLE001 - retry one by one to isolate the bad doc
                 docs = None
             if docs is not None:
@@ -74,7 +77,7 @@ def propose_docs(nlp, items: Iterable[tuple[str, str]], *, batch_size: int = 32)
             out = []
             for i, t in batch:
                 try:
-                    out.append(proposal_of(nlp(t), i, version))
+                    out.append(proposal_of(nlp(_doc(nlp, i, t, publishers)), i, version))
                 except Exception as err:  # noqa: BLE001
                     out.append(_failed(nlp, i, version, err))
             return out
@@ -88,13 +91,24 @@ def propose_docs(nlp, items: Iterable[tuple[str, str]], *, batch_size: int = 32)
         yield from flush()
 
 
+def _doc(nlp, doc_id: str, text: str, publishers: dict[str, str | None] | None):
+    """The text itself, or an unprocessed Doc carrying its publisher."""
+    publisher = (publishers or {}).get(doc_id)
+    if not publisher:
+        return text
+    doc = nlp.make_doc(text)
+    doc._.publisher = publisher
+    return doc
+
+
 def propose_texts(texts: list[str], doc_ids: list[str] | None = None, cfg: dict[str, Any] | None = None,
-                  *, model: str | None = None, nlp=None) -> list[Proposal]:
-    """Proposals for in-memory texts (ids default to their positions)."""
+                  *, model: str | None = None, nlp=None, publishers: list[str | None] | None = None) -> list[Proposal]:
+    """Proposals for in-memory texts (ids default to their positions; ``publishers`` in the same order)."""
     nlp = nlp or load_pipeline(model, cfg)
     ids = doc_ids or [str(i) for i in range(len(texts))]
     size = int(((cfg or {}).get("propose") or {}).get("batch_size", 32))
-    return list(propose_docs(nlp, zip(ids, texts), batch_size=size))
+    return list(propose_docs(nlp, zip(ids, texts), batch_size=size,
+                             publishers=dict(zip(ids, publishers)) if publishers else None))
 
 
 def read_inputs(paths: Iterable[str | Path], cfg: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -162,7 +176,8 @@ def propose_files(paths: Iterable[str | Path], cfg: dict[str, Any], *, model: st
     nlp = load_pipeline(model, cfg)
     by_id = {it["doc_id"]: it for it in items}
     pairs = [(it["doc_id"], it["text"]) for it in items]
-    proposals = propose_docs(nlp, pairs, batch_size=int(cfg.get("propose", {}).get("batch_size", 32)))
+    proposals = propose_docs(nlp, pairs, batch_size=int(cfg.get("propose", {}).get("batch_size", 32)),
+                             publishers={it["doc_id"]: it.get("publisher") for it in items})
     if progress:
         from tqdm import tqdm
         proposals = tqdm(proposals, total=len(pairs), desc="propose", unit="doc")

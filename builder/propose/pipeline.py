@@ -64,6 +64,7 @@ class ProposeStep(PipelineStep):
         nlp = load_pipeline(self.model, self.cfg)
         version = model_version(nlp)
         done = proposed_ids(self.workspace, version)
+        publishers: dict[str, str | None] = {}  # filled as documents stream in, before their batch runs
 
         def todo() -> Iterator[tuple[str, str]]:
             for doc in data or []:
@@ -72,10 +73,11 @@ class ProposeStep(PipelineStep):
                     self.stat_update("already_proposed")
                     continue
                 done.add(doc.id)
+                publishers[doc.id] = (doc.metadata or {}).get("publisher")
                 yield doc.id, doc.text or ""
 
         rejects = []
-        proposals = propose_docs(nlp, todo(), batch_size=self.batch_size)
+        proposals = propose_docs(nlp, todo(), batch_size=self.batch_size, publishers=publishers)
         if self.progress:
             import sys
 

