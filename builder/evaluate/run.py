@@ -162,6 +162,13 @@ def render(report: Report, console: Any = None, *, per_doc: bool = True, errors:
     console.print(figures_table(report, per_doc=per_doc))
     console.print(attributes_table(report, per_doc=per_doc))
     console.print(strict_table(report))
+    if report.outlet_set is not None:
+        o = report.outlet_set
+        console.print(f"[bold]outlet set: outlet recall {_frac(o.found, o.cases)}[/] (attributions whose source is a "
+                      f"news outlet; quote found at 0.3 in {_frac(o.quote_found, o.cases)})")
+        if errors:
+            for doc_id, outlet, start in o.misses:
+                console.print(escape(f"  outlet set miss: {doc_id} @{start}: {outlet}"))
     console.print(calibration_table(report))
     right, count = report.high_confidence
     console.print(f"[bold]precision of proposals scored >= 0.8: {_frac(right, count)}[/]"

@@ -4,7 +4,7 @@
         -o builder/propose/lexicons/outlets_derived.txt
 
 Reads ``*.txt`` files (folders, or brat folders' ``text/``), runs spaCy NER over them and
-counts, per organisation name, the documents where it stands in a media context: a media
+counts, per ORG (or WORK_OF_ART, as the small model tags many newspapers) name, the documents where it stands in a media context: a media
 role before it ("reporter for X", "columnist at X", "host of X", "an interview with X",
 "a report in X", "first reported by X") or a reporting verb after it ("X reported", "X first
 reported", "X's reporting"). A name is kept when it does so in at least ``--min-docs``
@@ -32,6 +32,7 @@ BEFORE = re.compile(
     r"|\b(?:told|speaking to|spoke to|said on|appeared on|appearing on)\s+(?:the\s+)?$", re.I)
 AFTER = re.compile(r"^(?:['’]s?\s+(?:reporting|report|analysis)\b|\s+(?:first\s+|previously\s+|also\s+)?"
                    r"(?:reported|reports|has reported|had reported|broadcast|aired)\b)", re.I)
+ENTITY_LABELS = frozenset({"ORG", "WORK_OF_ART"})  # the small model tags many newspapers WORK_OF_ART
 STRONG_BEFORE = re.compile(r"\b(?:told|speaking to|spoke to)\s+(?:the\s+)?$", re.I)  # weak alone: "told Congress"
 
 
@@ -49,7 +50,7 @@ def candidates(texts, nlp, media_words: frozenset[str]) -> dict[str, set[str]]:
     items = list(texts)
     for (stem, text), doc in zip(items, nlp.pipe((t for _, t in items), batch_size=16)):
         for ent in doc.ents:
-            if ent.label_ != "ORG":
+            if ent.label_ not in ENTITY_LABELS:
                 continue
             name = re.sub(r"^the\s+", "", ent.text.strip(), flags=re.I)
             name = re.sub(r"['’]s?$", "", name).strip()
