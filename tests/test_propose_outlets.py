@@ -216,6 +216,10 @@ def test_derive_outlets_keeps_media_contexts(nlp, tmp_path):
     texts = [("a", "Jane Doe, a reporter for the Evening Courier, said the road was closed. The Evening Courier "
                    "reported the fire first."),
              ("b", "A story in the Evening Courier said the mill would close. The Ministry of Health said nothing.")]
+    from builder.propose.derive import keep
+
     found = candidates(texts, nlp, frozenset({"News"}))
-    assert found.get("Evening Courier") == {"a", "b"}
+    assert found["Evening Courier"] == {"role": {"a"}, "media": {"a", "b"}}
+    assert keep("Evening Courier", found["Evening Courier"], frozenset({"News"}), frozenset())
     assert "Ministry of Health" not in found
+    assert not keep("Hill", {"role": {"a"}, "media": {"a", "b"}}, frozenset(), frozenset({"The Hill"}))
