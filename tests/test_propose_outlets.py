@@ -223,3 +223,20 @@ def test_derive_outlets_keeps_media_contexts(nlp, tmp_path):
     assert keep("Evening Courier", found["Evening Courier"], frozenset({"News"}), frozenset())
     assert "Ministry of Health" not in found
     assert not keep("Hill", {"role": {"a"}, "media": {"a", "b"}}, frozenset(), frozenset({"The Hill"}))
+
+
+def test_as_outlet_reported_and_quoted_as_saying(nlp):
+    q, speaker, outlet, is_outlet, _ = one(nlp, "As The Hill reported, the senator was also accused of breaking the rules.")
+    assert q == "the senator was also accused of breaking the rules" and outlet == "The Hill" and is_outlet
+    q, speaker, outlet, is_outlet, _ = one(nlp, "The Associated Press quoted a local farmer as saying that the river "
+                                               "had never been so low.")
+    assert q == "the river had never been so low" and speaker == "a local farmer"
+    assert outlet == "The Associated Press" and not is_outlet
+
+
+def test_headline_of_an_outlet_is_said_and_relayed_by_it():
+    from builder.propose import load_pipeline
+
+    broad = load_pipeline(scope="broad")  # "Name: statement" lines are attributions in the broad scope
+    found = attributions(broad, "Yahoo News: The Mayor Is Losing The City Council Vote Again\n\nThe mayor spoke.\n")
+    assert found and found[0][1] == found[0][2] == "Yahoo News" and found[0][3]

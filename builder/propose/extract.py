@@ -33,7 +33,7 @@ DIRECT_MIN_WORDS = 5
 SCORES = {
     "direct": 0.9, "direct_continued": 0.8, "direct_later": 0.6, "direct_nocue": 0.3, "dash": 0.8,
     "indirect": 0.8, "that": 0.7, "nospeaker": 0.35, "parenthetical": 0.7, "according": 0.8, "mixed": 0.65,
-    "object": 0.5, "xcomp": 0.55, "noun": 0.5, "colon": 0.5,
+    "object": 0.5, "xcomp": 0.55, "noun": 0.5, "colon": 0.5, "as": 0.7,
 }
 
 
@@ -231,8 +231,8 @@ def is_outlet_span(span: Span, lex: Lexicons, *, after_on: bool = False) -> bool
 @lru_cache(maxsize=16)
 def _outlet_regex(names: frozenset[str]) -> re.Pattern:
     """One alternation of every outlet name, longest first (leftmost-longest matches)."""
-    alts = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-    return re.compile(r"(?<![\w])(?:" + alts + r")(?![\w])")
+    alts = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in sorted(names, key=len, reverse=True))
+    return re.compile(r"(?<![\w])(?:" + alts + r")(?![\w])")  # "the\u00a0Post": any space between words
 
 
 def _in_person_name(span: Span) -> bool:
@@ -294,8 +294,8 @@ def outlet_mentions(doc: Doc, lex: Lexicons, text: str | None = None) -> list[Sp
         span = doc.char_span(m.start(), m.end(), alignment_mode="strict")
         if span is None or any(t.i in taken for t in span) or _in_person_name(span):
             continue
-        if len(span) == 1 and name.isupper() and len(name) <= 2:
-            continue
+        if span.end < len(doc) and doc[span.end].lower_ in {"photo", "photos", "images"}:
+            continue  # "AP Photo": a picture credit
         add(_with_the(doc, span))
     for ent in doc.ents:
         if ent.label_ in {"ORG", "WORK_OF_ART"} and ent[-1].text in lex.media_words and not any(t.i in taken for t in ent):
@@ -491,7 +491,7 @@ class Context:
 def speaker_and_outlet(ctx: Context, cue: Token, exclude: list[Range]) -> tuple[Range | None, Range | None, bool]:
     """(speaker, outlet, speaker is the outlet) for a cue verb: the outlet the source is or
     carries (``source_outlet``), else one tied to the cue (``outlet_for``: "told BBC News")."""
-    head = subject_of(cue)
+    head = subject_of(cue) or _inverted_outlet(cue, ctx.outlets)
     speaker = None
     if head is not None:
         m = mention(head)
@@ -514,9 +514,20 @@ def speaker_and_outlet(ctx: Context, cue: Token, exclude: list[Range]) -> tuple[
     return (span_range(speaker) if speaker is not None else None, ctx.outlet_of(outlet, how), is_outlet)
 
 
+def _inverted_outlet(cue: Token, outlets: list[Span]) -> Token | None:
+    """"..., reported the Washington Examiner.": an outlet the parser took for the object of a
+    sentence-final reporting verb."""
+    obj = next((c for c in cue.children if c.dep_ in {"dobj", "attr", "npadvmod"} and c.i > cue.i), None)
+    if obj is None or any(not t.is_punct for t in cue.doc[obj.right_edge.i + 1:cue.sent.end]):
+        return None
+    return obj if any(o.start <= obj.i < o.end for o in outlets) else None
+
+
 def _cited_source(cue: Token) -> Token | None:
     """"The Post reported, citing officials": the officials (the parser may hang "citing" on the
-    cue or on its content clause)."""
+    cue or on its content clause); "The AP quoted a witness as saying": the witness."""
+    if _quoted_as_saying(cue) is not None:
+        return next((c for c in cue.children if c.dep_ == "dobj"), None)
     for child in _citing(cue):
         return next((g for g in child.children if g.dep_ in {"dobj", "pobj"}), None)
     return None
@@ -601,6 +612,8 @@ def attribute_direct(ctx: Context, directs: list[Quoted], others: list[Found] = 
             item.cue, item.speaker, item.outlet, item.speaker_is_outlet = token_range(cue), speaker, outlet, is_outlet
             item.score = SCORES["direct"]
             break
+        if item.speaker is not None and item.outlet is None:
+            item.outlet = _relaying_outlet(ctx, cues, item.cue, exclude)
         if item.speaker is None:
             dash = _dash_source(ctx.text, q)
             if dash is not None:
@@ -635,6 +648,17 @@ def attribute_direct(ctx: Context, directs: list[Quoted], others: list[Found] = 
             item.kind, item.score = "direct_nocue", SCORES["direct_nocue"]
         found.append(item)
     return found
+
+
+def _relaying_outlet(ctx: Context, cues: list[Token], chosen: Range | None, exclude: list[Range]) -> Range | None:
+    """'"...," Trump said, the Times reported': another cue of the quote whose source is an outlet."""
+    for cue in cues:
+        if token_range(cue) == chosen:
+            continue
+        speaker, outlet, is_outlet = speaker_and_outlet(ctx, cue, exclude)
+        if is_outlet and outlet is not None:
+            return outlet
+    return None
 
 
 NAME = r"[A-Z][\w.'’-]*(?:[ \t]+(?:[A-Z][\w.'’-]*|de|van|von|da|del|la))*"
@@ -821,6 +845,12 @@ def _content_range(ctx: Context, verb: Token) -> tuple[Range, str] | None:
     right = [c for c in clauses if c.i > verb.i]
     clause = (right or clauses or [None])[0]  # "X, she said, Y": the content after the cue
     kind = "indirect"
+    if clause is None:
+        clause = _quoted_as_saying(verb)
+    if clause is None:
+        rng = _as_clause(verb)
+        if rng is not None:
+            return rng, "as"
     if clause is None and (verb.lemma_.lower() in ctx.lex.xcomp_verbs or broad.takes_xcomp(ctx.lex, verb)):
         clause = next((c for c in verb.children if c.dep_ == "xcomp"), None)
         kind = "xcomp"
@@ -848,6 +878,32 @@ def _content_range(ctx: Context, verb: Token) -> tuple[Range, str] | None:
         lead = re.match(r"to\s+", ctx.text[rng[0]:rng[1]])
         rng = (rng[0] + (lead.end() if lead else 0), rng[1])
     return rng, kind
+
+
+def _quoted_as_saying(verb: Token) -> Token | None:
+    """"The AP quoted a witness as saying (that) X": the content clause of "saying"."""
+    if verb.lemma_.lower() != "quote":
+        return None
+    for prep in (c for c in verb.children if c.dep_ == "prep" and c.lower_ == "as"):
+        for saying in (g for g in prep.children if g.dep_ in {"pcomp", "pobj"} and g.lemma_.lower() == "say"):
+            return next((c for c in saying.children if c.dep_ == "ccomp"), None)
+    return None
+
+
+def _as_clause(verb: Token) -> Range | None:
+    """"As the Post reported, X" / "X, as the paper noted": the clause the "as" clause of the cue
+    modifies, without it. Not covered: "as" clauses in the middle of their host."""
+    if verb.dep_ != "advcl" or not any(c.dep_ == "mark" and c.lower_ == "as" for c in verb.children):
+        return None
+    if subject_of(verb) is None or verb.head.pos_ not in {"VERB", "AUX"}:
+        return None
+    start, end = _edges(verb.head)
+    own = _edges(verb)
+    if own[0] <= start:
+        return own[1], end
+    if own[1] >= end:
+        return start, own[0]
+    return None
 
 
 def _has_subject(tok: Token) -> bool:
@@ -957,13 +1013,42 @@ def find_quotes(doc: Doc, lex: Lexicons, publisher: str | None = None) -> list[F
     directs = direct_quotes(ctx)
     indirect = attribute_indirect(ctx, directs)
     found = attribute_direct(ctx, directs, indirect) + indirect
-    found = inherit_outlets(dedupe(found))
+    found = inherit_outlets(shared_outlets(outlet_speakers(ctx, found)))
+    found = dedupe(found)
     for f in found:
         if f.outlet is not None:
             f.outlet_how = ctx.outlet_how.get(f.outlet)
             f.outlet_platform = text[f.outlet[0]:f.outlet[1]] in lex.platform_words
     found = inherit_interview_outlets(ctx, found)
     return drop_own_outlets(found, text, publisher)
+
+
+def outlet_speakers(ctx: Context, found: list[Found]) -> list[Found]:
+    """A speaker that is an outlet mention (from any rule: "NY Post: headline", a quote
+    continuing an outlet's) is the only source: ``said_by`` and ``via`` both."""
+    by_range = {span_range(o): o for o in ctx.outlets}
+    for f in found:
+        if f.outlet is not None or f.speaker is None:
+            continue
+        o = by_range.get(f.speaker)
+        if o is not None:
+            f.outlet, f.speaker_is_outlet = ctx.outlet_of(o, "source"), True
+    return found
+
+
+def shared_outlets(found: list[Found]) -> list[Found]:
+    """One content, two attributions: "Trump said X, the Times reported" / "X, the campaign said,
+    according to Politico": the speaker's quote came through the outlet (``via``)."""
+    relays = [g for g in found if g.speaker_is_outlet and g.outlet is not None]
+    for f in found:
+        if f.outlet is not None or f.speaker_is_outlet:
+            continue
+        size = max(1, f.quote[1] - f.quote[0])
+        for g in relays:
+            if overlap(g.quote, f.quote) >= 0.5 * size and g.cue != f.cue:
+                f.outlet, f.outlet_how = g.outlet, "report"
+                break
+    return found
 
 
 def _speaker_key(ctx: Context, f: Found) -> str | None:
