@@ -240,3 +240,24 @@ def test_headline_of_an_outlet_is_said_and_relayed_by_it():
     broad = load_pipeline(scope="broad")  # "Name: statement" lines are attributions in the broad scope
     found = attributions(broad, "Yahoo News: The Mayor Is Losing The City Council Vote Again\n\nThe mayor spoke.\n")
     assert found and found[0][1] == found[0][2] == "Yahoo News" and found[0][3]
+
+
+def test_speech_relayed_by_another_cue_or_according_to_an_outlet(nlp):
+    assert one(nlp, 'When asked, Ann Lee said: "There will always be exceptions," the Times reported.')[1:3] == (
+        "Ann Lee", "the Times")
+    assert one(nlp, '"When does it stop?" the judge said, according to the Post.')[1:3] == ("the judge", "the Post")
+    found = {q: rest for q, *rest in attributions(nlp, "The mayor said the road would reopen, according to the Post.")}
+    assert found["the road would reopen"][:3] == ["The mayor", "the Post", False]
+
+
+def test_description_resolves_to_a_titled_name_only_when_definite_and_singular(nlp):
+    from builder.propose import propose_texts
+    from builder.scheme import linked_quotes
+
+    text = ("Report: Ann Lee To Visit Paris\n\nAccording to recent reports, Ann Lee will visit Paris in May.\n\n"
+            "The spokesman for the ministry, Alan Price, said the staff would move. "
+            '"Nobody will lose a job," the spokesman said.\n')
+    prop = propose_texts([text], ["d"], nlp=nlp)[0]
+    names = {q.quote.text: q.name.text if q.name else None for q in linked_quotes(prop.regions, prop.relations)}
+    assert names["Ann Lee will visit Paris in May"] == "recent reports"
+    assert names["Nobody will lose a job,"] == "Alan Price"

@@ -204,6 +204,7 @@ def subject_of(verb: Token) -> Token | None:
 # interview with the BBC", "in a clip shared on X"). Anaphors ("the newspaper") and short
 # forms ("the Post") stand for the outlet named before them (``OutletMentions.refs``).
 
+CONTENT_MARKS = frozenset({"because", "since", "although", "though", "unless", "if"})  # "said X because Y"
 MEDIUM_NOUNS = frozenset({"clip", "video", "post", "interview", "broadcast", "segment", "tweet", "footage", "podcast",
                           "episode", "appearance", "programme", "program", "show", "livestream", "thread", "message"})
 SPEAKING_VERBS = frozenset({"speak", "talk", "appear", "write", "post", "tweet", "share", "interview", "tell"})
@@ -231,8 +232,16 @@ def is_outlet_span(span: Span, lex: Lexicons, *, after_on: bool = False) -> bool
 @lru_cache(maxsize=16)
 def _outlet_regex(names: frozenset[str]) -> re.Pattern:
     """One alternation of every outlet name, longest first (leftmost-longest matches)."""
-    alts = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in sorted(names, key=len, reverse=True))
-    return re.compile(r"(?<![\w])(?:" + alts + r")(?![\w])")  # "the\u00a0Post": any space between words
+    return re.compile(r"(?<![\w])(?:" + "|".join(_name_pattern(n) for n in sorted(names, key=len, reverse=True))
+                      + r")(?![\w])")
+
+
+def _name_pattern(name: str) -> str:
+    """A name as a pattern: any space between its words ("the\u00a0Post"), "the" or "The" first."""
+    words_ = [re.escape(w) for w in name.split()]
+    if len(words_) > 1 and words_[0] == "The":
+        words_[0] = "[Tt]he"
+    return r"\s+".join(words_)
 
 
 def _in_person_name(span: Span) -> bool:
@@ -427,6 +436,18 @@ def cue_verbs(doc: Doc, lex: Lexicons) -> Iterator[Token]:
             yield tok
 
 
+def media_verbs(doc: Doc, lex: Lexicons, outlets: list[Span]) -> Iterator[Token]:
+    """Broad scope: an outlet's publishing verbs ("The Times published ...", "CNN aired ...",
+    "Forbes lists ..."), cues only when an outlet is their subject."""
+    if not lex.media_verbs:
+        return
+    for tok in doc:
+        if tok.pos_ == "VERB" and tok.lemma_.lower() in lex.media_verbs:
+            subj = subject_of(tok)
+            if subj is not None and any(o.start <= subj.i < o.end for o in outlets):
+                yield tok
+
+
 def _misparsed_verb(tok: Token) -> bool:
     """A reporting verb parsed as a noun heading the sentence: "Smith claims that ...", "Jones warns ..."."""
     return (tok.tag_ == "NNS" and tok.dep_ == "ROOT" and any(c.dep_ == "ccomp" for c in tok.children)
@@ -511,7 +532,22 @@ def speaker_and_outlet(ctx: Context, cue: Token, exclude: list[Range]) -> tuple[
     if outlet is None:
         outlet = outlet_for(cue, cue.sent, ctx.outlets, exclude + ([span_range(speaker)] if speaker is not None else []))
         how = "interview" if outlet is not None else None
+    if outlet is None and speaker is not None:
+        relayed = _phrase_outlet(ctx, cue)
+        if relayed is not None:
+            return span_range(speaker), relayed, False
     return (span_range(speaker) if speaker is not None else None, ctx.outlet_of(outlet, how), is_outlet)
+
+
+def _phrase_outlet(ctx: Context, cue: Token) -> Range | None:
+    """"X said Y, according to the Post": an "according to" outlet after the cue in its sentence."""
+    sent = cue.sent
+    for span, obj in ctx.phrases:
+        if obj is not None and sent.start <= span.start < sent.end and span.start > cue.i:
+            _, _, outlet, is_outlet = _phrase_attribution(ctx, span, obj)
+            if is_outlet and outlet is not None:
+                return outlet
+    return None
 
 
 def _inverted_outlet(cue: Token, outlets: list[Span]) -> Token | None:
@@ -612,8 +648,6 @@ def attribute_direct(ctx: Context, directs: list[Quoted], others: list[Found] = 
             item.cue, item.speaker, item.outlet, item.speaker_is_outlet = token_range(cue), speaker, outlet, is_outlet
             item.score = SCORES["direct"]
             break
-        if item.speaker is not None and item.outlet is None:
-            item.outlet = _relaying_outlet(ctx, cues, item.cue, exclude)
         if item.speaker is None:
             dash = _dash_source(ctx.text, q)
             if dash is not None:
@@ -631,6 +665,8 @@ def attribute_direct(ctx: Context, directs: list[Quoted], others: list[Found] = 
             if phrase is not None:
                 item.cue, item.speaker, item.outlet, item.speaker_is_outlet = phrase
                 item.score = SCORES["direct"]
+        if item.speaker is not None and item.outlet is None and not item.speaker_is_outlet:
+            item.outlet = _relaying_outlet(ctx, cues, item.cue, exclude)
         before = [f for f in found + others if f.quote[1] <= q.open and not inside((q.start, q.end), f.quote)]
         if item.speaker is None and before:
             prev = max(before, key=lambda f: f.quote[1])
@@ -651,7 +687,14 @@ def attribute_direct(ctx: Context, directs: list[Quoted], others: list[Found] = 
 
 
 def _relaying_outlet(ctx: Context, cues: list[Token], chosen: Range | None, exclude: list[Range]) -> Range | None:
-    """'"...," Trump said, the Times reported': another cue of the quote whose source is an outlet."""
+    """'"...," Trump said, the Times reported' / '"...," the judge said, according to the Post':
+    another cue of the quote, in the chosen cue's sentence, whose source is an outlet."""
+    sent = ctx.doc.char_span(*chosen, alignment_mode="expand").sent if chosen is not None else None
+    for span, obj in ctx.phrases:
+        if sent is not None and obj is not None and sent.start <= span.start < sent.end:
+            _, _, outlet, is_outlet = _phrase_attribution(ctx, span, obj)
+            if is_outlet and outlet is not None:
+                return outlet
     for cue in cues:
         if token_range(cue) == chosen:
             continue
@@ -860,11 +903,14 @@ def _content_range(ctx: Context, verb: Token) -> tuple[Range, str] | None:
         for kind, rng in (("that", _that_clause(verb)), ("parenthetical", _parenthetical(verb))):
             if rng is not None:
                 return rng, kind
-        if verb.lemma_.lower() in ctx.lex.object_verbs:
+        if verb.lemma_.lower() in ctx.lex.object_verbs or verb.lemma_.lower() in ctx.lex.media_verbs:
             rng = broad.object_range(verb, ctx.lex)
             return (rng, "object") if rng is not None else None
         return None
     rng = _edges(clause)
+    for span, _ in ctx.phrases:  # "said Y, according to the Post": the phrase is not what was said
+        if rng[0] < span.start_char < rng[1] and span.start > verb.i and ctx.text[:span.start_char].rstrip().endswith(","):
+            rng = (rng[0], span.start_char)
     for citing in _citing(verb):  # "reported, citing officials, that ...": not part of the content
         if rng[0] <= citing.idx < rng[1]:
             rng = (max(rng[0], _edges(citing)[1]), rng[1])
@@ -872,6 +918,10 @@ def _content_range(ctx: Context, verb: Token) -> tuple[Range, str] | None:
         obj = next((g for g in prep.children if g.dep_ == "pobj"), None)
         if obj is not None and obj.lemma_.lower() in MEDIUM_NOUNS and prep.i > 0 and prep.doc[prep.i - 1].text == ",":
             rng = (rng[0], min(rng[1], prep.idx))  # "..., in a clip shared on X": how it was said, not what
+    if kind == "indirect" and clause.i > verb.i:  # "said X because Y": the parser hangs Y on the cue
+        for adv in (c for c in verb.children if c.dep_ == "advcl" and c.i > clause.right_edge.i):
+            if any(m.dep_ == "mark" and m.lower_ in CONTENT_MARKS for m in adv.children):
+                rng = (rng[0], max(rng[1], _edges(adv)[1]))
     if kind == "indirect" and len(right) > 1:  # one clause the parser cut in two
         rng = (rng[0], max(_edges(c)[1] for c in right))
     if kind == "xcomp" and not ctx.lex.broad:  # the scheme drops "to"; PolNeAR keeps it
@@ -1007,8 +1057,9 @@ def find_quotes(doc: Doc, lex: Lexicons, publisher: str | None = None) -> list[F
     copy the article is) is never a relaying outlet."""
     text = doc.text
     outlets = outlet_mentions(doc, lex, text)
+    cues = sorted(set(cue_verbs(doc, lex)) | set(media_verbs(doc, lex, outlets)), key=lambda t: t.i)
     ctx = Context(doc=doc, lex=lex, text=text, quotes=quoted_spans(text), body=body_paragraphs(text),
-                  outlets=outlets, cues=list(cue_verbs(doc, lex)), phrases=list(phrase_cues(doc, lex, text)),
+                  outlets=outlets, cues=cues, phrases=list(phrase_cues(doc, lex, text)),
                   outlet_refs=outlet_refs(outlets, lex))
     directs = direct_quotes(ctx)
     indirect = attribute_indirect(ctx, directs)

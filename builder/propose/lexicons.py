@@ -7,7 +7,7 @@ from pathlib import Path
 
 LEXICON_DIR = Path(__file__).parent / "lexicons"
 NAMES = ("cue_verbs", "xcomp_verbs", "cue_nouns", "cue_phrases", "outlets", "outlets_derived", "media_words",
-         "platform_words", "outlet_anaphors", "programme_words", "report_nouns",
+         "platform_words", "outlet_anaphors", "programme_words", "report_nouns", "media_verbs",
          "belief_verbs", "broad_verbs", "addressee_verbs", "broad_nouns",
          "complement_verbs", "evidence_nouns")
 SCOPES = ("speech", "broad")
@@ -32,6 +32,7 @@ class Lexicons:
     outlet_anaphors: frozenset[str] = field(default_factory=frozenset)  # "the newspaper" -> the outlet named before
     programme_words: frozenset[str] = field(default_factory=frozenset)  # "told Good Morning Britain"
     report_nouns: frozenset[str] = field(default_factory=frozenset)  # "a report in X": the outlet X
+    media_verbs: frozenset[str] = field(default_factory=frozenset)  # broad: cues when an outlet is the subject
     object_verbs: frozenset[str] = field(default_factory=frozenset)  # object = content (broad scope)
     belief_verbs: frozenset[str] = field(default_factory=frozenset)
     addressee_verbs: frozenset[str] = field(default_factory=frozenset)  # object = the hearer ("told reporters")
@@ -94,4 +95,5 @@ def load_lexicons(folder: str | None = None, scope: str = "speech", **overrides:
         outlet_anaphors=frozenset(w.lower() for w in lists["outlet_anaphors"]),
         programme_words=frozenset(lists["programme_words"]),
         report_nouns=frozenset(w.lower() for w in lists["report_nouns"]),
+        media_verbs=frozenset(w.lower() for w in lists["media_verbs"]) if scope == "broad" else frozenset(),
     )
