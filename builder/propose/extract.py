@@ -368,12 +368,32 @@ def source_outlet(head: Token, outlets: list[Span], lex: Lexicons) -> tuple[Span
         for o in outlets:
             if _attached(o.root, head):
                 return o, "source"
-    if head.ent_type_ == "PERSON" or head.pos_ == "PROPN" or head.lemma_.lower() in {
-            "reporter", "correspondent", "journalist", "columnist", "host", "anchor", "editor", "writer"}:
+    if head.ent_type_ == "PERSON" or head.pos_ == "PROPN" or head.lemma_.lower() in JOURNALISTS:
         for o in outlets:
-            if o.sent.start == head.sent.start and _attached(o.root, head):
+            if o.sent.start == head.sent.start and _attached(o.root, head) and _journalist_of(o.root, head):
                 return o, "journalist"
     return None, None
+
+
+JOURNALISTS = frozenset({"reporter", "correspondent", "journalist", "columnist", "host", "anchor", "editor", "writer",
+                         "presenter", "producer", "reporters", "correspondents", "journalists"})
+
+
+def _journalist_of(outlet: Token, person: Token) -> bool:
+    """"Sarah Jones of The Independent", "CNN's Jake Tapper", "Fox host Sean Hannity", "a reporter
+    for the Post": a possessive, a preposition, or a journalist's title; not a "former" one, and
+    not a compound without a title ("Fox News contributor", "CNN commentator" are guests)."""
+    path = []
+    tok = outlet
+    while tok.i != person.i and tok.head.i != tok.i:
+        path.append(tok)
+        tok = tok.head
+    if any(c.lower_ in {"former", "ex", "onetime", "erstwhile"} for t in path + [person] for c in t.children):
+        return False
+    deps = {t.dep_ for t in path}
+    if "poss" in deps or "prep" in deps:
+        return True
+    return any(t.lemma_.lower() in JOURNALISTS for t in path)
 
 
 def outlet_for(cue: Token, sent: Span, outlets: list[Span], exclude: list[Range]) -> Span | None:
@@ -390,8 +410,8 @@ def outlet_for(cue: Token, sent: Span, outlets: list[Span], exclude: list[Range]
             if steps and tok.dep_ in {"advcl", "ccomp", "conj", "relcl", "xcomp", "csubj"} and not (
                     tok.dep_ == "advcl" and tok.lemma_.lower() in SPEAKING_VERBS):
                 break  # another clause; but "Speaking to LBC, she said": the cue's own occasion
-            if tok.dep_ in {"nsubj", "nsubjpass"} and tok.head.i != cue.i:
-                break  # the subject of another verb: "the Post, which CNN cited, said"
+            if tok.dep_ in {"nsubj", "nsubjpass", "csubj"}:
+                break  # in a subject: its own affiliation is ``source_outlet``'s, not the cue's medium
             tok = tok.head
             steps += 1
         if (tok.i == cue.i or _in_medium(o.root, cue)) and (best is None or abs(o.start - cue.i) < abs(best.start - cue.i)):
