@@ -67,12 +67,17 @@ def _outlet_names() -> dict[str, str]:
     """normalised outlet name -> its lexicon spelling (news outlets only, no platforms)."""
     from builder.propose.lexicons import load_lexicons
 
-    return {norm_name(n): n for n in load_lexicons().outlets}
+    out: dict[str, str] = {}
+    for n in sorted(load_lexicons().outlets, key=lambda n: (len(n), n)):  # deterministic: the longest spelling last
+        out[norm_name(n)] = n
+    return out
 
 
 def _antecedent(text: str, before: int, names: dict[str, str]) -> str | None:
     """The latest outlet named in ``text`` before ``before`` (longest name at a position)."""
-    alts = "|".join(re.escape(n) for n in sorted(names.values(), key=len, reverse=True))
+    from builder.propose.lexicons import load_lexicons
+
+    alts = "|".join(re.escape(n) for n in sorted(load_lexicons().outlets, key=lambda n: (-len(n), n)))
     last = None
     for m in re.finditer(r"(?<!\w)(?:" + alts + r")(?!\w)", text[:before]):
         last = m.group()
