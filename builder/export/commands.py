@@ -22,6 +22,7 @@ def export(
     include_proposed: Annotated[bool, typer.Option("--include-proposed", help="Add unreviewed proposals of unannotated documents as silver rows (origin=proposed)")] = False,
     name: Name = None,
     exports_dir: ExportsDir = None,
+    formats: Annotated[Optional[list[str]], typer.Option("--format", help="Also write this format: spacy (DocBin files per split under spacy/); repeatable [default: export.formats]")] = None,
     workspace: WorkspaceOpt = None,
     config: Config = None,
 ) -> None:
@@ -35,7 +36,7 @@ def export(
     cfg, ws = settings(config, workspace)
     try:
         folder = export_dataset(ws, cfg, version=version, bump=bump, include_proposed=include_proposed,
-                                name=name, exports_dir=exports_dir)
+                                name=name, exports_dir=exports_dir, formats=formats)
     except ExportError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1)
