@@ -48,13 +48,10 @@ def _parse(ts: str) -> datetime:
 
 
 def append_rejects(workspace: Any, rows: list[dict]) -> None:
-    """Append Reject rows to ``workspace/rejects.jsonl`` (fsynced)."""
-    path = workspace.local() / "rejects.jsonl"
-    with open(path, "a", encoding="utf-8") as fh:
-        for r in rows:
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+    """Append Reject rows not listed yet to ``workspace/rejects.jsonl`` (one row per input and reason)."""
+    from builder.rejects import append_rejects as append
+
+    append(workspace, rows)
 
 
 def latest_rows(workspace: Any, columns: list[str] | None = None) -> dict[int, dict]:

@@ -21,8 +21,8 @@ from builder.export.manifest import code_version, last_pull, workspace_state, wr
 from builder.export.rows import (EXPORT_VERSION, RowError, Tokenizer, attribution_rows, check_regions,
                                  document_row, source_from_dicts, token_rows)
 from builder.export.splits import check_ratios, split_of
-from builder.export.versions import (ExportError, build_folder, clean_stale_builds, publish,
-                                     target_version)
+from builder.export.versions import (ExportError, build_folder, check_shrink, clean_stale_builds,
+                                     include_proposed_setting, last_manifest, publish, target_version)
 from builder.export.writer import CONFIG_RECORDS, SplitWriter, data_file
 from builder.schema import Reject, as_row, class_names
 from builder.store import count_rows, parquet_files, read_rows
@@ -31,16 +31,18 @@ PAUSE_ENV = "QUOTES_EXPORT_PAUSE_S"  # test hook: sleep this long once the data 
 
 
 def export_dataset(workspace: Workspace | str | Path, cfg: dict[str, Any], version: str | None = None,
-                   bump: str | None = None, include_proposed: bool = False, name: str | None = None,
+                   bump: str | None = None, include_proposed: bool | None = None, name: str | None = None,
                    exports_dir: str | Path | None = None, progress: bool = True,
-                   formats: list[str] | None = None) -> Path:
+                   formats: list[str] | None = None, allow_shrink: bool = False) -> Path:
     """Write ``<exports_dir>/<name>/<version>/`` from the workspace and return its path.
 
     ``version`` ("X.Y.Z") or ``bump`` ("patch", "minor", "major" over the latest version)
     names it; an existing version is never overwritten (``ExportError``). ``formats`` (default
     ``[export] formats``) adds other formats: ``"spacy"`` writes ``spacy/<split>.spacy`` DocBins
     of the ``tokens`` windows. Annotated documents
-    are exported; ``include_proposed`` adds the proposals of unannotated ones as silver rows.
+    are exported; ``include_proposed`` adds the proposals of unannotated ones as silver rows
+    (None: ``[export] include_proposed``, else what the latest version did). A version with
+    fewer rows than the latest one is refused unless ``allow_shrink``.
     The folder is built beside the target and renamed into place only when complete.
     """
     ws = workspace if isinstance(workspace, Workspace) else Workspace(str(workspace))
@@ -54,6 +56,8 @@ def export_dataset(workspace: Workspace | str | Path, cfg: dict[str, Any], versi
     root.mkdir(parents=True, exist_ok=True)
     clean_stale_builds(root)
     version = target_version(root, version, bump)
+    last = last_manifest(root)
+    include_proposed = include_proposed_setting(include_proposed, bool(ecfg.get("include_proposed")), last)
     if not parquet_files(ws.documents):
         raise ExportError(f"no documents in {ws.documents}: run `quotes ingest` first")
     tmp = build_folder(root, version)
@@ -69,6 +73,7 @@ def export_dataset(workspace: Workspace | str | Path, cfg: dict[str, Any], versi
         if not stats.docs_by_origin:
             raise ExportError("nothing to export: no document has a live annotation; run `quotes pull` "
                               "or pass --include-proposed to export proposals as silver data")
+        check_shrink(stats.counts, last, version, include_proposed, allow_shrink)
         if "spacy" in formats:
             docbins_from_parquet(dataset, ratios)
         _pause_hook(tmp)
@@ -232,17 +237,9 @@ def _reject(doc_id: str, reason: str, hint: str, detail: str | None = None) -> A
 
 def _append_rejects(ws: Workspace, rejects: list[Any]) -> None:
     """Append this run's rejects to ``rejects.jsonl``, skipping ones already listed."""
-    if not rejects:
-        return
-    known = set()
-    for line in (ws.read_text("rejects.jsonl") or "").splitlines():
-        try:
-            r = json.loads(line)
-        except ValueError:
-            continue
-        known.add((r.get("stage"), r.get("source"), r.get("position"), r.get("reason")))
-    new = [as_row(r) for r in rejects if (r.stage, r.source, r.position, r.reason) not in known]
-    ws.append_text("rejects.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in new))
+    from builder.rejects import append_rejects
+
+    append_rejects(ws, [as_row(r) for r in rejects])
 
 
 def _progress(enabled: bool, total: int | None):
