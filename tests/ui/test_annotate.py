@@ -26,6 +26,21 @@ QUOTES = str(Path(sys.executable).parent / "quotes")
 TYPE_KEYS = {"direct": "d", "indirect": "i", "mixed": "m"}
 
 
+class Api:
+    """GET requests to the server's REST API with the workspace's token (a personal access token is
+    exchanged for a short-lived access token on each call, as the server module does)."""
+
+    def __init__(self, url: str, token: str):
+        self.url, self.token = url, token
+
+    def get(self, url: str, params: dict | None = None) -> requests.Response:
+        from builder.annotate.server import _auth_header
+
+        r = requests.get(url, params=params, headers=_auth_header(self.url, self.token, 30), timeout=60)
+        r.raise_for_status()
+        return r
+
+
 def quotes(*args: str, env: dict) -> str:
     r = subprocess.run([QUOTES, *args], env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, f"quotes {' '.join(args)}:\n{r.stdout}\n{r.stderr}"
@@ -42,8 +57,7 @@ def project(studio_server, tmp_path_factory):
     quotes("ingest", str(SAMPLES), "-w", str(ws), env=env)
     quotes("propose", "-w", str(ws), env=env)
     quotes("push", "-w", str(ws), "--url", info.url, env=env)
-    api = requests.Session()
-    api.headers["Authorization"] = f"Token {token}"
+    api = Api(info.url, token)
     pid = next(p["id"] for p in api.get(f"{info.url}/api/projects").json()["results"]
                if p["title"] == "Quote attribution")
     tasks = api.get(f"{info.url}/api/tasks", params={"project": pid, "fields": "all", "page_size": 100}).json()
