@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from builder.annotate.server import token_auth
 from builder.schema import Region, Relation
 from builder.scheme import attributions, regions_from_results
 from .lsf import CHROMIUM, CHROMIUM_ARGS, ARTIFACTS, Actions, Editor
@@ -24,21 +25,6 @@ SHARED = ROOT.parent / "shared" / "samples"
 SAMPLES = SHARED if any(SHARED.glob("*.txt")) else ROOT / "examples"  # as `make demo` chooses
 QUOTES = str(Path(sys.executable).parent / "quotes")
 TYPE_KEYS = {"direct": "d", "indirect": "i", "mixed": "m"}
-
-
-class Api:
-    """GET requests to the server's REST API with the workspace's token (a personal access token is
-    exchanged for a short-lived access token on each call, as the server module does)."""
-
-    def __init__(self, url: str, token: str):
-        self.url, self.token = url, token
-
-    def get(self, url: str, params: dict | None = None) -> requests.Response:
-        from builder.annotate.server import _auth_header
-
-        r = requests.get(url, params=params, headers=_auth_header(self.url, self.token, 30), timeout=60)
-        r.raise_for_status()
-        return r
 
 
 def quotes(*args: str, env: dict) -> str:
@@ -57,7 +43,8 @@ def project(studio_server, tmp_path_factory):
     quotes("ingest", str(SAMPLES), "-w", str(ws), env=env)
     quotes("propose", "-w", str(ws), env=env)
     quotes("push", "-w", str(ws), "--url", info.url, env=env)
-    api = Api(info.url, token)
+    api = requests.Session()
+    api.auth = token_auth(info.url, token)  # a personal access token: exchanged for access tokens
     pid = next(p["id"] for p in api.get(f"{info.url}/api/projects").json()["results"]
                if p["title"] == "Quote attribution")
     tasks = api.get(f"{info.url}/api/tasks", params={"project": pid, "fields": "all", "page_size": 100}).json()
