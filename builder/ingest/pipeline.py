@@ -10,7 +10,7 @@ exact duplicates dropped (doc_id already in the workspace or earlier in the run)
 ``documents/<run_id>/00000.parquet``; rejects and duplicates appended to ``rejects.jsonl``
 once each; counts to ``state/ingest/<run_id>/summary.json``.
 
-``ingest`` runs both through ``builder.executors.make_executor`` and returns an ``IngestSummary``.
+``ingest`` runs both through ``builder.runner.executors.make_executor`` and returns an ``IngestSummary``.
 """
 from __future__ import annotations
 
@@ -29,11 +29,11 @@ import pyarrow as pa
 from datatrove.data import Document as DTDocument
 from datatrove.pipeline.base import PipelineStep
 
-from builder.config import Workspace
-from builder.executors import quiet_logs
+from builder.workspace import Workspace
+from builder.runner.executors import quiet_logs
 from builder.ingest.readers import HINTS, Extracted, Input, Raw, Rejected, expand_paths, extract, read_input
 from builder.ingest.text import INGEST_VERSION
-from builder.store import count_rows
+from builder.workspace.shards import count_rows
 
 DEFAULT_THRESHOLD = 0.5  # [ingest] near_duplicate_threshold: estimated Jaccard of word 3-grams
 
@@ -226,7 +226,7 @@ def staged_rows(folder: str, batch_size: int = 256) -> Iterator[dict[str, Any]]:
     import pyarrow.parquet as pq
     from datatrove.io import get_datafolder
 
-    from builder.store import parquet_files
+    from builder.workspace.shards import parquet_files
 
     df = get_datafolder(folder)
 
@@ -333,7 +333,7 @@ class Dedupe(PipelineStep):
 def rebuild_index(index, workspace: Workspace) -> None:
     """Refills an empty index from the workspace's documents and listed rejects (e.g. after state/ was lost)."""
     from builder.ingest.neardup import signature
-    from builder.store import read_rows
+    from builder.workspace.shards import read_rows
 
     for row in read_rows(workspace.documents, columns=["doc_id", "text", "cluster_id", "source", "source_position"]):
         if index.known(row["doc_id"]) is None:
@@ -348,7 +348,7 @@ def rebuild_index(index, workspace: Workspace) -> None:
 def dedupe_pipeline(workspace: Workspace | str | Path, cfg: dict[str, Any], run_id: str, *,
                     progress: bool = False, inputs: int = 0) -> list:
     """Single-task steps: staged rows -> exact and near-duplicate handling -> ``documents/<run_id>/``."""
-    from builder.store import record_writer
+    from builder.workspace.shards import record_writer
 
     ws = _workspace(workspace)
     return [
@@ -366,7 +366,7 @@ class IngestFailed(RuntimeError):
 
 def _run_stage(name: str, steps: list, folder: str, *, tasks: int, workers: int, quiet: bool) -> None:
     """One stage through ``make_executor``; raises ``IngestFailed`` if any rank did not complete."""
-    from builder.executors import incomplete_ranks, make_executor
+    from builder.runner.executors import incomplete_ranks, make_executor
 
     executor = make_executor(steps, logging_dir=f"{folder}/logs/{name}", tasks=tasks, workers=workers, quiet=quiet,
                              keep_going=True)

@@ -16,9 +16,9 @@ from typing import Any
 from datatrove.data import Document as DTDocument
 from datatrove.pipeline.base import PipelineStep
 
-from builder.config import Workspace
-from builder.executors import quiet_logs
-from builder.store import parquet_files, read_rows, record_writer
+from builder.workspace import Workspace
+from builder.runner.executors import quiet_logs
+from builder.workspace.shards import parquet_files, read_rows, record_writer
 
 
 def _ws(workspace: Workspace | str) -> Workspace:
@@ -123,7 +123,7 @@ def propose_workspace(workspace: Workspace | str, cfg: dict[str, Any] | None = N
 
     ``progress`` shows a bar per rank; ``quiet`` keeps datatrove's INFO lines off the terminal.
     """
-    from builder.executors import make_executor
+    from builder.runner.executors import make_executor
     from builder.ingest.pipeline import new_run_id
 
     ws = _ws(workspace)
