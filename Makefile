@@ -10,12 +10,12 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 SAMPLES ?= $(if $(wildcard ../shared/samples/*.txt),../shared/samples,examples)
 
-.PHONY: demo test test-fast test-scale install install-studio lock bench clean
+.PHONY: demo test test-fast test-scale install install-studio chromium lock bench clean
 
 demo: install install-studio
 	$(VENV)/bin/quotes demo $(SAMPLES)
 
-test: install install-studio
+test: install install-studio chromium
 	$(PY) -m pytest -q
 
 test-fast: install
@@ -26,6 +26,11 @@ test-scale: $(VENV)/.ray-installed
 
 install: $(VENV)/.installed
 install-studio: $(STUDIO_VENV)/.installed
+
+# tests/ui drive Debian's Chromium (Playwright with executable_path; no browser download)
+chromium:
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || { apt-get update && apt-get install -y chromium chromium-driver; } \
+	  || echo "could not install chromium chromium-driver (apt-get needs root): tests/ui will be skipped"
 
 $(UV): requirements/tools.txt
 	$(PYTHON) -m venv $(TOOLS)

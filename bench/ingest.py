@@ -6,10 +6,14 @@
    children): on a shared machine the CPU ratio is the stable one; the wall ratio also carries
    the run's fixed cost (two executor launches, SQLite, ~0.5 s) and other people's load;
 3. peak memory (VmHWM, each size in its own subprocess) ingesting 5,000 versus 50,000
-   synthetic documents from one JSONL file (target ratio: at most 1.3).
+   synthetic documents from one JSONL file (target ratio: at most 1.3);
+4. near-duplicate clustering: 1,000 versus 8,000 near-identical records (one story, a few
+   words changed in each) in one JSONL file, ingested whole (wall time) and through the
+   near-duplicate index alone (target: 8,000 at most 5x the time of 1,000).
 
     .venv/bin/python bench/ingest.py                    # defaults: 1000 txt, 300 html, 3 rounds, 5000 vs 50000
     .venv/bin/python bench/ingest.py --txt 200 --html 60 --small 500 --large 5000   # quick
+    .venv/bin/python bench/ingest.py --neardup-only                  # only 4. (1000 vs 8000)
 """
 from __future__ import annotations
 
@@ -121,6 +125,61 @@ def peak_memory(count: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def near_identical(count: int, seed: int = 11) -> list[str]:
+    """``count`` copies of one story, each with three words replaced (estimated Jaccard ~0.9)."""
+    rnd, words = random.Random(seed), vocabulary()
+    base = article(random.Random(seed), words, paragraphs=6).split(" ")
+    out = []
+    for _ in range(count):
+        copy = list(base)
+        for i in rnd.sample(range(len(copy)), 3):
+            copy[i] = rnd.choice(words)
+        out.append(" ".join(copy))
+    return out
+
+
+def timed_neardup(count: int, tmp: Path) -> dict:
+    """Seconds to ingest ``count`` near-identical records, and to cluster them in the index alone."""
+    from builder.ingest.neardup import Index, signature
+    from builder.ingest.pipeline import DEFAULT_THRESHOLD
+    from builder.ingest.text import doc_id_of
+
+    texts = near_identical(count)
+    src = tmp / f"near-{count}.jsonl"
+    src.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts), encoding="utf-8")
+    wall = time.perf_counter()
+    summary = ingest_summary(src, tmp / f"ws-near-{count}")
+    ingest_s = time.perf_counter() - wall
+    sigs = [(doc_id_of(t), signature(t)) for t in texts]
+    index = Index(tmp / f"near-{count}.sqlite", DEFAULT_THRESHOLD)
+    start = time.perf_counter()
+    for doc_id, sig in sigs:
+        cluster = index.cluster_of(sig)
+        index.add(doc_id, cluster or doc_id, "bench", None, sig)
+    index.commit()
+    index_s = time.perf_counter() - start
+    index.close()
+    return {"count": count, "ingested": summary.ingested, "near": summary.near_duplicates,
+            "ingest_s": ingest_s, "index_s": index_s}
+
+
+def ingest_summary(src: Path, ws: Path):
+    from builder.ingest import ingest
+
+    return ingest([src], ws, load_config(), progress=False)
+
+
+def report_neardup(small: int, large: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        timed_neardup(50, Path(tmp))  # imports, caches
+        a, b = timed_neardup(small, Path(tmp)), timed_neardup(large, Path(tmp))
+    for m in (a, b):
+        print(f"near-duplicates: {m['count']} near-identical records, {m['ingested']} ingested "
+              f"({m['near']} joined a cluster): ingest {m['ingest_s']:.2f}s, index alone {m['index_s']:.2f}s")
+    print(f"near-duplicates {large} / {small} records: ingest {b['ingest_s'] / a['ingest_s']:.2f}x, "
+          f"index alone {b['index_s'] / a['index_s']:.2f}x (target <= 5x)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--txt", type=int, default=1000, help="txt files to ingest")
@@ -128,11 +187,17 @@ def main() -> None:
     ap.add_argument("--small", type=int, default=5000, help="documents in the small memory run")
     ap.add_argument("--large", type=int, default=50000, help="documents in the large memory run")
     ap.add_argument("--rounds", type=int, default=3, help="alternating rounds; the best time of each is kept")
+    ap.add_argument("--near-small", type=int, default=1000, help="near-identical records, small run")
+    ap.add_argument("--near-large", type=int, default=8000, help="near-identical records, large run")
+    ap.add_argument("--neardup-only", action="store_true", help="run only the near-duplicate comparison")
     ap.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--tmp", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.memory_child:
         memory_child(args.memory_child, args.tmp)
+        return
+    if args.neardup_only:
+        report_neardup(args.near_small, args.near_large)
         return
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -166,6 +231,7 @@ def main() -> None:
               f"peak RSS {m['peak_mib']:.1f} MiB")
     print(f"peak memory {args.large} / {args.small} docs: {large['peak_mib'] / small['peak_mib']:.2f}x "
           f"(target <= 1.3x)")
+    report_neardup(args.near_small, args.near_large)
 
 
 if __name__ == "__main__":

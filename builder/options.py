@@ -21,7 +21,11 @@ Config = Annotated[
 
 def settings(config: Path | None = None, workspace: str | None = None) -> tuple[dict[str, Any], Workspace]:
     """The merged settings and the workspace a command works on."""
-    from builder.config import Workspace, load_config
+    from builder.config import ConfigError, Workspace, load_config
 
-    cfg = load_config(config)
+    try:
+        cfg = load_config(config)
+    except ConfigError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
     return cfg, Workspace(workspace or cfg["workspace"]["path"])

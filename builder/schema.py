@@ -124,6 +124,32 @@ def card_features(name: str) -> list[dict[str, Any]]:
     return [{"name": f["name"], **_card_dtype(f["type"])} for f in fields(name)]
 
 
+def class_names(name: str, field_name: str) -> list[str]:
+    """The ``ClassLabel`` names of field ``field_name`` of record ``name`` (of its list items too)."""
+    for f in fields(name):
+        if f["name"] == field_name:
+            t = f["type"]
+            while isinstance(t, dict) and "list" in t:
+                t = t["list"]
+            if _is_class_label(t):
+                return list(t["class_label"])
+            raise KeyError(f"{name}.{field_name} is not a class label")
+    raise KeyError(f"no field {field_name!r} in {name}")
+
+
+@cache
+def _class_ids(name: str, field_name: str) -> dict[str, int]:
+    return {n: i for i, n in enumerate(class_names(name, field_name))}
+
+
+def class_id(name: str, field_name: str, value: str) -> int:
+    """The integer a ``ClassLabel`` field stores for ``value`` (``KeyError`` if unknown)."""
+    try:
+        return _class_ids(name, field_name)[value]
+    except KeyError:
+        raise KeyError(f"{value!r} is not one of {class_names(name, field_name)} ({name}.{field_name})") from None
+
+
 def _py_type(t: Any) -> Any:
     if _is_class_label(t):
         return int

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from builder.schema import Attribution, Region, Relation
+from builder.schema import Attribution, Region, Relation, class_id
 
 LABELS = ("Quote", "Speaker", "Cue", "Outlet")
 QUOTE_TYPES = ("direct", "indirect", "mixed")
@@ -23,6 +23,13 @@ RELATION_ENDS = {
     "cue": ("Quote", ("Cue",)),
     "via": ("Quote", ("Outlet",)),
     "refers_to": ("Speaker", ("Speaker",)),
+}
+# a relation drawn in Label Studio without a label gets the one its ends imply (Alt+R, click: done)
+IMPLIED_RELATION = {
+    ("Quote", "Speaker"): "said_by",
+    ("Quote", "Cue"): "cue",
+    ("Quote", "Outlet"): "via",
+    ("Speaker", "Speaker"): "refers_to",
 }
 LABEL_FROM_NAME = "label"
 TYPE_FROM_NAME = "quote_type"
@@ -39,7 +46,9 @@ def regions_from_results(results: Iterable[dict[str, Any]], text: str) -> tuple[
     """Parse a Label Studio ``result`` list into regions and relations.
 
     Raises ``SchemeError`` on an unknown label or relation, or a region whose text is not
-    ``text[start:end]``.
+    ``text[start:end]``. A relation without a label gets the one its ends imply
+    (``IMPLIED_RELATION``), and one drawn from its target to its quote is turned around. A region
+    has at most one link of each kind: a later one replaces an earlier (re-linking is drawing the new link).
     """
     results = list(results)
     types: dict[str, str] = {}
@@ -72,13 +81,37 @@ def regions_from_results(results: Iterable[dict[str, Any]], text: str) -> tuple[
     for r in results:
         if r.get("type") != "relation":
             continue
-        labels = r.get("labels") or []
-        if len(labels) != 1 or labels[0] not in RELATIONS:
-            raise SchemeError(f"relation {r.get('from_id')}->{r.get('to_id')}: labels {labels!r} not one of {RELATIONS}")
-        if r["from_id"] not in ids or r["to_id"] not in ids:
-            raise SchemeError(f"relation {labels[0]} {r['from_id']}->{r['to_id']}: end region missing")
-        relations.append(Relation(from_id=str(r["from_id"]), to_id=str(r["to_id"]), label=labels[0]))
-    return regions, relations
+        if r.get("from_id") not in ids or r.get("to_id") not in ids:
+            raise SchemeError(f"relation {r.get('labels')} {r.get('from_id')}->{r.get('to_id')}: end region missing")
+        relations += _relations(ids[r["from_id"]], ids[r["to_id"]], r.get("labels") or [])
+    latest = {(r.from_id, r.label): r for r in relations}  # one link of a kind per region: the last drawn
+    return regions, [r for r in relations if latest[(r.from_id, r.label)] is r]
+
+
+def _relations(a: Region, b: Region, labels: list[str]) -> list[Relation]:
+    """The Relations between regions ``a`` and ``b`` as drawn (either direction): one per label (Label
+    Studio keeps one relation per pair of regions, so "said_by" and "via" to one Outlet share it), or
+    the one label the ends imply when none was picked."""
+    if any(x not in RELATIONS for x in labels):
+        raise SchemeError(f"relation {a.id}->{b.id}: labels {labels!r} not all in {RELATIONS}")
+    implied = IMPLIED_RELATION.get((a.label, b.label)) or IMPLIED_RELATION.get((b.label, a.label))
+    if not labels and implied is None:
+        raise SchemeError(f"relation {a.id}->{b.id} ({a.label} -> {b.label}) has no label and its ends imply none: "
+                          f"pick one of {RELATIONS}")
+    out = []
+    for label in labels or [implied]:
+        source, targets = RELATION_ENDS[label]
+        x, y = (b, a) if a.label != source and b.label == source and a.label in targets else (a, b)
+        out.append(Relation(from_id=x.id, to_id=y.id, label=label))  # turned around when drawn towards the quote
+    return out
+
+
+def task_score(regions: Iterable[Region]) -> float:
+    """The task-level prediction score: the lowest Quote score (the doubt an annotator should check
+    first); 0.0 when nothing was proposed (a news article without a single quote is itself doubtful).
+    Label Studio orders the Data Manager and the labeling stream by it, lowest first."""
+    scores = [g.score for g in regions if g.label == "Quote" and g.score is not None]
+    return round(min(scores), 4) if scores else 0.0
 
 
 # -- records -> Label Studio results -------------------------------------------------
@@ -96,9 +129,11 @@ def results_from_regions(regions: Iterable[Region], relations: Iterable[Relation
         if g.label == "Quote" and g.quote_type:
             out.append({"id": g.id, "from_name": TYPE_FROM_NAME, "to_name": TO_NAME,
                         "type": "choices", "value": {**value, "choices": [g.quote_type]}})
+    pairs: dict[tuple[str, str], list[str]] = {}  # Label Studio keeps one relation per pair of regions
     for r in relations:
-        out.append({"from_id": r.from_id, "to_id": r.to_id, "type": "relation",
-                    "direction": "right", "labels": [r.label]})
+        pairs.setdefault((r.from_id, r.to_id), []).append(r.label)
+    for (a, b), labels in pairs.items():
+        out.append({"from_id": a, "to_id": b, "type": "relation", "direction": "right", "labels": labels})
     return out
 
 
@@ -153,13 +188,14 @@ def quote_id(doc_id: str, start: int, end: int) -> str:
 def attributions(doc_id: str, regions: list[Region], relations: list[Relation], *,
                  publisher: str | None, origin: str, model_version: str | None,
                  annotator_ids: list[str] | None = None) -> Iterator[Attribution]:
-    """One ``Attribution`` per Quote region, in text order."""
+    """One ``Attribution`` per Quote region, in text order (``quote_type`` and ``origin`` as
+    their ``ClassLabel`` ids: ``builder.schema.class_names`` gives the names)."""
     for link in linked_quotes(regions, relations):
         q, speaker, name, cue, outlet = link.quote, link.speaker, link.name, link.cue, link.outlet
         yield Attribution(
             quote_id=quote_id(doc_id, q.start, q.end), doc_id=doc_id,
             quote_text=q.text, quote_start=q.start, quote_end=q.end,
-            quote_type=q.quote_type or "direct",
+            quote_type=class_id("Attribution", "quote_type", q.quote_type or "direct"),
             speaker_text=speaker.text if speaker else None,
             speaker_start=speaker.start if speaker else None,
             speaker_end=speaker.end if speaker else None,
@@ -172,7 +208,7 @@ def attributions(doc_id: str, regions: list[Region], relations: list[Relation], 
             outlet_text=outlet.text if outlet else None,
             outlet_start=outlet.start if outlet else None,
             outlet_end=outlet.end if outlet else None,
-            publisher=publisher, origin=origin,
+            publisher=publisher, origin=class_id("Attribution", "origin", origin),
             confidence=q.score, annotator_ids=list(annotator_ids or []),
             model_version=model_version,
         )

@@ -32,3 +32,39 @@ def test_scale_bench_smoke():
     assert out.returncode == 0, out.stderr[-2000:]
     for line in ("speed-up 2 vs 1 workers", "per-article cost 80 vs 40", "peak memory 80 vs 40"):
         assert line in out.stdout, out.stdout
+
+
+def test_effort_counts_edits_and_their_ui_actions():
+    sys.path.insert(0, str(BENCH))
+    from effort import COSTS, edits
+
+    from builder.schema import Region, Relation
+
+    text = "Ann said the bridge opens in May and Bob agreed."
+
+    def reg(id_, label, words, quote_type=None):
+        s = text.index(words)
+        return Region(id=id_, label=label, start=s, end=s + len(words), text=words, quote_type=quote_type, score=None)
+
+    gold = [reg("q", "Quote", "the bridge opens in May", "indirect"), reg("s", "Speaker", "Ann"), reg("c", "Cue", "said")]
+    gold_rel = [Relation(from_id="q", to_id="s", label="said_by"), Relation(from_id="q", to_id="c", label="cue")]
+    pred = [reg("p", "Quote", "the bridge opens in May", "direct"), reg("b", "Speaker", "Bob"), reg("k", "Cue", "said")]
+    pred_rel = [Relation(from_id="p", to_id="b", label="said_by"), Relation(from_id="p", to_id="k", label="cue")]
+    ops = edits(gold, gold_rel, pred, pred_rel)
+    assert {k: v for k, v in ops.items() if v} == {"type_changed": 1, "region_deleted": 1, "region_added": 1,
+                                                   "relation_added": 1, "actions": ops["actions"]}
+    assert ops["actions"] == (COSTS["submit"] + COSTS["change_type"] + COSTS["delete_region"] + COSTS["add_region"]
+                              + COSTS["add_relation"])
+    assert edits(gold, gold_rel, gold, gold_rel)["actions"] == COSTS["submit"]  # a right proposal: Submit
+    scratch = edits(gold, gold_rel, [], [])
+    assert scratch["region_added"] == 3 and scratch["relation_added"] == 2
+
+
+@pytest.mark.slow
+def test_effort_bench_smoke():
+    if not (BENCH.parent.parent / "shared" / "gold").is_dir():
+        pytest.skip("no ../shared/gold")
+    out = subprocess.run([sys.executable, str(BENCH / "effort.py"), "--polnear", ""],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "actions/article" in out.stdout and "ratio" in out.stdout, out.stdout

@@ -17,13 +17,13 @@ import pytest
 from builder.config import Workspace, load_config
 from builder.export import ExportError, diff_versions, export_dataset, resolve_export_annotation
 from builder.export.inputs import AnnotationRow
-from builder.export.rows import bio_tags
+from builder.export.rows import TAG_NAMES, Tokenizer, bio_tags, combined_tags, windows
 from builder.export.splits import check_ratios, split_of
 from builder.export.synthetic import (annotation_row, proposal_row, synthetic_document, write_rows,
                                       write_synthetic_workspace)
 from builder.export.versions import bumped, existing_versions
 from builder.export.writer import CONFIG_RECORDS
-from builder.schema import Region, hf_features
+from builder.schema import Region, class_id, class_names, hf_features
 
 REPO = Path(__file__).resolve().parent.parent
 GOLD = REPO.parent / "shared" / "gold"
@@ -38,7 +38,7 @@ def synthetic(tmp_path_factory):
     root = tmp_path_factory.mktemp("synthetic")
     ws = write_synthetic_workspace(root / "ws", 40, quotes=4)
     folder = export_dataset(ws, load_config(), version="1.0.0", include_proposed=True,
-                            exports_dir=root / "exports", progress=False)
+                            exports_dir=root / "exports", progress=False, formats=["spacy"])
     return ws, folder
 
 
@@ -136,6 +136,12 @@ def test_every_config_and_split_loads_with_datasets_offline(synthetic, offline_h
             assert raw[split].num_rows == ds[split].num_rows
     tokens = datasets.load_dataset(str(folder), "tokens", cache_dir=str(offline_hf))["train"]
     assert tokens.features["quote_tags"].feature.names == ["O", "B-QUOTE", "I-QUOTE"]
+    assert tokens.features["tags"].feature.names[:3] == ["O", "B-QUOTE", "I-QUOTE"]
+    assert max(len(t) for t in tokens["tokens"]) <= 256
+    quotes = datasets.load_dataset(str(folder), "attributions", cache_dir=str(offline_hf))["train"]
+    assert quotes.features["quote_type"].names == ["direct", "indirect", "mixed"]
+    assert quotes.features["origin"].names == ["annotated", "proposed"]
+    assert {quotes.features["origin"].int2str(o) for o in quotes["origin"]} == {"annotated", "proposed"}
 
 
 def test_offsets_clusters_and_counts_are_consistent(synthetic):
@@ -156,18 +162,88 @@ def test_offsets_clusters_and_counts_are_consistent(synthetic):
             n_quotes += len(row["quotes"])
             origins.add(row["origin"])
     assert n_quotes == sum(json.loads((folder / "manifest.json").read_text())["rows"]["attributions"].values())
-    assert origins == {"annotated", "proposed"}
+    assert origins == {class_id("DocumentRow", "origin", "annotated"), class_id("DocumentRow", "origin", "proposed")}
     assert len(set(cluster_split.values())) >= 2
 
 
-def test_tokens_tags_cover_the_quotes(synthetic):
+def test_tokens_windows_cover_the_quotes(synthetic):
     _ws, folder = synthetic
     docs = {r["doc_id"]: r for r in pq.read_table(folder / "documents" / "train-00000-of-00001.parquet").to_pylist()}
+    b_quotes: dict[str, int] = {}
+    windows: dict[str, list[int]] = {}
     for row in pq.read_table(folder / "tokens" / "train-00000-of-00001.parquet").to_pylist():
         doc = docs[row["doc_id"]]
         assert row["tokens"] == [doc["text"][s:e] for s, e in zip(row["token_starts"], row["token_ends"])]
-        assert row["quote_tags"].count(1) == len(doc["quotes"])  # no nesting in synthetic docs
-        assert len(row["quote_tags"]) == len(row["tokens"]) == len(row["outlet_tags"])
+        assert (row["start"], row["end"]) == (row["token_starts"][0], row["token_ends"][-1])
+        assert len(row["tags"]) == len(row["quote_tags"]) == len(row["tokens"]) == len(row["outlet_tags"]) <= 256
+        b_quotes[row["doc_id"]] = b_quotes.get(row["doc_id"], 0) + row["quote_tags"].count(1)
+        assert row["tags"].count(1) == row["quote_tags"].count(1)  # B-QUOTE in both
+        windows.setdefault(row["doc_id"], []).append(row["window"])
+    for doc_id, n in b_quotes.items():
+        assert n == len(docs[doc_id]["quotes"])  # no nesting in synthetic docs
+        assert windows[doc_id] == list(range(len(windows[doc_id])))
+
+
+def test_windows_are_paragraphs_or_packed_sentences_of_at_most_n_tokens():
+    text = "One two three. Four five six.\nSeven eight nine ten. Eleven.\n\nTwelve"
+    tokens = Tokenizer()(text)
+    assert [t.text for t in tokens][:4] == ["One", "two", "three", "."]
+    para = [(a, b) for a, b in windows(tokens, 100)]
+    assert [" ".join(t.text for t in tokens[a:b]) for a, b in para] == [
+        "One two three . Four five six .", "Seven eight nine ten . Eleven .", "Twelve"]
+    small = windows(tokens, 5)
+    assert all(b - a <= 5 for a, b in small)
+    assert [tokens[a].text for a, _ in small] == ["One", "Four", "Seven", "Eleven", "Twelve"]
+    tiny = windows(tokens, 3)  # a sentence longer than the window is cut
+    assert [(tokens[a].text, b - a) for a, b in tiny] == [("One", 3), (".", 1), ("Four", 3), (".", 1), ("Seven", 3),
+                                                           ("ten", 2), ("Eleven", 2), ("Twelve", 1)]
+    assert [b for _a, b in small][-1] == [b for _a, b in tiny][-1] == len(tokens)
+
+
+def test_combined_tags_let_the_span_starting_first_keep_overlapping_tokens():
+    starts, ends = [0, 4, 9, 13, 18], [3, 8, 12, 17, 20]
+    regions = [Region(id="q", label="Quote", start=4, end=17, text="x"),
+               Region(id="c", label="Cue", start=9, end=12, text="x"),       # inside the quote: left out
+               Region(id="s", label="Speaker", start=0, end=3, text="x"),
+               Region(id="o", label="Outlet", start=18, end=20, text="x")]
+    names = [TAG_NAMES[t] for t in combined_tags(starts, ends, regions)]
+    assert names == ["B-SPEAKER", "B-QUOTE", "I-QUOTE", "I-QUOTE", "B-OUTLET"]
+    overlapping = [Region(id="s", label="Speaker", start=0, end=8, text="x"),   # starts first: keeps token 1
+                   Region(id="q", label="Quote", start=9, end=20, text="x"),
+                   Region(id="c", label="Cue", start=4, end=12, text="x")]      # token 2 is the quote's
+    names = [TAG_NAMES[t] for t in combined_tags(starts, ends, overlapping)]
+    assert names == ["B-SPEAKER", "I-SPEAKER", "B-QUOTE", "I-QUOTE", "I-QUOTE"]
+    assert TAG_NAMES == class_names("TokenRow", "tags")
+
+
+def test_export_format_spacy_on_the_command_line(tmp_path):
+    ws = write_synthetic_workspace(tmp_path / "ws", 6, quotes=2, annotate_every=1)
+    exports = tmp_path / "exports"
+    out = subprocess.run([sys.executable, "-m", "builder", "export", "--version", "0.1.0", "--format", "spacy",
+                          "-w", ws.path, "--exports-dir", str(exports)], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert list((exports / "quotes" / "0.1.0" / "spacy").glob("*.spacy"))
+    bad = subprocess.run([sys.executable, "-m", "builder", "export", "--version", "0.2.0", "--format", "conll",
+                          "-w", ws.path, "--exports-dir", str(exports)], capture_output=True, text=True, cwd=tmp_path)
+    assert bad.returncode == 1 and "unknown export format" in bad.stderr and "spacy" in bad.stderr
+    assert not (exports / "quotes" / "0.2.0").exists()
+
+
+def test_docbins_hold_the_token_windows_with_entities_and_spans(synthetic):
+    import spacy
+    from spacy.tokens import DocBin
+
+    _ws, folder = synthetic
+    rows = pq.read_table(folder / "tokens" / "train-00000-of-00001.parquet").to_pylist()
+    docs = list(DocBin().from_disk(folder / "spacy" / "train.spacy").get_docs(spacy.blank("en").vocab))
+    assert len(docs) == len(rows)
+    for doc, row in zip(docs, rows):
+        assert [t.text for t in doc] == row["tokens"]
+        assert len(doc.spans["quotes"]) == row["quote_tags"].count(1)
+        assert sum(1 for e in doc.ents if e.label_ == "QUOTE") == row["tags"].count(1)
+        assert doc.user_data["doc_id"] == row["doc_id"]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert "spacy/train.spacy" in manifest["files"] and manifest["formats"] == ["parquet", "spacy"]
 
 
 def test_manifest_and_card_describe_the_files(synthetic):
@@ -184,6 +260,13 @@ def test_manifest_and_card_describe_the_files(synthetic):
     card = (folder / "README.md").read_text()
     assert card.startswith("---\n") and "configs:" in card and "dataset_info:" in card
     assert "cluster_id" in card and "Known limitations" in card and "Daily Planet" in card
+    import yaml
+
+    head = yaml.safe_load(card.split("---\n")[1])
+    assert head["license_name"] and head["annotations_creators"] and head["source_datasets"] == ["original"]
+    assert "## Citation" in card and "@misc{" in card and "## Fields" in card
+    assert "| `quote_type` | ClassLabel(direct, indirect, mixed) |" in card
+    assert "| quotes |" in card and "| speakers |" in card
     assert not any(p.name.startswith(".tmp-") for p in folder.parent.iterdir())
 
 
@@ -206,7 +289,7 @@ def test_default_export_holds_annotated_documents_only(tmp_path):
     ws = write_synthetic_workspace(tmp_path / "ws", 12, quotes=2, annotate_every=4)
     folder = export_dataset(ws, load_config(), version="0.1.0", exports_dir=tmp_path / "exports", progress=False)
     rows = _rows(folder, "attributions")
-    assert {r["origin"] for r in rows} == {"annotated"}
+    assert {r["origin"] for r in rows} == {class_id("Attribution", "origin", "annotated")}
     assert len({r["doc_id"] for r in rows}) == 3
     assert all(r["annotator_ids"] == ["ann1@example.org"] and r["confidence"] is None for r in rows)
 

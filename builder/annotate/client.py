@@ -1,15 +1,18 @@
 """Talking to Label Studio: credentials, the SDK client, bounded retries, clear errors.
 
 Credentials come from (first found): the ``QUOTES_STUDIO_TOKEN`` environment variable,
-``quotes.toml`` ``[studio] token``, or the 0600 token file that ``quotes studio start``
-wrote under ``workspace/studio/``. They are never printed, logged or written elsewhere.
+``quotes.toml`` ``[studio] token``, or -- only for the local server's own URL -- the 0600
+token file that ``quotes studio start`` wrote under ``workspace/studio/``: a token belongs to
+the server it was made for. Tokens are stripped and checked before use, and never printed,
+logged or written elsewhere: every error message that could carry one is redacted.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -37,9 +40,10 @@ class StudioError(RuntimeError):
 
 
 def studio_dir(workspace: Any) -> Path:
-    """``workspace/studio``: the local server's data, pid, log, token and password files."""
+    """``workspace/studio`` (0700): the local server's data, pid, log, token and password files."""
     d = workspace.local() / "studio"
-    d.mkdir(parents=True, exist_ok=True)
+    d.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(d, 0o700)
     return d
 
 
@@ -88,15 +92,67 @@ def resolve_url(workspace: Any, cfg: dict[str, Any], url: str | None = None) -> 
     return url.rstrip("/")
 
 
-def resolve_token(workspace: Any, cfg: dict[str, Any]) -> str:
-    token = os.environ.get(TOKEN_ENV) or (cfg.get("studio") or {}).get("token")
+_TOKEN_CHARS = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no blanks: what an HTTP header can carry
+REDACTED = "<token>"
+
+
+def clean_token(raw: Any, origin: str) -> str:
+    """``raw`` stripped of surrounding blanks; a clear error (without the token) when it cannot be one."""
+    if not isinstance(raw, str):
+        raise StudioError(f"the API token from {origin} is not a string", TOKEN_HINT)
+    token = raw.strip()
     if not token:
-        file = local_server(workspace).get("token_file")
-        if file and Path(file).exists():
-            token = Path(file).read_text().strip()
-    if not token:
-        raise StudioError("no Label Studio API token found", TOKEN_HINT)
+        raise StudioError(f"the API token from {origin} is empty", TOKEN_HINT)
+    if not _TOKEN_CHARS.fullmatch(token):
+        raise StudioError(f"the API token from {origin} contains blanks or characters a token cannot have "
+                          "(a stray quote, line break or paste error?)", TOKEN_HINT)
     return token
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """``text`` with every secret (and its stripped form) replaced by ``<token>``."""
+    for secret in secrets:
+        for form in {secret, (secret or "").strip()}:
+            if form and len(form) >= 4:
+                text = text.replace(form, REDACTED)
+    return text
+
+
+def same_server(a: str | None, b: str | None) -> bool:
+    """Whether two base URLs name the same server (scheme, host, port; a trailing slash ignored)."""
+    from urllib.parse import urlsplit
+
+    if not a or not b:
+        return False
+    pa, pb = urlsplit(a.rstrip("/")), urlsplit(b.rstrip("/"))
+
+    def where(p):
+        port = p.port or {"http": 80, "https": 443}.get(p.scheme)
+        host = "127.0.0.1" if p.hostname in ("localhost", "127.0.0.1", "::1") else p.hostname
+        return p.scheme, host, port, p.path.rstrip("/")
+
+    return where(pa) == where(pb)
+
+
+def resolve_token(workspace: Any, cfg: dict[str, Any], url: str | None = None) -> str:
+    """The API token for ``url``: ``QUOTES_STUDIO_TOKEN``, ``[studio] token``, else the local server's
+    token file -- only when ``url`` is the local server's URL (``url`` None: the local server)."""
+    if os.environ.get(TOKEN_ENV) is not None and os.environ[TOKEN_ENV] != "":
+        return clean_token(os.environ[TOKEN_ENV], f"the {TOKEN_ENV} environment variable")
+    configured = (cfg.get("studio") or {}).get("token")
+    if configured is not None:
+        return clean_token(configured, "[studio] token in quotes.toml")
+    local = local_server(workspace)
+    if url is not None and not same_server(url, local.get("url")):
+        raise StudioError(
+            f"no API token for {url}: the local server's token is only ever sent to the local server "
+            f"({local.get('url') or 'none started in this workspace'})",
+            f"create a token in that Label Studio (Account & Settings > Personal Access Token), then "
+            f"`export {TOKEN_ENV}=<the token>` (or set [studio] token in quotes.toml) and run the command again")
+    file = local.get("token_file")
+    if file and Path(file).exists():
+        return clean_token(Path(file).read_text(), f"the local server's token file {file}")
+    raise StudioError("no Label Studio API token found", TOKEN_HINT)
 
 
 @dataclass
@@ -107,6 +163,7 @@ class Studio:
     url: str
     retries: int = 4
     backoff: float = 0.5
+    secret: str | None = field(default=None, repr=False)  # redacted from every error message
 
     def call(self, fn: Callable[..., Any], *args: Any, what: str = "request", **kwargs: Any) -> Any:
         import httpx
@@ -126,30 +183,51 @@ class Studio:
                                       "the project or task was deleted on the server; remove "
                                       "workspace/state/studio/ to start a fresh project, or check --url") from None
                 if code < 500 and code != 429:
-                    raise StudioError(f"Label Studio refused {what} ({code}): {str(e.body)[:300]}",
+                    raise StudioError(f"Label Studio refused {what} ({code}): {self._safe(e.body)[:300]}",
                                       "check the labeling config and the data being sent") from None
                 last = e
+            except httpx.LocalProtocolError as e:  # e.g. an illegal header value: retrying cannot help
+                raise StudioError(f"could not send {what} to {self.url}: {self._safe(e)[:200]}", TOKEN_HINT) from None
             except (httpx.TransportError, ConnectionError) as e:
                 last = e
             if attempt < self.retries:
                 time.sleep(min(self.backoff * 2 ** attempt, 8.0))
         raise StudioError(f"Label Studio at {self.url} did not answer {what} after {self.retries + 1} tries: "
-                          f"{type(last).__name__}: {str(last)[:200]}",
+                          f"{type(last).__name__}: {self._safe(last)[:200]}",
                           "check that the server runs (`quotes studio status`), the URL, and the network; "
                           "then run the command again: it resumes where it stopped")
 
+    def _safe(self, value: Any) -> str:
+        return redact(str(value), self.secret)
+
+
+NOT_STUDIO_HINT = ("check --url / QUOTES_STUDIO_URL / [studio] url: it must be the base URL of a Label Studio "
+                   "server (e.g. http://127.0.0.1:8080), or run `quotes studio start` for a local one")
+
 
 def connect(workspace: Any, cfg: dict[str, Any], url: str | None = None, token: str | None = None) -> Studio:
-    """A ``Studio`` for the configured server; checks the token with one request."""
+    """A ``Studio`` for the configured server; checks the token, and that it is Label Studio, with one request."""
     from label_studio_sdk import LabelStudio
 
     s = cfg.get("studio") or {}
     base = resolve_url(workspace, cfg, url)
-    key = token or resolve_token(workspace, cfg)
+    key = clean_token(token, "the caller") if token is not None else resolve_token(workspace, cfg, base)
     try:
         client = LabelStudio(base_url=base, api_key=key, timeout=float(s.get("timeout", 120)))
-    except Exception as e:  # a malformed JWT fails here
+    except Exception as e:  # a malformed or expired JWT fails here
         raise StudioError(f"could not use the API token: {type(e).__name__}", TOKEN_HINT) from None
-    studio = Studio(client, base, retries=int(s.get("retries", 4)), backoff=float(s.get("backoff", 0.5)))
-    studio.call(client.users.whoami, what="token check")
+    studio = Studio(client, base, retries=int(s.get("retries", 4)), backoff=float(s.get("backoff", 0.5)), secret=key)
+    try:
+        me = studio.call(client.users.whoami, what="token check")
+    except StudioError as e:
+        if "(404)" in str(e) or "refused token check" in str(e):
+            raise StudioError(f"{base} answered, but not as Label Studio does (no /api/current-user/whoami)",
+                              NOT_STUDIO_HINT) from None
+        raise
+    except Exception as e:  # noqa: BLE001 - an answer the SDK cannot parse: not Label Studio
+        raise StudioError(f"{base} answered, but not as Label Studio does ({type(e).__name__})",
+                          NOT_STUDIO_HINT) from None
+    if not isinstance(getattr(me, "id", None), int):
+        raise StudioError(f"{base} answered, but not as Label Studio does (no user in /api/current-user/whoami)",
+                          NOT_STUDIO_HINT)
     return studio

@@ -98,7 +98,8 @@ def pull(workspace: WorkspaceOpt = None, config: Config = None, url: UrlOpt = No
         s = run_pull(ws, cfg)
     typer.echo(f"{s.tasks_fetched} changed tasks, {s.rows_written} annotation rows "
                f"({s.tombstones} deletions) -> {s.file or 'nothing new'}"
-               + (f"; {s.rejects} off-scheme annotations in rejects.jsonl" if s.rejects else ""))
+               + (f"; {s.rejects} rejects in rejects.jsonl" if s.rejects else "")
+               + (f" ({s.untyped} quotes without a type: pick one in Label Studio, pull again)" if s.untyped else ""))
 
 
 def agreement(workspace: WorkspaceOpt = None, config: Config = None, as_json: JsonOpt = False) -> None:

@@ -29,6 +29,7 @@ class PullSummary:
     rows_written: int = 0
     tombstones: int = 0
     rejects: int = 0
+    untyped: int = 0  # Quote regions without a quote_type (their annotations are in rejects, not stored)
     file: str | None = None
     mark: str | None = None
 
@@ -47,13 +48,10 @@ def _parse(ts: str) -> datetime:
 
 
 def append_rejects(workspace: Any, rows: list[dict]) -> None:
-    """Append Reject rows to ``workspace/rejects.jsonl`` (fsynced)."""
-    path = workspace.local() / "rejects.jsonl"
-    with open(path, "a", encoding="utf-8") as fh:
-        for r in rows:
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+    """Append Reject rows not listed yet to ``workspace/rejects.jsonl`` (one row per input and reason)."""
+    from builder.rejects import append_rejects as append
+
+    append(workspace, rows)
 
 
 def latest_rows(workspace: Any, columns: list[str] | None = None) -> dict[int, dict]:
@@ -89,6 +87,17 @@ def annotation_row(task: dict, ann: dict, users: dict[int, str], pred_versions: 
     }
 
 
+def untyped_quotes(row: dict, task: dict) -> list[dict]:
+    """One Reject per Quote region of ``row`` without a quote_type (the scheme requires one; Label Studio
+    cannot require a per-region choice for Quote regions only, so the check is here)."""
+    return [{"stage": "pull", "source": f"task {task['id']}", "position": row["annotation_id"],
+             "reason": "missing_quote_type",
+             "hint": f"open task {task['id']} in Label Studio, select the Quote, pick direct/indirect/mixed "
+                     "(keys d/i/m), Update, and pull again",
+             "detail": f"region {g['id']} {g['start']}:{g['end']} {g['text'][:80]!r}"}
+            for g in row["regions"] if g["label"] == "Quote" and not g.get("quote_type")]
+
+
 def tombstone(last: dict, when: str | None) -> dict:
     return {**last, "deleted": True, "updated_at": when or last.get("updated_at"), "regions": [], "relations": []}
 
@@ -111,12 +120,18 @@ def changes(tasks: list[dict], known: dict[int, dict], users: dict[int, str]) ->
             if last and not last["deleted"] and last["updated_at"] == iso(ann.get("updated_at")):
                 continue
             try:
-                rows.append(annotation_row(task, ann, users, preds))
+                row = annotation_row(task, ann, users, preds)
             except (SchemeError, KeyError, ValueError, TypeError) as e:
                 rejects.append({"stage": "pull", "source": f"task {task['id']}", "position": int(ann["id"]),
                                 "reason": "off_scheme",
                                 "hint": "fix this annotation in Label Studio (labels, offsets, relations) "
                                         "and pull again", "detail": str(e)[:500]})
+                continue
+            untyped = untyped_quotes(row, task)
+            if untyped:
+                rejects += untyped
+            else:
+                rows.append(row)
         for aid in sorted(by_task.get(int(task["id"]), set()) - present):
             rows.append(tombstone(known[aid], iso(task.get("updated_at"))))
             tombs += 1
@@ -200,7 +215,8 @@ def pull(workspace: Any, cfg: dict[str, Any], client: Studio | None = None) -> P
     known = latest_rows(workspace)
     rows, rejects, tombs = changes(tasks, known, users_by_id(studio))
     summary = PullSummary(project_id=project_id, tasks_fetched=len(tasks), rows_written=len(rows),
-                          tombstones=tombs, rejects=len(rejects))
+                          tombstones=tombs, rejects=len(rejects),
+                          untyped=sum(r["reason"] == "missing_quote_type" for r in rejects))
     folder = Path(workspace.local()) / "annotations"
     if rows:
         existing = sorted(folder.glob("*.parquet")) if folder.exists() else []

@@ -9,8 +9,6 @@ import and saving the map), the map is rebuilt from the server's tasks by ``data
 from __future__ import annotations
 
 import hashlib
-import html
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -19,6 +17,8 @@ from builder.annotate.client import Studio, StudioError, connect, read_json, sta
 
 ANNOTATION_DIR = Path(__file__).resolve().parents[2] / "annotation"
 PUSH_VERSION = "quotes.push.v1"
+ORDER_VIEW = "Lowest confidence first"
+ORDERING = ["tasks:predictions_score"]  # ascending: builder.scheme.task_score, lowest first
 DOC_FIELDS = ["doc_id", "text", "publisher", "title", "url"]
 
 
@@ -39,30 +39,12 @@ def labeling_config() -> str:
 
 
 def guidelines_html() -> str:
-    """``annotation/guidelines.md`` as simple HTML for the project's instructions."""
+    """``annotation/guidelines.md`` rendered as HTML (CommonMark and tables, markdown-it-py) for the
+    project's instructions."""
+    from markdown_it import MarkdownIt
+
     md = (ANNOTATION_DIR / "guidelines.md").read_text(encoding="utf-8")
-    out, in_list = [], False
-    for line in md.splitlines():
-        text = html.escape(line.strip())
-        text = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text)
-        text = re.sub(r"`(.+?)`", r"<code>\1</code>", text)
-        bullet = re.match(r"^[-*] (.*)", text)
-        if in_list and not bullet:
-            out.append("</ul>")
-            in_list = False
-        if m := re.match(r"^(#{1,4}) (.*)", text):
-            n = len(m.group(1))
-            out.append(f"<h{n}>{m.group(2)}</h{n}>")
-        elif bullet:
-            if not in_list:
-                out.append("<ul>")
-                in_list = True
-            out.append(f"<li>{bullet.group(1)}</li>")
-        elif text:
-            out.append(f"<p>{text}</p>")
-    if in_list:
-        out.append("</ul>")
-    return "\n".join(out)
+    return MarkdownIt("commonmark").enable("table").render(md)
 
 
 def _server_key(url: str) -> str:
@@ -104,6 +86,23 @@ def ensure_project(studio: Studio, workspace: Any, cfg: dict[str, Any]) -> tuple
     return pid, created
 
 
+def annotator_settings(studio: Studio, project_id: int, model_version: str | None) -> None:
+    """Label Studio's own conventions for this project: the newest proposer version's predictions are
+    every annotator's starting annotation (``show_collab_predictions`` + ``model_version``), the
+    labeling stream serves the lowest task score first (uncertainty sampling) and the Data Manager
+    opens on a tab ordered the same way."""
+    c = studio.client
+    settings: dict[str, Any] = {"show_collab_predictions": True, "sampling": "Uncertainty sampling",
+                                "reveal_preannotations_interactively": False, "show_skip_button": True}
+    if model_version:
+        settings["model_version"] = model_version
+    studio.call(c.projects.update, project_id, **settings, what="project settings")
+    views = studio.call(lambda: list(c.views.list(project=project_id)), what="view list")
+    if not any((v.data or {}).get("title") == ORDER_VIEW for v in views):
+        studio.call(c.views.create, project=project_id, data={"title": ORDER_VIEW, "ordering": ORDERING},
+                    what="view creation")
+
+
 def proposed_documents(workspace: Any) -> tuple[dict[str, dict], dict[str, dict[str, dict]], list[dict]]:
     """(documents by doc_id, proposals by doc_id then model_version, rejects for orphan proposals)."""
     from builder.store import read_rows
@@ -121,12 +120,11 @@ def proposed_documents(workspace: Any) -> tuple[dict[str, dict], dict[str, dict[
 def prediction(row: dict) -> dict[str, Any]:
     """A Label Studio prediction from a Proposal row."""
     from builder.schema import Region, Relation
-    from builder.scheme import results_from_regions
+    from builder.scheme import results_from_regions, task_score
 
     regions = [Region(**g) for g in row["regions"] or []]
     relations = [Relation(**r) for r in row["relations"] or []]
-    scores = [g.score for g in regions if g.label == "Quote" and g.score is not None]
-    return {"model_version": row["model_version"], "score": round(min(scores), 4) if scores else None,
+    return {"model_version": row["model_version"], "score": task_score(regions),
             "result": results_from_regions(regions, relations)}
 
 
@@ -210,4 +208,6 @@ def push(workspace: Any, cfg: dict[str, Any], client: Studio | None = None, batc
             summary.predictions_created += len(batch)
             bar.advance(job, len(batch))
     summary.tasks_known = len(tmap)
+    newest = max((v for d in docs for v, p in proposals[d].items() if not p.get("error")), default=None)
+    annotator_settings(studio, project_id, newest)
     return summary

@@ -1,10 +1,15 @@
 """A local Label Studio server (the ``.venv-studio`` virtualenv) with SQLite in the workspace.
 
-``start_server`` creates an admin user and a legacy API token non-interactively through
-environment variables (LABEL_STUDIO_USERNAME / _PASSWORD / _USER_TOKEN), enables legacy
-tokens for the organisation (LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN; 1.23 disables them by
-default in favour of personal access tokens), closes sign-up and turns off the update check.
-The password and token are generated once and kept in 0600 files under ``workspace/studio/``.
+``start_server`` creates an admin user non-interactively through environment variables
+(LABEL_STUDIO_USERNAME / _PASSWORD / _USER_TOKEN), closes sign-up and turns off the update
+check. The API token it keeps is a Label Studio 1.23 *personal access token* (a JWT refresh
+token the SDK exchanges for short-lived access tokens): on the first start a one-time legacy
+token, held only in the server's environment, creates the personal access token through the
+API and legacy tokens are then switched off for the organisation, so the bootstrap token is
+dead and never stored. The database keeps only the personal access token's header and
+payload, never its signature. The password and token live in 0600 files under
+``workspace/studio/``; ``workspace/studio/`` and its ``data/`` folder are 0700 and the
+server writes its files 0600 (umask 077).
 """
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from builder.annotate.client import StudioError, read_json, studio_dir, write_atomic, write_json
+from builder.annotate.client import StudioError, clean_token, read_json, studio_dir, write_atomic, write_json
 
 ADMIN_EMAIL = "admin@quotes.local"
 HOST = "127.0.0.1"
@@ -88,19 +93,66 @@ def _alive(pid: int | None) -> bool:
         return True
 
 
+def _auth_header(url: str, token: str, timeout: float) -> dict[str, str] | None:
+    """The Authorization header for ``token``: a personal access token (JWT refresh token) is
+    exchanged for an access token first; a legacy token is sent as is. None if the exchange fails."""
+    import requests
+
+    if token.count(".") != 2:
+        return {"Authorization": f"Token {token}"}
+    r = requests.post(f"{url}/api/token/refresh/", json={"refresh": token}, timeout=timeout)
+    if r.status_code != 200:
+        return None
+    return {"Authorization": f"Bearer {r.json()['access']}"}
+
+
 def answers(url: str, token: str | None = None, timeout: float = 3.0) -> bool:
     """True when the server's API answers (with the token, when given)."""
     import requests
 
     try:
         if token:
-            r = requests.get(f"{url}/api/current-user/whoami", headers={"Authorization": f"Token {token}"},
-                             timeout=timeout)
+            headers = _auth_header(url, token, timeout)
+            if headers is None:
+                return False
+            r = requests.get(f"{url}/api/current-user/whoami", headers=headers, timeout=timeout)
         else:
             r = requests.get(f"{url}/health", timeout=timeout)
         return r.status_code == 200
-    except requests.RequestException:
+    except (requests.RequestException, ValueError, KeyError):
         return False
+
+
+def lock_down(folder: Path) -> None:
+    """``folder`` and every folder under it 0700, every file 0600 (the database holds credentials)."""
+    os.chmod(folder, 0o700)
+    for dirpath, dirs, files in os.walk(folder):
+        for d in dirs:
+            os.chmod(os.path.join(dirpath, d), 0o700)
+        for f in files:
+            path = os.path.join(dirpath, f)
+            if not os.path.islink(path):
+                os.chmod(path, 0o600)
+
+
+def _personal_access_token(url: str, bootstrap: str, timeout: float = 30.0) -> str:
+    """Create the admin's personal access token with the one-time legacy ``bootstrap`` token, then
+    switch legacy tokens off for the organisation (the bootstrap token is dead afterwards)."""
+    import requests
+
+    r = requests.post(f"{url}/api/token/", headers={"Authorization": f"Token {bootstrap}"}, timeout=timeout)
+    if r.status_code not in (200, 201):
+        raise StudioError(f"could not create a personal access token on the local server ({r.status_code})",
+                          "the server's database belongs to another token: stop the server, move "
+                          "workspace/studio/ aside and run `quotes studio start` again")
+    pat = clean_token(r.json().get("token"), "the local server")
+    headers = _auth_header(url, pat, timeout)
+    r = requests.post(f"{url}/api/jwt/settings", headers=headers, timeout=timeout,
+                      json={"api_tokens_enabled": True, "legacy_api_tokens_enabled": False})
+    if r.status_code not in (200, 201):
+        raise StudioError(f"could not switch legacy API tokens off on the local server ({r.status_code})",
+                          "read the server log (`quotes studio status` names it)")
+    return pat
 
 
 def _server_env(data_dir: Path) -> dict[str, str]:
@@ -157,39 +209,57 @@ def start_server(workspace: Any, port: int | None = None, wait_s: float = 300.0)
     elif port_busy(port):
         raise StudioError(f"port {port} on {HOST} is busy", "pick another --port, or leave it out to use a free one")
     password_file = _secret_file(home / "password", lambda: secrets.token_urlsafe(18))
-    token_file = _secret_file(home / "token", lambda: secrets.token_hex(20))
+    token_file = home / "token"
     data_dir = home / "data"
-    data_dir.mkdir(exist_ok=True)
+    data_dir.mkdir(mode=0o700, exist_ok=True)
     log_file = home / "server.log"
     if not (data_dir / "label_studio.sqlite3").exists():
         try:
             shutil.copyfile(migrated_template(exe), data_dir / "label_studio.sqlite3")
         except (OSError, subprocess.CalledProcessError):
             pass  # the server migrates its own database then (slower)
+    if not log_file.exists():
+        log_file.touch(mode=0o600)
+    lock_down(home)
+    bootstrap = secrets.token_hex(20)  # used only if this start creates the admin user; never stored
     env = _server_env(data_dir)
     env.update({
         "LABEL_STUDIO_USERNAME": ADMIN_EMAIL,
         "LABEL_STUDIO_PASSWORD": password_file.read_text().strip(),
-        "LABEL_STUDIO_USER_TOKEN": token_file.read_text().strip(),
-        "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
+        "LABEL_STUDIO_USER_TOKEN": bootstrap,
+        "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",  # read only when the organisation is created
     })
     cmd = [str(exe), "start", "--no-browser", "--internal-host", HOST, "--port", str(port),
            "--data-dir", str(data_dir.resolve()), "--log-level", "WARNING"]
     with open(log_file, "ab") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=env, cwd=str(home), start_new_session=True)
+                                env=env, cwd=str(home), start_new_session=True, umask=0o077)
     url = f"http://{HOST}:{port}"
     info = ServerInfo(url=url, port=port, pid=proc.pid, email=ADMIN_EMAIL, password_file=str(password_file.resolve()),
                       token_file=str(token_file.resolve()), log_file=str(log_file.resolve()))
     record = {k: v for k, v in asdict(info).items() if k not in ("answers", "project_id")}
     write_json(home / "server.json", record)
-    token = token_file.read_text().strip()
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise StudioError(f"Label Studio exited with code {proc.returncode} while starting",
                               f"read {log_file}")
-        if answers(url, token):
+        if answers(url):
+            token = token_file.read_text().strip() if token_file.exists() else None
+            works = bool(token) and answers(url, token)
+            if not works or token.count(".") != 2:  # none yet, or a legacy token of an older workspace
+                try:
+                    pat = _personal_access_token(url, token if works else bootstrap)
+                except StudioError:
+                    if not works:
+                        stop_server(workspace)
+                        raise
+                    pat = token  # the legacy token keeps working; upgrading it is not essential
+                except BaseException:
+                    stop_server(workspace)
+                    raise
+                write_atomic(token_file, pat.encode(), mode=0o600)
+            lock_down(home)
             info.answers = True
             return info
         time.sleep(1.0)

@@ -15,37 +15,49 @@ from typing import Any
 
 from builder.config import DEFAULTS, Workspace
 from builder.export.card import CardStats, render
+from builder.export.docbin import FORMATS, docbins_from_parquet
 from builder.export.inputs import AnnotationRow, InputIndex, resolve_export_annotation
 from builder.export.manifest import code_version, last_pull, workspace_state, write_manifest
 from builder.export.rows import (EXPORT_VERSION, RowError, Tokenizer, attribution_rows, check_regions,
-                                 document_row, source_from_dicts, token_row)
+                                 document_row, source_from_dicts, token_rows)
 from builder.export.splits import check_ratios, split_of
-from builder.export.versions import (ExportError, build_folder, clean_stale_builds, publish,
-                                     target_version)
+from builder.export.versions import (ExportError, build_folder, check_shrink, clean_stale_builds,
+                                     include_proposed_setting, last_manifest, publish, target_version)
 from builder.export.writer import CONFIG_RECORDS, SplitWriter, data_file
-from builder.schema import Reject, as_row
+from builder.schema import Reject, as_row, class_names
 from builder.store import count_rows, parquet_files, read_rows
 
 PAUSE_ENV = "QUOTES_EXPORT_PAUSE_S"  # test hook: sleep this long once the data files are written
 
 
 def export_dataset(workspace: Workspace | str | Path, cfg: dict[str, Any], version: str | None = None,
-                   bump: str | None = None, include_proposed: bool = False, name: str | None = None,
-                   exports_dir: str | Path | None = None, progress: bool = True) -> Path:
+                   bump: str | None = None, include_proposed: bool | None = None, name: str | None = None,
+                   exports_dir: str | Path | None = None, progress: bool = True,
+                   formats: list[str] | None = None, allow_shrink: bool = False) -> Path:
     """Write ``<exports_dir>/<name>/<version>/`` from the workspace and return its path.
 
     ``version`` ("X.Y.Z") or ``bump`` ("patch", "minor", "major" over the latest version)
-    names it; an existing version is never overwritten (``ExportError``). Annotated documents
-    are exported; ``include_proposed`` adds the proposals of unannotated ones as silver rows.
+    names it; an existing version is never overwritten (``ExportError``). ``formats`` (default
+    ``[export] formats``) adds other formats: ``"spacy"`` writes ``spacy/<split>.spacy`` DocBins
+    of the ``tokens`` windows. Annotated documents
+    are exported; ``include_proposed`` adds the proposals of unannotated ones as silver rows
+    (None: ``[export] include_proposed``, else what the latest version did). A version with
+    fewer rows than the latest one is refused unless ``allow_shrink``.
     The folder is built beside the target and renamed into place only when complete.
     """
     ws = workspace if isinstance(workspace, Workspace) else Workspace(str(workspace))
     ecfg = {**DEFAULTS["export"], **(cfg.get("export") or {})}
+    formats = list(ecfg["formats"] if formats is None else formats)
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        raise ExportError(f"unknown export format(s) {', '.join(unknown)}: use {', '.join(FORMATS)}")
     ratios = check_ratios(ecfg["ratios"])
     root = Path(exports_dir or ecfg["exports_dir"]) / (name or ecfg["name"])
     root.mkdir(parents=True, exist_ok=True)
     clean_stale_builds(root)
     version = target_version(root, version, bump)
+    last = last_manifest(root)
+    include_proposed = include_proposed_setting(include_proposed, bool(ecfg.get("include_proposed")), last)
     if not parquet_files(ws.documents):
         raise ExportError(f"no documents in {ws.documents}: run `quotes ingest` first")
     tmp = build_folder(root, version)
@@ -61,12 +73,19 @@ def export_dataset(workspace: Workspace | str | Path, cfg: dict[str, Any], versi
         if not stats.docs_by_origin:
             raise ExportError("nothing to export: no document has a live annotation; run `quotes pull` "
                               "or pass --include-proposed to export proposals as silver data")
+        check_shrink(stats.counts, last, version, include_proposed, allow_shrink)
+        if "spacy" in formats:
+            docbins_from_parquet(dataset, ratios)
         _pause_hook(tmp)
         stats.name, stats.version = name or ecfg["name"], version
+        stats.formats, stats.window_tokens = formats, int(ecfg["window_tokens"])
+        created = datetime.now(timezone.utc)
+        stats.year = created.year
         (dataset / "README.md").write_text(render(stats), "utf-8")
         write_manifest(dataset, {
             "name": stats.name, "version": version, "export_version": EXPORT_VERSION,
-            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created_at": created.isoformat(timespec="seconds"), "formats": ["parquet", *formats],
+            "window_tokens": stats.window_tokens,
             "rows": stats.counts, "include_proposed": include_proposed,
             "ratios": stats.ratios, "seed": stats.seed,
             "model_versions": stats.model_versions, "last_annotation_pull": last_pull(ws),
@@ -94,7 +113,8 @@ def _write_configs(ws: Workspace, index: InputIndex, dataset: Path, ratios: dict
             advance()
             if n % 1000 == 0:
                 index.db.commit()
-            reject = _export_one(doc, index, writers, ratios, ecfg["seed"], include_proposed, tokenize, tally)
+            reject = _export_one(doc, index, writers, ratios, ecfg["seed"], include_proposed, tokenize, tally,
+                                 int(ecfg["window_tokens"]))
             if reject is not None:
                 rejects.append(reject)
     for doc_id, annotation_id in index.unseen_annotated_docs():
@@ -128,6 +148,9 @@ class _Tally:
         self.agreement_sum = 0.0
         self.agreement_docs = 0
         self.unannotated_left_out = 0
+        self.type_names = class_names("Attribution", "quote_type")
+        self.quotes_by_split: Counter[str] = Counter()
+        self.speakers_by_split: dict[str, set[str]] = {}  # distinct canonical speakers (lowercased)
 
     def annotations(self, rows: list[AnnotationRow]) -> None:
         live = [r for r in rows if r.live]
@@ -140,15 +163,22 @@ class _Tally:
             self.agreement_sum += sum(pairs) / len(pairs)
             self.agreement_docs += 1
 
-    def rows(self, origin: str, quotes: list[dict[str, Any]]) -> None:
+    def rows(self, origin: str, quotes: list[dict[str, Any]], split: str) -> None:
         self.docs_by_origin[origin] += 1
         per = self.by_type.setdefault(origin, Counter())
+        speakers = self.speakers_by_split.setdefault(split, set())
         for q in quotes:
-            per[q["quote_type"]] += 1
+            per[self.type_names[q["quote_type"]]] += 1
             self.by_publisher[q["publisher"] or "(unknown)"] += 1
+            self.quotes_by_split[split] += 1
+            who = q["speaker_name"] or q["speaker_text"]
+            if who:
+                speakers.add(" ".join(who.lower().split()))
 
     def fill(self, s: CardStats) -> None:
         s.docs_by_origin = dict(self.docs_by_origin)
+        s.quotes_by_split = dict(self.quotes_by_split)
+        s.speakers_by_split = {split: len(names) for split, names in self.speakers_by_split.items()}
         s.quotes_by_type = {o: dict(c) for o, c in self.by_type.items()}
         s.quotes_by_publisher = dict(self.by_publisher)
         s.annotations_live, s.annotations_reviewed, s.annotators = self.live, self.reviewed, len(self.annotators)
@@ -164,7 +194,7 @@ def _f1(a: set, b: set) -> float:
 
 
 def _export_one(doc: dict[str, Any], index: InputIndex, writers: dict[str, SplitWriter], ratios: dict[str, float],
-                seed: Any, include_proposed: bool, tokenize: Tokenizer, tally: _Tally) -> Any:
+                seed: Any, include_proposed: bool, tokenize: Tokenizer, tally: _Tally, window: int = 256) -> Any:
     """Write one document's rows; return a Reject when it cannot be exported, else None."""
     doc_id = doc["doc_id"]
     if not index.first_sighting(doc_id):
@@ -196,8 +226,8 @@ def _export_one(doc: dict[str, Any], index: InputIndex, writers: dict[str, Split
     quotes = attribution_rows(doc, src)
     writers["attributions"].add(split, quotes)
     writers["documents"].add(split, [document_row(doc, src, quotes)])
-    writers["tokens"].add(split, [token_row(doc, src, tokenize(doc["text"]))])
-    tally.rows(src.origin, quotes)
+    writers["tokens"].add(split, token_rows(doc, src, tokenize(doc["text"]), int(window)))
+    tally.rows(src.origin, quotes, split)
     return None
 
 
@@ -207,17 +237,9 @@ def _reject(doc_id: str, reason: str, hint: str, detail: str | None = None) -> A
 
 def _append_rejects(ws: Workspace, rejects: list[Any]) -> None:
     """Append this run's rejects to ``rejects.jsonl``, skipping ones already listed."""
-    if not rejects:
-        return
-    known = set()
-    for line in (ws.read_text("rejects.jsonl") or "").splitlines():
-        try:
-            r = json.loads(line)
-        except ValueError:
-            continue
-        known.add((r.get("stage"), r.get("source"), r.get("position"), r.get("reason")))
-    new = [as_row(r) for r in rejects if (r.stage, r.source, r.position, r.reason) not in known]
-    ws.append_text("rejects.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in new))
+    from builder.rejects import append_rejects
+
+    append_rejects(ws, [as_row(r) for r in rejects])
 
 
 def _progress(enabled: bool, total: int | None):

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from builder.export.rows import EXPORT_VERSION
+from builder.export.rows import EXPORT_VERSION, TAG_NAMES
 from builder.export.writer import CONFIG_RECORDS, data_file
 from builder.schema import card_features, load
 
@@ -17,9 +17,10 @@ ROW_MEANING = {
                     "(`origin`, `model_version`, `annotator_ids`).",
     "documents": "one article: its full `text` with nested lists of `quotes` (as in `attributions`), every "
                  "labelled `spans` entry (Quote/Speaker/Cue/Outlet) and the `relations` between them.",
-    "tokens": "one article tokenized by spaCy's English tokenizer (whitespace tokens dropped) with "
-              "character offsets and four BIO tag sequences (`quote_tags`, `speaker_tags`, `cue_tags`, "
-              "`outlet_tags`, `ClassLabel`s) for sequence labelling.",
+    "tokens": "one window of an article (a paragraph, or whole sentences of a longer one; at most "
+              "`window_tokens` tokens) tokenized by spaCy's English tokenizer (whitespace tokens dropped), "
+              "with its `doc_id`, window offsets, token offsets, one combined BIO `tags` sequence over "
+              "Quote/Speaker/Cue/Outlet and four per-label BIO sequences (`ClassLabel`s) for sequence labelling.",
 }
 
 
@@ -47,6 +48,11 @@ class CardStats:
     unannotated_left_out: int = 0
     license: str = "other"
     language: list[str] = field(default_factory=lambda: ["en"])
+    quotes_by_split: dict[str, int] = field(default_factory=dict)
+    speakers_by_split: dict[str, int] = field(default_factory=dict)   # distinct canonical speakers
+    window_tokens: int = 256
+    formats: list[str] = field(default_factory=list)
+    year: int = 2026
 
 
 def size_category(n: int) -> str:
@@ -70,16 +76,47 @@ def front_matter(s: CardStats) -> dict[str, Any]:
                                   "num_examples": s.counts[config][sp]} for sp in splits],
                       "download_size": s.file_bytes.get(config, 0),
                       "dataset_size": sum(s.nbytes.get(config, {}).values())})
+    human = s.docs_by_origin.get("annotated", 0) > 0
     return {
         "pretty_name": f"{s.name} (quote attribution)",
         "license": s.license,
+        **({"license_name": LICENSE_NAME} if s.license == "other" else {}),
         "language": s.language,
+        "annotations_creators": (["expert-generated"] if human else []) + (["machine-generated"] if s.include_proposed else []),
+        "language_creators": ["found"],
+        "source_datasets": ["original"],
+        "multilinguality": ["monolingual"],
         "task_categories": ["token-classification"],
         "tags": ["quote-attribution", "news", "reported-speech"],
         "size_categories": [size_category(sum(s.counts["attributions"].values()))],
         "configs": configs,
         "dataset_info": infos,
     }
+
+
+LICENSE_NAME = "annotations as the dataset's owner licenses them; article texts remain their publishers'"
+
+CITATION = """```bibtex
+@misc{{{key},
+  title        = {{{name} {version}: quote attribution in news articles}},
+  note         = {{Built with the quotes dataset builder ({export_version})}},
+  howpublished = {{Hugging Face dataset folder}},
+  year         = {{{year}}}
+}}
+```"""
+
+
+def field_table(record: str) -> str:
+    """Every field of ``record``: name, type and meaning, from its schema."""
+    def kind(t: Any) -> str:
+        if isinstance(t, dict) and "class_label" in t:
+            return "ClassLabel(" + ", ".join(t["class_label"]) + ")"
+        if isinstance(t, dict):
+            return f"list of {kind(t['list'])}"
+        return str(t)
+    return _table(["field", "type", "meaning"],
+                  [[f"`{f['name']}`", kind(f["type"]) + (" (nullable)" if f.get("nullable") else ""),
+                    f["description"].replace("|", "\\|")] for f in load(record)["fields"]])
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> str:
@@ -101,6 +138,9 @@ def body(s: CardStats) -> str:
                  f"document(s) annotated by more than one person" if s.agreement_f1 is not None
                  else "not known (no document has more than one live annotation)")
     ratio_text = ", ".join(f"{k} {v:.2f}" for k, v in s.ratios.items())
+    fields_text = "\n\n".join(f"### {c} (`{load(r)['version']}`)\n\n{field_table(r)}" for c, r in CONFIG_RECORDS.items())
+    docbin_text = ("`spacy/<split>.spacy` holds the same windows as spaCy `DocBin`s (`doc.ents` from `tags`, "
+                   "`doc.spans` per label; `spacy train` reads them).\n" if "spacy" in s.formats else "")
     return f"""
 # {s.name} {s.version}
 
@@ -120,6 +160,22 @@ Offsets are Python string offsets into the document text: `text[start:end]` is t
 Splits without rows are left out of the configs (`datasets` cannot load an empty split).
 
 {_table(["config"] + splits, size_rows)}
+
+Quotes and distinct speakers (canonical names, case-insensitive) per split:
+
+{_table(["", *splits], [["quotes", *[s.quotes_by_split.get(sp, 0) for sp in splits]], ["speakers", *[s.speakers_by_split.get(sp, 0) for sp in splits]]])}
+
+## Fields
+
+{fields_text}
+
+## Training
+
+The `tokens` config is ready for token classification: `tags` is one BIO sequence over
+`{", ".join(TAG_NAMES)}` (where spans overlap, the span that starts first, the longer one at
+equal starts, keeps the shared tokens; a span starting inside one already tagged is left out),
+and rows are windows of at most {s.window_tokens} tokens, so 512-token recipes truncate nothing.
+{docbin_text}`quotes train --export path/to/{s.name}/{s.version}` trains a spaCy proposer on it.
 
 ## How it was made
 
@@ -144,11 +200,16 @@ By document, grouped by the ingest `cluster_id`: every document of a near-duplic
 
 - `origin = proposed` rows are unreviewed heuristic output (silver data): expect missed and wrong quotes and speakers.
 - The `tokens` config uses spaCy's rule-based tokenizer; BIO tags cannot nest, so for overlapping spans of one label (a quote inside a quote) the outer span keeps the tokens.
-- `quote_type` defaults to `direct` where an annotation left it unset.
+- Every annotated quote has the `quote_type` its annotator chose: `quotes pull` does not store an annotation with an untyped Quote (it lists it in `rejects.jsonl`, reason `missing_quote_type`).
 - Ratios are met in expectation only: splits are per cluster, so small datasets deviate from them.
 - Article texts are copyrighted by their publishers; check the license before redistributing.
 
 `manifest.json` lists every file's sha256, the row counts, the workspace state and the code version this was built from.
+
+## Citation
+
+{CITATION.format(key=s.name.replace("-", "_") + "_" + s.version.replace(".", "_"), name=s.name, version=s.version,
+                 export_version=EXPORT_VERSION, year=s.year)}
 """
 
 

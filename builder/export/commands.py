@@ -19,9 +19,11 @@ def export(
     ctx: typer.Context,
     version: Annotated[Optional[str], typer.Option("--version", help="Version to write, X.Y.Z (never overwritten)")] = None,
     bump: Annotated[Optional[str], typer.Option("--bump", help="Write the latest version bumped: patch, minor or major")] = None,
-    include_proposed: Annotated[bool, typer.Option("--include-proposed", help="Add unreviewed proposals of unannotated documents as silver rows (origin=proposed)")] = False,
+    include_proposed: Annotated[Optional[bool], typer.Option("--include-proposed/--annotated-only", help="Add unreviewed proposals of unannotated documents as silver rows (origin=proposed) [default: [export] include_proposed in quotes.toml, else what the latest version did]", show_default=False)] = None,
+    allow_shrink: Annotated[bool, typer.Option("--allow-shrink", help="Publish even when the new version has fewer rows than the latest one")] = False,
     name: Name = None,
     exports_dir: ExportsDir = None,
+    formats: Annotated[Optional[list[str]], typer.Option("--format", help="Also write this format: spacy (DocBin files per split under spacy/); repeatable [default: export.formats]")] = None,
     workspace: WorkspaceOpt = None,
     config: Config = None,
 ) -> None:
@@ -35,7 +37,7 @@ def export(
     cfg, ws = settings(config, workspace)
     try:
         folder = export_dataset(ws, cfg, version=version, bump=bump, include_proposed=include_proposed,
-                                name=name, exports_dir=exports_dir)
+                                name=name, exports_dir=exports_dir, formats=formats, allow_shrink=allow_shrink)
     except ExportError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1)

@@ -1,12 +1,15 @@
 """Version names, and publishing a version folder atomically (build beside, rename into place)."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
-SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+# canonical semver core: no leading zeros ("01.0.0" is not a version), no prefix or suffix
+SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 BUMPS = ("major", "minor", "patch")
 TMP_PREFIX = ".tmp-"
 
@@ -18,7 +21,8 @@ class ExportError(ValueError):
 def parse_version(version: str) -> tuple[int, int, int]:
     m = SEMVER.match(version or "")
     if not m:
-        raise ExportError(f"version {version!r} is not X.Y.Z (e.g. 1.0.0)")
+        raise ExportError(f"version {version!r} is not X.Y.Z in canonical form (numbers without leading zeros, "
+                          "e.g. 1.0.0)")
     return int(m[1]), int(m[2]), int(m[3])
 
 
@@ -59,6 +63,54 @@ def target_version(root: Path, version: str | None, bump: str | None) -> str:
             f"{root / version} exists and versions are never overwritten: "
             f"use --bump patch|minor|major (latest is {latest}) or another --version")
     return version
+
+
+def last_manifest(root: Path) -> dict[str, Any] | None:
+    """The manifest of the latest published version under ``root`` (None when there is none)."""
+    versions = existing_versions(root)
+    if not versions:
+        return None
+    try:
+        manifest = json.loads((root / versions[-1] / "manifest.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def include_proposed_setting(flag: bool | None, configured: bool, last: dict[str, Any] | None) -> bool:
+    """Whether silver rows are exported: ``--include-proposed`` / ``--annotated-only`` when given, else
+    ``[export] include_proposed`` when true, else what the latest version did (remembered, so that
+    ``--bump`` keeps a dataset's silver rows)."""
+    if flag is not None:
+        return flag
+    if configured:
+        return True
+    return bool((last or {}).get("include_proposed", False))
+
+
+def _total(counts: dict[str, dict[str, int]] | None, config: str) -> int:
+    return sum(((counts or {}).get(config) or {}).values())
+
+
+SHRINK_CONFIGS = ("attributions", "documents")  # the data; tokens rows are a view whose size follows settings
+
+
+def check_shrink(counts: dict[str, dict[str, int]], last: dict[str, Any] | None, version: str,
+                 include_proposed: bool, allow_shrink: bool) -> None:
+    """``ExportError`` when ``version`` would have fewer attributions or documents than the latest
+    version, unless ``allow_shrink``."""
+    if last is None or allow_shrink:
+        return
+    shrunk = [f"{config}: {_total(counts, config)} rows, {_total(last.get('rows'), config)} in {last.get('version')}"
+              for config in SHRINK_CONFIGS if _total(counts, config) < _total(last.get("rows"), config)]
+    if shrunk:
+        was = "with" if last.get("include_proposed") else "without"
+        now = "with" if include_proposed else "without"
+        raise ExportError(
+            f"version {version} would have fewer rows than {last.get('version')} ({'; '.join(shrunk)}); "
+            f"{last.get('version')} was exported {was} proposed (silver) rows, this one {now}. Nothing was "
+            "published. If that is what you want, export again with --allow-shrink; to keep the silver rows, "
+            "pass --include-proposed (or set [export] include_proposed = true in quotes.toml)")
 
 
 def _alive(pid: int) -> bool:

@@ -54,3 +54,7 @@ def ingest(
                       "(each with a hint on what to do).")
     elif summary.total_rejected or summary.duplicates:
         console.print(f"Rejects and duplicates were listed before, in {ws.rejects}.")
+    if summary.all_failed:
+        console.print("[bold red]ingest failed:[/] no input could be ingested (see the rejects above and "
+                      f"{ws.rejects} for what to do)")
+        raise typer.Exit(1)

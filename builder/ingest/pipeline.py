@@ -73,6 +73,11 @@ class IngestSummary:
     def total_rejected(self) -> int:
         return sum(self.rejected.values())
 
+    @property
+    def all_failed(self) -> bool:
+        """Every input was rejected: nothing ingested, already there, or a duplicate (the command fails)."""
+        return self.total_rejected > 0 and not (self.ingested or self.unchanged or self.duplicates)
+
 
 def new_run_id() -> str:
     """A sortable, unique run id (UTC time plus random suffix); also the documents batch name."""

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import glob
 import json
+import os
+import stat
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +24,10 @@ FORMATS = {".txt": "txt", ".text": "txt", ".jsonl": "jsonl", ".html": "html", ".
 
 HINTS = {
     "not_found": "check the path or glob: nothing matched it",
+    "dangling_link": "the symbolic link points nowhere: fix or remove the link",
+    "not_a_file": "only regular files are read (not FIFOs, sockets or devices): copy the data into a file",
+    "bad_metadata": "metadata fields (url, title, publisher, date) must be strings: fix the record or the "
+                    "[ingest] fields mapping",
     "unsupported_format": "ingest reads .txt, .jsonl, .html/.htm, .warc and .warc.gz: convert the file or leave it out",
     "read_error": "check that the file is readable and not corrupt",
     "extract_error": "the extractor failed on this record (detail has the error): check the input or report it",
@@ -100,25 +107,46 @@ def _is_hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
+def file_problem(path: str | Path) -> str | None:
+    """Why ``path`` cannot be read as an input file (``not_found``, ``dangling_link``, ``not_a_file``),
+    decided from its metadata alone: a FIFO or device is never opened."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "dangling_link" if os.path.islink(path) else "not_found"
+    except OSError:
+        return "not_found"
+    return None if stat.S_ISREG(st.st_mode) else "not_a_file"
+
+
+def _add(seen: dict[str, str | None], path: str | Path) -> None:
+    problem = file_problem(path)
+    key = str(Path(path).resolve()) if problem is None else str(Path(path).absolute())
+    seen.setdefault(key, problem)
+
+
 def expand_paths(paths: Iterable[str | Path]) -> list[Input]:
-    """Files, folders (recursive, hidden entries skipped) and globs -> numbered, deduplicated inputs."""
+    """Files, folders (recursive, hidden entries skipped) and globs -> numbered, deduplicated inputs.
+
+    Anything that is not a regular file (a dangling link, a FIFO, a socket) is an input with a
+    ``problem``, reported as a reject; it is never opened.
+    """
     seen: dict[str, str | None] = {}
     for arg in paths:
         arg = str(arg)
         p = Path(arg)
         if p.is_dir():
             for f in sorted(p.rglob("*")):
-                if f.is_file() and not _is_hidden(f, p):
-                    seen.setdefault(str(f.resolve()), None)
-        elif p.exists():
-            seen.setdefault(str(p.resolve()), None)
+                if not _is_hidden(f, p) and not f.is_dir():
+                    _add(seen, f)
+        elif p.exists() or p.is_symlink():
+            _add(seen, p)
         elif any(c in arg for c in "*?["):
-            matches = sorted(glob.glob(arg, recursive=True))
-            files = [m for m in matches if Path(m).is_file()]
-            if not files:
+            matches = [m for m in sorted(glob.glob(arg, recursive=True)) if not Path(m).is_dir()]
+            if not matches:
                 seen.setdefault(arg, "not_found")
-            for m in files:
-                seen.setdefault(str(Path(m).resolve()), None)
+            for m in matches:
+                _add(seen, m)
         else:
             seen.setdefault(arg, "not_found")
     for path, problem in list(seen.items()):
@@ -169,10 +197,12 @@ def read_jsonl(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
     except OSError as e:
         yield Rejected(path, None, "read_error", str(e))
         return
+    records = 0
     with fh:
         for number, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
+            records += 1
             if len(line) > icfg["max_bytes"]:
                 yield Rejected(path, number, "too_large", f"{len(line)} bytes > max_bytes {icfg['max_bytes']}")
                 continue
@@ -189,11 +219,20 @@ def read_jsonl(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
                 yield Rejected(path, number, "missing_text", f"no string field {text_field!r} "
                                                              f"(fields: {', '.join(sorted(record)) or 'none'})")
                 continue
+            bad = {name: type(record[name]).__name__ for name in names.values()
+                   if not isinstance(record.get(name), (str, int, float, type(None))) or isinstance(record.get(name), bool)}
+            if bad:
+                yield Rejected(path, number, "bad_metadata", "; ".join(
+                    f"field {name!r} is a JSON {kind}, not a string" for name, kind in sorted(bad.items())))
+                continue
             meta = {key: _str_or_none(record.get(name)) for key, name in names.items()}
             yield Raw(path, "jsonl", number, text, meta=meta)
+    if records == 0:
+        yield Rejected(path, None, "empty", "no JSON lines")
 
 
 def _str_or_none(value: Any) -> str | None:
+    """A metadata value as text: strings as they are, numbers written out (a year, an id)."""
     return None if value is None else str(value)
 
 
@@ -205,10 +244,52 @@ def _charset(content_type: str | None) -> str | None:
     return None
 
 
+def gzip_break(path: str, chunk: int = 1 << 20) -> tuple[int, str] | None:
+    """(byte offset, what) where a gzip file stops being whole: a member cut short or corrupt
+    data; None when every member is complete. Output is decompressed and dropped, chunk by chunk."""
+    offset = 0          # compressed bytes fed so far
+    member_start = 0
+    d = zlib.decompressobj(31)
+    started = False
+    with open(path, "rb") as fh:
+        while True:
+            data = fh.read(chunk)
+            if not data:
+                break
+            while data:
+                if not started and not data.strip(b"\0"):
+                    offset += len(data)  # padding after the last member
+                    break
+                started = True
+                try:
+                    d.decompress(data, 1 << 16)
+                    while d.unconsumed_tail:
+                        d.decompress(d.unconsumed_tail, 1 << 16)
+                except zlib.error as e:
+                    return member_start, f"corrupt gzip data in the member starting at byte {member_start}: {e}"
+                if d.eof:
+                    used = len(data) - len(d.unused_data)
+                    rest = d.unused_data
+                    offset += used
+                    member_start = offset
+                    d, started, data = zlib.decompressobj(31), False, rest
+                else:
+                    offset += len(data)
+                    data = b""
+    if started:
+        return member_start, f"the gzip member starting at byte {member_start} is cut short at byte {offset} (truncated file)"
+    return None
+
+
 def read_warc(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
-    """HTML responses of a WARC (plain or gzipped); position is the 1-based record number."""
+    """HTML responses of a WARC (plain or gzipped); position is the 1-based record number.
+
+    A truncated or corrupt file yields its whole records, then a ``malformed_warc`` reject at
+    the first record it could not read whole, naming the byte offset reached.
+    """
     from warcio.archiveiterator import ArchiveIterator
 
+    broken = gzip_break(path) if path.lower().endswith(".gz") else None
     number = 0
     try:
         fh = open(path, "rb")
@@ -217,7 +298,10 @@ def read_warc(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
         return
     with fh:
         try:
-            for record in ArchiveIterator(fh):
+            it = ArchiveIterator(fh)
+            for record in it:
+                if broken is not None and it.get_record_offset() >= broken[0]:
+                    break  # this record lies in the damaged part: reported below
                 number += 1
                 if record.format != "warc" or not record.rec_type:
                     yield Rejected(path, number, "malformed_warc", "not a WARC record (no WARC-Type header)")
@@ -242,6 +326,11 @@ def read_warc(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
         except Exception as e:  # warcio raises several types on corrupt input
             yield Rejected(path, number + 1, "malformed_warc", f"{type(e).__name__}: {e}")
             return
+    if broken is not None:
+        yield Rejected(path, number + 1, "malformed_warc",
+                       f"{broken[1]}; reading stopped at record {number + 1} (byte {broken[0]}), "
+                       f"after {number} whole record(s)")
+        return
     if number == 0:
         yield Rejected(path, None, "empty", "no WARC records")
 

@@ -20,8 +20,15 @@ class Undecodable(ValueError):
     """Bytes that neither UTF-8 nor charset detection can turn into text."""
 
 
+# Among encodings that fit equally well, the ones web text really uses (WHATWG decodes
+# "latin-1" as windows-1252); charset-normalizer alone may pick e.g. cp775 for French Latin-1.
+PREFERRED_ENCODINGS = ("cp1252", "iso8859_15", "latin_1")
+MAX_CHAOS = 0.2  # charset-normalizer's mess ratio above which a decoding is mojibake, not text
+
+
 def decode_bytes(data: bytes, declared: str | None = None) -> str:
-    """Text of ``data``: UTF-8, else the declared charset, else charset-normalizer's best guess."""
+    """Text of ``data``: UTF-8, else the declared charset, else the encoding charset-normalizer
+    finds (web encodings first among equals); ``Undecodable`` rather than mojibake."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -33,10 +40,17 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
             pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    if best is None:
+    results = list(from_bytes(data))
+    if not results:
         raise Undecodable("no character encoding fits these bytes (binary file?)")
-    return str(best)
+    lowest = min(m.chaos for m in results)
+    plausible = [m for m in results if m.chaos <= lowest + 0.01]
+    pick = next((m for enc in PREFERRED_ENCODINGS for m in plausible if m.encoding == enc),
+                from_bytes(data).best())
+    if pick is None or pick.chaos > MAX_CHAOS:
+        raise Undecodable(f"not UTF-8, and no encoding decodes it to clean text (best guess "
+                          f"{getattr(pick, 'encoding', None)}, mess ratio {getattr(pick, 'chaos', 1.0):.2f})")
+    return str(pick)
 
 
 def _tidy_line(line: str) -> str:

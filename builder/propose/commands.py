@@ -36,8 +36,14 @@ def propose(
             task_list, rejects = propose_files(paths, cfg, model=model)
         except RuntimeError as err:
             raise typer.Exit(f"propose: {err}") from err
-        write_tasks(task_list, output)
         append_rejects(ws, rejects)
+        failed = {r["source"] for r in rejects}
+        if not [t for t in task_list if t["data"]["doc_id"] not in failed]:
+            reasons = ", ".join(sorted({r["reason"] for r in rejects})) or "no documents"
+            typer.echo(f"propose: every input failed ({reasons}); nothing written to {output}. The rejects, with "
+                       f"what to do, are listed in {ws.rejects}", err=True)
+            raise typer.Exit(1)
+        write_tasks(task_list, output)
         quotes = sum(1 for t in task_list for r in t["predictions"][0]["result"]
                      if r.get("type") == "labels" and r["value"]["labels"] == ["Quote"])
         typer.echo(f"{len(task_list)} tasks, {quotes} quotes -> {output}"
@@ -51,3 +57,6 @@ def propose(
         raise typer.Exit(f"propose: {err}") from err
     typer.echo(f"run {summary['run_id']}: {summary['proposed']} documents proposed, {summary['quotes']} quotes, "
                f"{summary['failed']} failed (listed in {ws.rejects})")
+    if summary["proposed"] and summary["failed"] == summary["proposed"]:
+        typer.echo(f"propose: every document failed; see {ws.rejects} for the errors", err=True)
+        raise typer.Exit(1)

@@ -55,35 +55,62 @@ def _failed(nlp, doc_id: str, version: str, err: Exception) -> Proposal:
                     error=f"spacy: {type(err).__name__}: {err}")
 
 
-def propose_docs(nlp, items: Iterable[tuple[str, str]], *, batch_size: int = 32) -> Iterator[Proposal]:
-    """(doc_id, text) pairs -> Proposals, in order; a failing document gets ``error`` set, the run goes on."""
+def propose_docs(nlp, items: Iterable[tuple[str, str]], *, batch_size: int = 32, window_chars: int | None = None,
+                 max_chars: int | None = None) -> Iterator[Proposal]:
+    """(doc_id, text) pairs -> Proposals, in order; a failing document gets ``error`` set, the run goes on.
+
+    A text longer than ``window_chars`` is proposed in windows (``builder.propose.windows``), so
+    the cost grows linearly with its length; one over ``max_chars`` gets a ``too_long`` error.
+    """
     from builder.propose.records import model_version, proposal_of
+    from builder.propose.windows import MAX_CHARS, WINDOW_CHARS, merge, pieces, too_long
 
     keep_going(nlp)
     version = model_version(nlp)
-    batch: list[tuple[str, str]] = []
+    window_chars = int(window_chars or WINDOW_CHARS)
+    max_chars = int(max_chars or MAX_CHARS)
+    batch: list[tuple[str, str, object, bool]] = []  # (doc_id, full text, window or None: too long, last window)
+    parts: list[tuple[int, Proposal]] = []  # windows of the document being assembled
 
-    def flush():
+    def run(todo: list[tuple[str, object]]) -> list[Proposal]:
         with nlp.memory_zone():
             try:
-                docs = list(nlp.pipe([t for _, t in batch], batch_size=batch_size))
+                docs = list(nlp.pipe([w.text for _, w in todo], batch_size=batch_size))
+                return [proposal_of(d, i, version) for (i, _), d in zip(todo, docs)]
             except Exception:  # noqa: BLE001 - retry one by one to isolate the bad doc
-                docs = None
-            if docs is not None:
-                return [proposal_of(d, i, version) for (i, _), d in zip(batch, docs)]
-            out = []
-            for i, t in batch:
-                try:
-                    out.append(proposal_of(nlp(t), i, version))
-                except Exception as err:  # noqa: BLE001
-                    out.append(_failed(nlp, i, version, err))
-            return out
+                out = []
+                for i, w in todo:
+                    try:
+                        out.append(proposal_of(nlp(w.text), i, version))
+                    except Exception as err:  # noqa: BLE001
+                        out.append(_failed(nlp, i, version, err))
+                return out
 
-    for item in items:
-        batch.append(item)
-        if len(batch) >= batch_size:
+    def flush() -> Iterator[Proposal]:
+        done = iter(run([(i, w) for i, _, w, _ in batch if w is not None]))
+        for doc_id, text, w, last in batch:
+            if w is None:
+                yield too_long(doc_id, version, len(text), max_chars)
+                continue
+            parts.append((w.start, next(done)))
+            if last:
+                yield merge(doc_id, version, list(parts), text)
+                parts.clear()
+
+    def split(pairs: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str, object, bool]]:
+        for doc_id, text in pairs:
+            if len(text) > max_chars:
+                yield doc_id, text, None, True
+            else:
+                yield from pieces([(doc_id, text)], window_chars)
+
+    budget, chars = 2 * window_chars, 0  # characters in a batch: a long document's windows go a few at a time
+    for piece in split(items):
+        batch.append(piece)
+        chars += len(piece[2].text) if piece[2] is not None else 0
+        if len(batch) >= batch_size or chars >= budget:
             yield from flush()
-            batch = []
+            batch, chars = [], 0
     if batch:
         yield from flush()
 
@@ -93,8 +120,14 @@ def propose_texts(texts: list[str], doc_ids: list[str] | None = None, cfg: dict[
     """Proposals for in-memory texts (ids default to their positions)."""
     nlp = nlp or load_pipeline(model, cfg)
     ids = doc_ids or [str(i) for i in range(len(texts))]
-    size = int(((cfg or {}).get("propose") or {}).get("batch_size", 32))
-    return list(propose_docs(nlp, zip(ids, texts), batch_size=size))
+    return list(propose_docs(nlp, zip(ids, texts), **propose_options(cfg)))
+
+
+def propose_options(cfg: dict[str, Any] | None) -> dict[str, int | None]:
+    """``propose_docs`` keyword arguments from ``[propose]``: batch_size, window_chars, max_chars."""
+    opts = (cfg or {}).get("propose") or {}
+    return {"batch_size": int(opts.get("batch_size") or 32), "window_chars": opts.get("window_chars"),
+            "max_chars": opts.get("max_chars")}
 
 
 def read_inputs(paths: Iterable[str | Path], cfg: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -162,7 +195,7 @@ def propose_files(paths: Iterable[str | Path], cfg: dict[str, Any], *, model: st
     nlp = load_pipeline(model, cfg)
     by_id = {it["doc_id"]: it for it in items}
     pairs = [(it["doc_id"], it["text"]) for it in items]
-    proposals = propose_docs(nlp, pairs, batch_size=int(cfg.get("propose", {}).get("batch_size", 32)))
+    proposals = propose_docs(nlp, pairs, **propose_options(cfg))
     if progress:
         from tqdm import tqdm
         proposals = tqdm(proposals, total=len(pairs), desc="propose", unit="doc")
@@ -170,9 +203,11 @@ def propose_files(paths: Iterable[str | Path], cfg: dict[str, Any], *, model: st
     for prop in proposals:
         item = by_id[prop.doc_id]
         if prop.error:
-            rejects.append({"stage": "propose", "source": prop.doc_id, "position": None, "reason": "component_failed",
-                            "hint": "report the document to the proposer's maintainers; it was skipped",
-                            "detail": prop.error})
+            from builder.propose.windows import HINTS, reject_reason
+
+            reason = reject_reason(prop.error)
+            rejects.append({"stage": "propose", "source": prop.doc_id, "position": None, "reason": reason,
+                            "hint": HINTS[reason], "detail": prop.error})
         tasks.append(task_of(prop, item["text"], item))
     return tasks, rejects
 

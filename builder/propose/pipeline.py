@@ -31,14 +31,18 @@ def proposed_ids(workspace: Workspace | str, version: str) -> set[str]:
             if r.get("model_version") == version}
 
 
-def append_rejects(workspace: Workspace | str, rows: list[dict[str, Any]]) -> None:
-    """Append reject rows (schemas/reject.json) to the workspace's ``rejects.jsonl``."""
-    _ws(workspace).append_text("rejects.jsonl", "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+def append_rejects(workspace: Workspace | str, rows: list[dict[str, Any]]) -> int:
+    """Append reject rows (schemas/reject.json) not listed yet to the workspace's ``rejects.jsonl``."""
+    from builder.rejects import append_rejects as append
+
+    return append(_ws(workspace), rows)
 
 
 def reject_of(doc_id: str, error: str) -> dict[str, Any]:
-    return {"stage": "propose", "source": doc_id, "position": None, "reason": "component_failed",
-            "hint": "the document was skipped; report it with its text to the proposer's maintainers",
+    from builder.propose.windows import HINTS, reject_reason
+
+    reason = reject_reason(error)
+    return {"stage": "propose", "source": doc_id, "position": None, "reason": reason, "hint": HINTS[reason],
             "detail": error}
 
 
@@ -55,7 +59,7 @@ class ProposeStep(PipelineStep):
         self.workspace = str(_ws(workspace).path)
         self.cfg = cfg or {}
         self.model = model
-        self.batch_size = int((self.cfg.get("propose") or {}).get("batch_size", 32))
+        self.batch_size = int((self.cfg.get("propose") or {}).get("batch_size", 32))  # kept for callers
 
     def run(self, data: Iterable[DTDocument], rank: int = 0, world_size: int = 1) -> Iterator[DTDocument]:
         from builder.propose.core import load_pipeline, propose_docs
@@ -75,7 +79,9 @@ class ProposeStep(PipelineStep):
                 yield doc.id, doc.text or ""
 
         rejects = []
-        proposals = propose_docs(nlp, todo(), batch_size=self.batch_size)
+        from builder.propose.core import propose_options
+
+        proposals = propose_docs(nlp, todo(), **propose_options(self.cfg))
         if self.progress:
             import sys
 

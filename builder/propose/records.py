@@ -6,7 +6,7 @@ from typing import Any
 from spacy.tokens import Doc
 
 from builder.schema import Proposal, Region, Relation
-from builder.scheme import results_from_regions
+from builder.scheme import results_from_regions, task_score
 
 PROPOSER = "quotes.proposer.v1"
 
@@ -82,13 +82,12 @@ def task_of(proposal: Proposal, text: str, data: dict[str, Any] | None = None) -
     """A Label Studio task with the proposal as its prediction (offsets into ``data.text``)."""
     regions = [_as_record(Region, r) for r in proposal.regions or []]
     relations = [_as_record(Relation, r) for r in proposal.relations or []]
-    quotes = [r.score for r in regions if r.label == "Quote" and r.score is not None]
     extra = {k: (data or {}).get(k) for k in ("publisher", "title", "url")}
     return {
         "data": {"text": text, "doc_id": proposal.doc_id, **extra},
         "predictions": [{
             "model_version": proposal.model_version,
-            "score": round(sum(quotes) / len(quotes), 4) if quotes else 0.0,
+            "score": task_score(regions),
             "result": results_from_regions(regions, relations),
         }],
     }

@@ -122,6 +122,26 @@ def test_off_scheme_annotation_goes_to_rejects(env):
     env["c"].annotations.delete(id=ann.id)
 
 
+def test_untyped_quote_is_reported_by_the_pull_command_with_task_and_region(env):
+    pid, tasks = tasks_of(env)
+    t = tasks[0]
+    text = t.data["text"]
+    untyped = [{"id": "u1", "from_name": "label", "to_name": "text", "type": "labels",
+                "value": {"start": 0, "end": 5, "text": text[:5], "labels": ["Quote"]}}]
+    ann = env["c"].annotations.create(id=t.id, result=untyped)
+    from builder.cli import app
+
+    token = Path(env["info"].token_file).read_text().strip()
+    out = CliRunner().invoke(app, ["pull", "-w", str(env["ws"].path), "--url", env["info"].url],
+                             env={"QUOTES_STUDIO_TOKEN": token})
+    assert out.exit_code == 0, out.output
+    assert "1 quotes without a type" in out.output and ann.id not in latest_rows(env["ws"])
+    rejects = [json.loads(x) for x in (Path(env["ws"].path) / "rejects.jsonl").read_text().splitlines()]
+    assert any(r["reason"] == "missing_quote_type" and r["source"] == f"task {t.id}" and r["position"] == ann.id
+               and r["detail"].startswith("region u1 0:5") for r in rejects)
+    env["c"].annotations.delete(id=ann.id)
+
+
 def test_wrong_token_and_deleted_project_are_clear_errors(env, monkeypatch, tmp_path):
     with pytest.raises(StudioError) as e:
         connect(env["ws"], env["cfg"], token="0123456789abcdef0123456789abcdef01234567")

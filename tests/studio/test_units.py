@@ -11,9 +11,9 @@ from builder.annotate import StudioError, resolve_annotations
 from builder.annotate.agreement import agreement_report, cohen_kappa, token_classes
 from builder.annotate.client import Studio, resolve_token
 from builder.annotate.pull import changes, write_rows
-from builder.annotate.push import guidelines_html, labeling_config, task_payload
+from builder.annotate.push import guidelines_html, labeling_config, prediction, task_payload
 from builder.config import Workspace
-from builder.scheme import LABELS, RELATIONS
+from builder.scheme import LABELS, RELATIONS, SchemeError, regions_from_results, task_score
 from .data import invented_results, proposal_row, synthetic
 
 TEXT = synthetic(1)[0]["text"]
@@ -39,7 +39,55 @@ def test_labeling_config_matches_scheme():
     assert sorted(x.get("value") for x in root.find(".//Relations")) == sorted(RELATIONS)
     choices = root.find(".//Choices")
     assert choices.get("name") == "quote_type" and choices.get("perRegion") == "true"
-    assert "<h1>" in guidelines_html() and "<li>" in guidelines_html()
+    html = guidelines_html()
+    assert "<h1>" in html and "<li>" in html and "<strong>" in html and "**" not in html
+    assert "<table>" in html and "Alt+R" in html  # the hotkeys table
+    assert choices.get("required") is None  # required per-region choices block Submit on every region
+
+
+def test_unlabelled_relations_get_the_label_their_ends_imply():
+    text = '"Fine," she said.'
+    res = [{"id": i, "from_name": "label", "to_name": "text", "type": "labels",
+            "value": {"start": s, "end": e, "text": text[s:e], "labels": [lab]}}
+           for i, lab, s, e in [("q", "Quote", 1, 6), ("s", "Speaker", 8, 11), ("c", "Cue", 12, 16)]]
+    res += [{"from_id": "s", "to_id": "q", "type": "relation", "direction": "right"},  # drawn backwards
+            {"from_id": "q", "to_id": "c", "type": "relation", "direction": "right", "labels": []}]
+    _, rels = regions_from_results(res, text)
+    assert {(r.from_id, r.to_id, r.label) for r in rels} == {("q", "s", "said_by"), ("q", "c", "cue")}
+    res.append({"id": "s2", "from_name": "label", "to_name": "text", "type": "labels",
+                "value": {"start": 12, "end": 16, "text": "said", "labels": ["Speaker"]}})
+    _, rels = regions_from_results(res + [{"from_id": "q", "to_id": "s2", "type": "relation"}], text)
+    assert {(r.from_id, r.to_id, r.label) for r in rels} == {("q", "s2", "said_by"), ("q", "c", "cue")}  # re-linked
+    res.pop()
+    with pytest.raises(SchemeError, match="imply none"):
+        regions_from_results(res + [{"from_id": "s", "to_id": "c", "type": "relation"}], text)
+
+
+def test_said_by_and_via_to_one_outlet_travel_as_one_label_studio_relation():
+    from builder.schema import Region, Relation
+    from builder.scheme import results_from_regions
+
+    text = "According to The Gazette, it rains."
+    regions = [Region(id="q", label="Quote", start=26, end=34, text=text[26:34], quote_type="indirect", score=None),
+               Region(id="o", label="Outlet", start=13, end=24, text=text[13:24], quote_type=None, score=None)]
+    relations = [Relation(from_id="q", to_id="o", label="said_by"), Relation(from_id="q", to_id="o", label="via")]
+    res = results_from_regions(regions, relations)
+    assert [r["labels"] for r in res if r["type"] == "relation"] == [["said_by", "via"]]
+    assert regions_from_results(res, text)[1] == relations
+
+
+def test_task_score_is_one_definition_for_propose_and_push():
+    from builder.propose.records import task_of
+    from builder.schema import Proposal, Region
+
+    regions = [Region(id="q1", label="Quote", start=0, end=3, text="abc", quote_type="direct", score=0.9),
+               Region(id="q2", label="Quote", start=4, end=7, text="def", quote_type="direct", score=0.4),
+               Region(id="s3", label="Speaker", start=8, end=9, text="g", quote_type=None, score=0.1)]
+    assert task_score(regions) == 0.4 and task_score([]) == 0.0
+    prop = Proposal(doc_id="d", model_version="m", regions=regions, relations=[], error=None)
+    from builder.schema import as_row
+    row_ = {"doc_id": "d", "model_version": "m", "regions": [as_row(g) for g in regions], "relations": [], "error": None}
+    assert task_of(prop, "abc def g")["predictions"][0]["score"] == prediction(row_)["score"] == 0.4
 
 
 def test_task_payload_carries_data_and_prediction():
@@ -89,6 +137,15 @@ def test_changes_new_edited_deleted_and_off_scheme():
     # edited annotation: new updated_at -> a new row
     rows, _, _ = changes([task(1, [ann(10, good, updated="2026-01-01T00:00:08Z"), ann(11, good)])], known, {})
     assert [r["annotation_id"] for r in rows] == [10]
+
+
+def test_quote_without_type_is_a_reject_naming_task_and_region():
+    untyped = [r for r in invented_results(TEXT) if r["type"] != "choices"]
+    rows, rejects, _ = changes([task(3, [ann(20, untyped)])], {}, {})
+    assert rows == [] and len(rejects) == 1
+    r = rejects[0]
+    assert (r["source"], r["position"], r["reason"]) == ("task 3", 20, "missing_quote_type")
+    assert r["detail"].startswith("region q1 ")
 
 
 def test_write_rows_is_atomic(tmp_path):

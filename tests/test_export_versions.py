@@ -1,0 +1,65 @@
+"""Export settings are remembered; a smaller version needs --allow-shrink; versions are canonical semver."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from builder.config import load_config
+from builder.export import ExportError, export_dataset
+from builder.export.synthetic import write_synthetic_workspace
+from builder.export.versions import existing_versions, parse_version
+
+QUOTES = str(Path(sys.executable).with_name("quotes"))
+
+
+def rows(folder: Path) -> dict:
+    return json.loads((folder / "manifest.json").read_text())["rows"]
+
+
+def test_bump_after_include_proposed_keeps_silver_rows_and_shrinking_needs_allow_shrink(tmp_path):
+    ws = write_synthetic_workspace(tmp_path / "ws", 12, quotes=3)
+    exports = tmp_path / "exports"
+    v1 = export_dataset(ws, load_config(), version="1.0.0", include_proposed=True, exports_dir=exports,
+                        progress=False)
+    v2 = export_dataset(ws, load_config(), bump="minor", exports_dir=exports, progress=False)
+    assert v2.name == "1.1.0" and rows(v2) == rows(v1)  # silver rows remembered, not silently dropped
+    assert json.loads((v2 / "manifest.json").read_text())["include_proposed"] is True
+    with pytest.raises(ExportError) as e:
+        export_dataset(ws, load_config(), bump="minor", include_proposed=False, exports_dir=exports, progress=False)
+    assert "fewer rows" in str(e.value) and "--allow-shrink" in str(e.value)
+    assert existing_versions(exports / "quotes") == ["1.0.0", "1.1.0"]  # nothing published
+    assert not [p for p in (exports / "quotes").iterdir() if p.name.startswith(".tmp-")]
+    v3 = export_dataset(ws, load_config(), bump="minor", include_proposed=False, exports_dir=exports,
+                        progress=False, allow_shrink=True)
+    assert sum(rows(v3)["attributions"].values()) < sum(rows(v2)["attributions"].values())
+
+
+def test_cli_remembers_include_proposed_and_refuses_shrinking(tmp_path):
+    ws = write_synthetic_workspace(tmp_path / "ws", 12, quotes=3)
+    (tmp_path / "quotes.toml").write_text(f'[workspace]\npath = "{ws.path}"\n[export]\ninclude_proposed = true\n')
+
+    def export(*args):
+        return subprocess.run([QUOTES, "export", *args], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+
+    first = export("--version", "1.0.0")
+    assert first.returncode == 0, first.stderr
+    assert json.loads((tmp_path / "exports/quotes/1.0.0/manifest.json").read_text())["include_proposed"] is True
+    (tmp_path / "quotes.toml").write_text(f'[workspace]\npath = "{ws.path}"\n')
+    assert export("--bump", "minor").returncode == 0  # remembered from 1.0.0
+    shrink = export("--bump", "minor", "--annotated-only")
+    assert shrink.returncode == 1 and "--allow-shrink" in shrink.stderr and "Traceback" not in shrink.stderr
+    assert export("--bump", "minor", "--annotated-only", "--allow-shrink").returncode == 0
+    assert sorted(p.name for p in (tmp_path / "exports/quotes").iterdir()) == ["1.0.0", "1.1.0", "1.2.0"]
+    bad = export("--version", "01.0.0")
+    assert bad.returncode == 1 and "canonical" in bad.stderr
+
+
+@pytest.mark.parametrize("version", ["01.0.0", "1.00.0", "1.0.01", "v1.0.0", "1.0", "1.0.0-rc1", " 1.0.0"])
+def test_versions_are_canonical_semver(version):
+    with pytest.raises(ExportError):
+        parse_version(version)
+    assert parse_version("10.0.0") == (10, 0, 0) and parse_version("0.0.0") == (0, 0, 0)
