@@ -115,12 +115,9 @@ def pipeline_stages(paths: list[str], ws, cfg: dict[str, Any], spec: RunSpec, mo
                     progress: bool = False) -> list[Stage]:
     """ingest extract (``tasks`` ranks over input files) -> dedupe (1 task) -> propose (``tasks`` ranks).
 
-    Propose reads the workspace documents sharded by row (``RankShardedRows``) instead of by
-    file: dedupe writes one documents shard per run, which file sharding would give to rank 0 only.
+    Propose reads the workspace documents sharded by row (``RankShardedRows``), not by file:
+    dedupe writes one documents shard per run, which file sharding would give to rank 0 only.
     """
-    from datatrove.pipeline.readers.base import BaseDiskReader
-
-    from builder.runner.executors import RankShardedRows
     from builder.propose.pipeline import propose_pipeline
     from builder.store import count_rows
 
@@ -136,8 +133,6 @@ def pipeline_stages(paths: list[str], ws, cfg: dict[str, Any], spec: RunSpec, mo
         stages.append(Stage("dedupe", dedupe_pipeline(ws, cfg, spec.run_id, progress=progress, inputs=inputs), 1,
                             [outputs["documents"]], expected=lambda: count_rows(staged)))
     propose = propose_pipeline(ws, cfg, spec.run_id, model=model)
-    if isinstance(propose[0], BaseDiskReader):
-        propose[0] = RankShardedRows(ws.documents)
     stages.append(Stage("propose", propose, spec.tasks, [outputs["proposals"]],
                         expected=lambda: count_rows(ws.documents)))
     return stages
@@ -184,7 +179,10 @@ def run_workspace(paths: list[str | Path] | None, ws, cfg: dict[str, Any], *, ex
     if stages is None:
         stages = pipeline_stages(spec.paths, ws, cfg, spec, progress=progress)
         outputs = run_outputs(ws, spec.run_id)
-    walls = run_stages(stages, ws, cfg, spec, on_progress=on_progress, quiet=quiet)
+    from builder.workspace.lock import workspace_locks
+
+    with workspace_locks(ws, *(["ingest"] if spec.paths else []), "propose"):
+        walls = run_stages(stages, ws, cfg, spec, on_progress=on_progress, quiet=quiet)
     if spec.executor == "slurm" and not stages_complete(ws, spec.run_id, stages):
         return {"run_id": spec.run_id, "submitted": True, "executor": "slurm"}
     rejects, _ = rejects_since(ws.rejects, spec.rejects_offset)

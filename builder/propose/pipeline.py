@@ -103,12 +103,12 @@ class ProposeStep(PipelineStep):
         append_rejects(self.workspace, rejects)
 
 
-def documents_reader(workspace: Workspace | str, *, limit: int = -1):
-    """A datatrove reader of the workspace's Document shards, sharded by rank (file order fixed)."""
-    from datatrove.pipeline.readers import ParquetReader
+def documents_reader(workspace: Workspace | str):
+    """A reader of the workspace's Document shards, sharded by row (rank r: rows r, r+w, ...), so every
+    rank has work even when ingest wrote a single file."""
+    from builder.runner.executors import RankShardedRows
 
-    return ParquetReader(_ws(workspace).documents, glob_pattern="**/*.parquet", text_key="text", id_key="doc_id",
-                         limit=limit, recursive=True)
+    return RankShardedRows(_ws(workspace).documents)
 
 
 def propose_pipeline(workspace: Workspace | str, cfg: dict[str, Any] | None, run_id: str, model: str | None = None,
@@ -118,7 +118,7 @@ def propose_pipeline(workspace: Workspace | str, cfg: dict[str, Any] | None, run
     return [
         documents_reader(ws),
         ProposeStep(ws, cfg, model, progress=progress),
-        record_writer("Proposal", ws.sub("proposals", run_id)),
+        record_writer("Proposal", ws.sub("proposals", run_id), fault_point="propose:proposals"),
     ]
 
 
@@ -132,11 +132,13 @@ def propose_workspace(workspace: Workspace | str, cfg: dict[str, Any] | None = N
     from builder.runner.executors import make_executor
     from builder.ingest.pipeline import new_run_id
 
+    from builder.workspace.lock import workspace_lock
+
     ws = _ws(workspace)
     if not parquet_files(ws.documents):
         raise FileNotFoundError(f"no documents in {ws.documents}: run `quotes ingest` first")
     run_id = run_id or new_run_id()
-    with quiet_logs(quiet):
+    with workspace_lock(ws, "propose"), quiet_logs(quiet):
         executor = make_executor(propose_pipeline(ws, cfg, run_id, model=model, progress=progress),
                                  logging_dir=ws.sub("state", "propose", run_id), tasks=tasks, workers=workers,
                                  quiet=quiet)

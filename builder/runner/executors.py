@@ -110,7 +110,7 @@ class RankTolerantLocalExecutor(LocalPipelineExecutor):
 
     def run(self):
         """Run the missing ranks; with ``quiet``, datatrove's console logs (ranks and summary) go nowhere."""
-        with quiet_logs(self.quiet):
+        with quiet_logs(self.quiet), managers_die_with_parent():
             return super().run()
 
     def _launch_run_for_rank(self, rank, ranks_q, completed=None, completed_lock=None):
@@ -122,6 +122,42 @@ class RankTolerantLocalExecutor(LocalPipelineExecutor):
                     raise
                 logger.error(f"rank {rank} failed: {type(err).__name__}: {err}")
                 return PipelineStats()
+
+
+def _die_with_parent() -> None:
+    """In a helper process: ask Linux to SIGKILL it when the process that started it dies."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the manager outlives a killed parent, as before
+        return
+    if os.getppid() == 1:  # the parent died before prctl
+        os._exit(0)
+
+
+@contextlib.contextmanager
+def managers_die_with_parent():
+    """datatrove's local executor starts a ``multiprocess.Manager`` server process per run; a killed
+    ``quotes`` (SIGKILL, OOM killer) would leave it running forever, holding the terminal's pipes.
+    Inside this block such managers die with the process that started them."""
+    import multiprocess
+    from multiprocess.managers import SyncManager
+
+    original = multiprocess.Manager
+
+    def manager():
+        m = SyncManager(ctx=multiprocess.get_context())
+        m.start(_die_with_parent)
+        return m
+
+    multiprocess.Manager = manager
+    try:
+        yield
+    finally:
+        multiprocess.Manager = original
 
 
 @contextlib.contextmanager
@@ -210,29 +246,27 @@ class RankShardedRows(PipelineStep):
         self.folder, self.id_key, self.text_key, self.batch_size = str(folder), id_key, text_key, batch_size
 
     def run(self, data=None, rank: int = 0, world_size: int = 1):
-        import pyarrow.parquet as pq
-        from datatrove.io import get_datafolder
-
-        from builder.workspace.shards import parquet_files
+        from builder.workspace.shards import check_doc_ids, iter_shard_batches, parquet_files, record_of
 
         if data:
             yield from data
-        df = get_datafolder(self.folder)
         seen = 0  # index of the next row in the fixed order over all shards
+        documents = record_of(self.folder) == "Document" and (self.id_key, self.text_key) == ("doc_id", "text")
         for name in parquet_files(self.folder):
-            with df.open(name, "rb") as fh:
-                # one row group at a time, no read-ahead: memory stays flat however large the shard
-                for batch in pq.ParquetFile(fh, pre_buffer=False).iter_batches(batch_size=self.batch_size,
-                                                                               use_threads=False):
-                    first = (rank - seen) % world_size
-                    mine = list(range(first, batch.num_rows, world_size))
-                    seen += batch.num_rows
-                    if not mine:
-                        continue
-                    for row in batch.take(mine).to_pylist():
-                        self.stat_update("documents")
-                        text = row.pop(self.text_key, "") or ""
-                        yield Document(text=text, id=str(row.pop(self.id_key)), metadata=row)
+            # one batch at a time, no read-ahead, page checksums verified: memory stays flat however large the shard
+            for batch in iter_shard_batches(self.folder, name, batch_size=self.batch_size):
+                first = (rank - seen) % world_size
+                mine = list(range(first, batch.num_rows, world_size))
+                seen += batch.num_rows
+                if not mine:
+                    continue
+                rows = batch.take(mine).to_pylist()
+                if documents:
+                    check_doc_ids(self.folder, name, rows)
+                for row in rows:
+                    self.stat_update("documents")
+                    text = row.pop(self.text_key, "") or ""
+                    yield Document(text=text, id=str(row.pop(self.id_key)), metadata=row)
 
 
 class TimeProbe(PipelineStep):
@@ -278,16 +312,16 @@ def with_probes(steps: list[Any]) -> list[Any]:
 
 
 def rank_shards(folder: str, rank: int) -> list[str]:
-    """Files of ``rank`` under ``folder``: names ending in ``<rank:05d>.parquet`` (datatrove may
-    prefix a file index, ``000_00003.parquet``)."""
+    """Files of ``rank`` under ``folder``: names ending in ``<rank:05d>.parquet`` or, half-written,
+    ``<rank:05d>.parquet.part`` (datatrove may prefix a file index, ``000_00003.parquet``)."""
     from datatrove.io import get_datafolder
 
     df = get_datafolder(folder)
     if not df.exists(""):
         return []
-    wanted = f"{rank:05d}.parquet"
+    wanted = (f"{rank:05d}.parquet", f"{rank:05d}.parquet.part")  # published, or left half-written
     return [name for name in df.list_files(recursive=True)
-            if (base := name.rsplit("/", 1)[-1]) == wanted or base.split("_", 1)[-1] == wanted]
+            if (base := name.rsplit("/", 1)[-1]) in wanted or base.split("_", 1)[-1] in wanted]
 
 
 class DiscardRankOutputs(PipelineStep):

@@ -7,7 +7,10 @@ go through this package; it imports only the schema and the libraries below it.
 from builder.lazy import lazy_exports
 
 _EXPORTS = {
+    "builder.workspace.errors": ["WorkspaceError"],
     "builder.workspace.folder": ["Workspace"],
-    "builder.workspace.shards": ["count_rows", "parquet_files", "read_rows", "record_writer", "row_of"],
+    "builder.workspace.lock": ["WorkspaceBusy", "workspace_lock", "workspace_locks"],
+    "builder.workspace.shards": ["CorruptShard", "count_rows", "doc_id_of", "parquet_files", "read_rows",
+                                 "record_writer", "row_of", "shard_writer"],
 }
 __getattr__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -72,21 +72,30 @@ class Workspace:
             return fh.read()
 
     def write_text(self, name: str, text: str) -> None:
-        df = self.folder()
+        """Replace a workspace file's text atomically (local: temp file + fsync + rename; object stores
+        publish a whole object on close)."""
+        self.write_bytes(name, text.encode("utf-8"))
+
+    def write_bytes(self, name: str, data: bytes) -> None:
         if self.is_local():
-            (self.local() / name).parent.mkdir(parents=True, exist_ok=True)
-        with df.open(name, "wt", encoding="utf-8") as fh:
-            fh.write(text)
+            from builder.workspace.atomic import write_atomic
+
+            write_atomic(self.local() / name, data)
+            return
+        with self.folder().open(name, "wb") as fh:
+            fh.write(data)
 
     def append_text(self, name: str, text: str) -> None:
-        """Append to a workspace file; object stores cannot append, so there it is read and rewritten."""
+        """Append whole lines to a workspace file, durably and one writer at a time (any process);
+        object stores cannot append, so there it is read and rewritten."""
         if not text:
             return
         if self.is_local():
-            path = self.local() / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as fh:
-                fh.write(text)
+            from builder.workspace.atomic import append_durable
+            from builder.workspace.lock import workspace_lock
+
+            with workspace_lock(self, f"append-{name.replace('/', '_')}", on_wait=None):
+                append_durable(self.local() / name, text)
             return
         self.write_text(name, (self.read_text(name) or "") + text)
 
