@@ -93,10 +93,10 @@ def synthetic_article(i: int, seed: int = 13, length: tuple[int, int] = (2, 3)) 
 
 def write_documents(folder: Path, n: int, shards: int, seed: int = 13, length: tuple[int, int] = (2, 3)) -> None:
     """``n`` synthetic articles as Document rows in ``shards`` Parquet files under ``folder``."""
-    import hashlib
-
     import pyarrow as pa
     import pyarrow.parquet as pq
+
+    from builder.workspace.shards import doc_id_of
 
     from builder.schema import arrow_schema
 
@@ -106,7 +106,7 @@ def write_documents(folder: Path, n: int, shards: int, seed: int = 13, length: t
         rows = []
         for i in range(shard, n, shards):
             art = synthetic_article(i, seed, length)
-            doc_id = hashlib.sha1(art["text"].encode()).hexdigest()[:16]
+            doc_id = doc_id_of(art["text"])
             rows.append({"doc_id": doc_id, "text": art["text"], "title": art["title"], "publisher": art["publisher"],
                          "url": art["url"], "date": None, "source": "synthetic", "source_format": "jsonl",
                          "source_position": i, "cluster_id": doc_id, "ingest_version": "bench.synthetic"})

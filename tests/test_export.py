@@ -405,12 +405,13 @@ def test_gold_annotations_export_and_load(tmp_path, offline_hf):
 
     from builder.scheme import regions_from_results
     from builder.schema import as_row
+    from builder.workspace import doc_id_of
 
     documents, annotations, n_quotes = [], [], 0
     for path in sorted(GOLD.glob("*.json")):
         for task in json.loads(path.read_text("utf-8")):
             text, data = task["data"]["text"], task["data"]
-            doc_id = data.get("doc_id") or path.stem
+            doc_id = doc_id_of(text)  # as ingest names it: the export re-checks it against the text
             documents.append({"doc_id": doc_id, "text": text, "title": None, "publisher": data.get("publisher"),
                               "url": None, "date": None, "source": str(path), "source_format": "txt",
                               "source_position": None, "cluster_id": doc_id, "ingest_version": "quotes.ingest.v1"})

@@ -109,7 +109,7 @@ def _write_configs(ws: Workspace, index: InputIndex, dataset: Path, ratios: dict
     rejects: list[Any] = []
     tokenize = Tokenizer()
     with _progress(progress, count_rows(ws.documents)) as advance:
-        for n, doc in enumerate(read_rows(ws.documents), 1):
+        for n, doc in enumerate(read_rows(ws.documents, check_ids=True), 1):
             advance()
             if n % 1000 == 0:
                 index.db.commit()

@@ -46,6 +46,20 @@ def reject_of(doc_id: str, error: str) -> dict[str, Any]:
             "detail": error}
 
 
+_PIPELINES: dict[str, Any] = {}  # this process's loaded spaCy pipelines, by model and [propose] settings
+
+
+def worker_pipeline(model: str | None, cfg: dict[str, Any] | None) -> Any:
+    """The spaCy pipeline for ``model`` and ``cfg``, loaded once per worker process (not once per task:
+    a worker running many ranks reuses it)."""
+    from builder.propose.core import load_pipeline
+
+    key = json.dumps([model, (cfg or {}).get("propose") or {}], sort_keys=True, default=str)
+    if key not in _PIPELINES:
+        _PIPELINES[key] = load_pipeline(model, cfg)
+    return _PIPELINES[key]
+
+
 class ProposeStep(PipelineStep):
     """datatrove documents -> documents carrying one Proposal row each (metadata), in input order."""
 
@@ -62,10 +76,10 @@ class ProposeStep(PipelineStep):
         self.batch_size = int((self.cfg.get("propose") or {}).get("batch_size", 32))  # kept for callers
 
     def run(self, data: Iterable[DTDocument], rank: int = 0, world_size: int = 1) -> Iterator[DTDocument]:
-        from builder.propose.core import load_pipeline, propose_docs
+        from builder.propose.core import propose_docs
         from builder.propose.records import model_version
 
-        nlp = load_pipeline(self.model, self.cfg)
+        nlp = worker_pipeline(self.model, self.cfg)
         version = model_version(nlp)
         done = proposed_ids(self.workspace, version)
 

@@ -246,12 +246,11 @@ class RankShardedRows(PipelineStep):
         self.folder, self.id_key, self.text_key, self.batch_size = str(folder), id_key, text_key, batch_size
 
     def run(self, data=None, rank: int = 0, world_size: int = 1):
-        from builder.workspace.shards import check_doc_ids, iter_shard_batches, parquet_files, record_of
+        from builder.workspace.shards import iter_shard_batches, parquet_files
 
         if data:
             yield from data
         seen = 0  # index of the next row in the fixed order over all shards
-        documents = record_of(self.folder) == "Document" and (self.id_key, self.text_key) == ("doc_id", "text")
         for name in parquet_files(self.folder):
             # one batch at a time, no read-ahead, page checksums verified: memory stays flat however large the shard
             for batch in iter_shard_batches(self.folder, name, batch_size=self.batch_size):
@@ -260,10 +259,7 @@ class RankShardedRows(PipelineStep):
                 seen += batch.num_rows
                 if not mine:
                     continue
-                rows = batch.take(mine).to_pylist()
-                if documents:
-                    check_doc_ids(self.folder, name, rows)
-                for row in rows:
+                for row in batch.take(mine).to_pylist():
                     self.stat_update("documents")
                     text = row.pop(self.text_key, "") or ""
                     yield Document(text=text, id=str(row.pop(self.id_key)), metadata=row)

@@ -222,14 +222,14 @@ def check_doc_ids(folder: Any, name: str, rows: list[dict[str, Any]]) -> None:
             raise quarantine(folder, name, f"document {row['doc_id']}'s text no longer hashes to its doc_id")
 
 
-def read_rows(folder: Any, columns: list[str] | None = None, batch_size: int = 1024) -> Iterator[dict[str, Any]]:
-    """Stream the rows of every Parquet shard under ``folder``, in a fixed order, checked: page checksums,
-    footers, and for documents read with their text, ``doc_id`` against the text's hash. A damaged
-    shard raises ``CorruptShard`` naming it, after moving it aside."""
-    documents = record_of(folder) == "Document" and (columns is None or {"doc_id", "text"} <= set(columns))
+def read_rows(folder: Any, columns: list[str] | None = None, batch_size: int = 1024, *,
+              check_ids: bool = False) -> Iterator[dict[str, Any]]:
+    """Stream the rows of every Parquet shard under ``folder``, in a fixed order, checked: page checksums
+    and footers; with ``check_ids`` (the export), each document's ``doc_id`` against its text's hash.
+    A damaged shard raises ``CorruptShard`` naming it, after moving it aside."""
     for name in parquet_files(folder):
         for batch in iter_shard_batches(folder, name, columns=columns, batch_size=batch_size):
             rows = batch.to_pylist()
-            if documents:
+            if check_ids:
                 check_doc_ids(folder, name, rows)
             yield from rows
