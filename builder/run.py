@@ -16,8 +16,8 @@ import typer
 
 from builder.options import Config, WorkspaceOpt
 from builder.runner.stages import (  # noqa: F401  (re-exported: tests and benches import them from here)
-    RUN_VERSION, RunIncomplete, RunSpec, Stage, StageProgress, _folder, load_spec, logging_dir, new_run_id,
-    resolve_spec, run_folder, run_stages, save_spec, stage_step_stats, stage_steps, stages_complete,
+    RUN_VERSION, RunIncomplete, RunSpec, Stage, StageFailed, StageProgress, _folder, load_spec, logging_dir,
+    new_run_id, resolve_spec, run_folder, run_stages, save_spec, stage_step_stats, stage_steps, stages_complete,
     watch_progress, write_stats,
 )
 
@@ -262,7 +262,7 @@ def run(
             with quiet_logs(not verbose):
                 stats = run_workspace(paths, ws, cfg, executor=executor, tasks=tasks, workers=workers,
                                       run_id=run_id, on_progress=on_progress, quiet=not verbose)
-        except (RunIncomplete, ExecutorError, ValueError, ImportError, FileNotFoundError) as err:
+        except (StageFailed, ExecutorError, ValueError, ImportError, FileNotFoundError) as err:
             console.print("[red]error:[/]", escape(str(err)))
             raise typer.Exit(1)
     if stats.get("submitted"):

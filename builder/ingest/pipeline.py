@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import heapq
 import json
-import secrets
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -79,9 +77,7 @@ class IngestSummary:
         return self.total_rejected > 0 and not (self.ingested or self.unchanged or self.duplicates)
 
 
-def new_run_id() -> str:
-    """A sortable, unique run id (UTC time plus random suffix); also the documents batch name."""
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+from builder.runner.stages import new_run_id  # noqa: E402,F401  (one format; also the documents batch name)
 
 
 def _workspace(workspace: Workspace | str | Path) -> Workspace:
@@ -449,20 +445,26 @@ def dedupe_pipeline(workspace: Workspace | str | Path, cfg: dict[str, Any], run_
 
 # ---------------------------------------------------------------- both
 
-class IngestFailed(RuntimeError):
-    """A pipeline task failed (not an input problem: those are rejects); the message says where to look."""
+from builder.runner.stages import StageFailed  # noqa: E402
 
 
-def _run_stage(name: str, steps: list, folder: str, *, tasks: int, workers: int, quiet: bool) -> None:
-    """One stage through ``make_executor``; raises ``IngestFailed`` if any rank did not complete."""
+class IngestFailed(StageFailed):
+    """An ingest task failed (not an input problem: those are rejects); the message says where to look."""
+
+
+def _run_stage(name: str, steps: list, ws: Workspace, run_id: str, *, tasks: int, workers: int,
+               quiet: bool) -> None:
+    """One stage through ``make_executor``, logs in the one log folder (``state/runs/<run_id>/logs/<stage>``);
+    raises ``IngestFailed`` if any rank did not complete."""
     from builder.runner.executors import incomplete_ranks, make_executor
+    from builder.runner.stages import logging_dir
 
-    executor = make_executor(steps, logging_dir=f"{folder}/logs/{name}", tasks=tasks, workers=workers, quiet=quiet,
-                             keep_going=True)
+    logs = logging_dir(ws, run_id, name)
+    executor = make_executor(steps, logging_dir=logs, tasks=tasks, workers=workers, quiet=quiet, keep_going=True)
     executor.run()
     failed = incomplete_ranks(executor)
     if failed:
-        raise IngestFailed(f"{name} rank(s) {failed} failed: see {folder}/logs/{name}/logs/")
+        raise IngestFailed(f"{name} rank(s) {failed} failed: see {logs}/logs/")
 
 
 def ingest(paths: Iterable[str | Path], workspace: Workspace | str | Path, cfg: dict[str, Any], *,
@@ -477,13 +479,12 @@ def ingest(paths: Iterable[str | Path], workspace: Workspace | str | Path, cfg: 
 
     ws = _workspace(workspace)
     run_id = new_run_id()
-    folder = run_folder(ws, run_id)
     try:
         with workspace_lock(ws, "ingest"), quiet_logs(quiet):
             extract_steps = extract_pipeline(list(paths), ws, cfg, run_id, progress=progress)
             inputs = len(extract_steps[0].inputs)
-            _run_stage("extract", extract_steps, folder, tasks=tasks, workers=workers, quiet=quiet)
-            _run_stage("dedupe", dedupe_pipeline(ws, cfg, run_id, progress=progress, inputs=inputs), folder,
+            _run_stage("extract", extract_steps, ws, run_id, tasks=tasks, workers=workers, quiet=quiet)
+            _run_stage("dedupe", dedupe_pipeline(ws, cfg, run_id, progress=progress, inputs=inputs), ws, run_id,
                        tasks=1, workers=1, quiet=quiet)
     except BaseException as e:
         # drop the batch so a re-run starts clean (if the index already held it, the next run's sync_index

@@ -144,7 +144,7 @@ def propose_workspace(workspace: Workspace | str, cfg: dict[str, Any] | None = N
     ``progress`` shows a bar per rank; ``quiet`` keeps datatrove's INFO lines off the terminal.
     """
     from builder.runner.executors import make_executor
-    from builder.ingest.pipeline import new_run_id
+    from builder.runner.stages import logging_dir, new_run_id
 
     from builder.workspace.lock import workspace_lock
 
@@ -154,7 +154,7 @@ def propose_workspace(workspace: Workspace | str, cfg: dict[str, Any] | None = N
     run_id = run_id or new_run_id()
     with workspace_lock(ws, "propose"), quiet_logs(quiet):
         executor = make_executor(propose_pipeline(ws, cfg, run_id, model=model, progress=progress),
-                                 logging_dir=ws.sub("state", "propose", run_id), tasks=tasks, workers=workers,
+                                 logging_dir=logging_dir(ws, run_id, "propose"), tasks=tasks, workers=workers,
                                  quiet=quiet)
         stats = executor.run()
     rows = list(read_rows(ws.sub("proposals", run_id), columns=["doc_id", "regions", "error"]))

@@ -61,7 +61,12 @@ class RunSpec:
     rejects_offset: int = 0  # size of rejects.jsonl when the run was first launched
 
 
-class RunIncomplete(RuntimeError):
+class StageFailed(RuntimeError):
+    """The one failure type of a pipeline run: ranks of a stage did not complete (not an input problem:
+    those are rejects). The message names the stage and its log folder, ``state/runs/<run_id>/logs/<stage>/``."""
+
+
+class RunIncomplete(StageFailed):
     """Some ranks of a stage did not complete; the message says how to finish them."""
 
     def __init__(self, run_id: str, stage: str, ranks: list[int]):
@@ -77,8 +82,11 @@ class RunIncomplete(RuntimeError):
 
 
 def new_run_id() -> str:
-    """A fresh run id: UTC time to the second (sortable)."""
-    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    """The one run-id format of every command (``quotes run``, ingest batches, propose runs): UTC time to
+    the second, sortable, plus a random suffix so two commands started in the same second differ."""
+    import secrets
+
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
 
 
 def run_folder(ws, run_id: str) -> str:
