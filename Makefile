@@ -64,6 +64,7 @@ bench: install install-studio
 	$(PY) bench/export.py
 	$(PY) bench/studio.py
 	$(PY) bench/scale.py
+	$(PY) bench/effort.py
 
 clean:
 	rm -rf $(VENV) $(STUDIO_VENV) $(TOOLS) workspace .pytest_cache

@@ -106,6 +106,37 @@ def _auth_header(url: str, token: str, timeout: float) -> dict[str, str] | None:
     return {"Authorization": f"Bearer {r.json()['access']}"}
 
 
+def token_auth(url: str, token: str):
+    """A ``requests`` auth for ``token`` at ``url`` (scripts and tests that call the API directly): a
+    legacy token is sent as is; a personal access token is exchanged for an access token, and again
+    when the server answers 401 (access tokens live minutes)."""
+    import requests
+
+    class TokenAuth(requests.auth.AuthBase):
+        header: dict[str, str] | None = None
+
+        def fresh(self) -> dict[str, str]:
+            self.header = _auth_header(url, token, 30.0) or {}
+            return self.header
+
+        def __call__(self, r):
+            r.headers.update(self.header if self.header is not None else self.fresh())
+            if token.count(".") == 2:
+                r.register_hook("response", self.again)
+            return r
+
+        def again(self, resp, **kwargs):
+            if resp.status_code != 401 or resp.request.headers.get("X-Quotes-Retry"):
+                return resp
+            retry = resp.request.copy()
+            retry.headers.update(self.fresh())
+            retry.headers["X-Quotes-Retry"] = "1"
+            resp.content  # noqa: B018 - release the connection first
+            return resp.connection.send(retry, **kwargs)
+
+    return TokenAuth()
+
+
 def answers(url: str, token: str | None = None, timeout: float = 3.0) -> bool:
     """True when the server's API answers (with the token, when given)."""
     import requests

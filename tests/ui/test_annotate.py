@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from builder.annotate.server import token_auth
 from builder.schema import Region, Relation
 from builder.scheme import attributions, regions_from_results
 from .lsf import CHROMIUM, CHROMIUM_ARGS, ARTIFACTS, Actions, Editor
@@ -43,7 +44,7 @@ def project(studio_server, tmp_path_factory):
     quotes("propose", "-w", str(ws), env=env)
     quotes("push", "-w", str(ws), "--url", info.url, env=env)
     api = requests.Session()
-    api.headers["Authorization"] = f"Token {token}"
+    api.auth = token_auth(info.url, token)  # a personal access token: exchanged for access tokens
     pid = next(p["id"] for p in api.get(f"{info.url}/api/projects").json()["results"]
                if p["title"] == "Quote attribution")
     tasks = api.get(f"{info.url}/api/tasks", params={"project": pid, "fields": "all", "page_size": 100}).json()
