@@ -495,6 +495,7 @@ def ingest(paths: Iterable[str | Path], workspace: Workspace | str | Path, cfg: 
                                "command again.") from None
         raise
     summary = IngestSummary(**json.loads(ws.read_text(f"state/ingest/{run_id}/summary.json") or "{}"))
-    if not keep_staging:
+    if not keep_staging:  # staging and logs of a run that succeeded (an unchanged workspace stays unchanged)
         ws.remove(f"state/ingest/{run_id}")
+        ws.remove(f"state/runs/{run_id}")
     return summary
