@@ -94,10 +94,10 @@ def test_failing_document_is_recorded_and_the_run_goes_on(nlp, monkeypatch):
 
     real = comp.find_quotes
 
-    def boom(doc, lex):
+    def boom(doc, lex, **kw):
         if "BOOM" in doc.text:
             raise ValueError("synthetic failure")
-        return real(doc, lex)
+        return real(doc, lex, **kw)
 
     monkeypatch.setattr(comp, "find_quotes", boom)
     props = propose_texts([ARTICLE, "BOOM, he said.", ARTICLE], ["a", "b", "c"], nlp=nlp)

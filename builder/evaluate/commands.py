@@ -21,6 +21,8 @@ def evaluate(
     per_doc: Annotated[bool, typer.Option("--per-doc/--overall-only", help="Show the per-document rows")] = True,
     scope: Annotated[str, typer.Option("--scope", help="Proposer scope: auto (each gold's own notion: broad for brat/PolNeAR, "
                                        "which also attributes thoughts and intentions; [propose] scope for ours), speech or broad")] = "auto",
+    outlet_set: Annotated[bool, typer.Option("--outlet-set", help="Score only the gold attributions whose source is a news outlet "
+                                             "(for gold without an outlet role, e.g. PolNeAR) and print outlet recall on them")] = False,
     spacy_lemmas: Annotated[bool, typer.Option("--spacy/--no-spacy", help="Cue lemmas with spaCy (else a rule lemmatizer)")] = True,
     config: Config = None,
 ) -> None:
@@ -48,6 +50,15 @@ def evaluate(
         gold_docs = load_gold(gold, problems)
         if not gold_docs:
             raise GoldError("no gold documents found in " + ", ".join(map(str, gold)))
+        cases = None
+        if outlet_set:
+            from builder.evaluate.outlets import outlet_cases
+
+            cases = outlet_cases(gold_docs)
+            with_cases = {c.doc_id for c in cases}
+            gold_docs = [g for g in gold_docs if g.doc_id in with_cases]
+            if not gold_docs:
+                raise GoldError("no attribution in the gold has a news outlet as its source; drop --outlet-set")
         if self_check:
             predictions = gold_as_predictions(gold_docs)
         elif pred is not None:
@@ -67,6 +78,12 @@ def evaluate(
         raise typer.Exit(2)
     report = score(gold_docs, predictions, problems=problems, lemmatizer=CueLemmatizer(use_spacy=spacy_lemmas),
                    progress=True)
+    if cases is not None:
+        from builder.evaluate.align import align
+        from builder.evaluate.outlets import outlet_recall
+
+        aligned = {g.doc_id: p for g, p in zip(gold_docs, align(gold_docs, predictions, []))}
+        report.outlet_set = outlet_recall(cases, aligned)
     render(report, console, per_doc=per_doc, errors=errors)
     if json_out:
         write_json(report, json_out)

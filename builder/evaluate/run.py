@@ -41,7 +41,9 @@ def propose_gold(gold_docs: list[GoldDoc], cfg: dict[str, Any],
         groups.setdefault(g.scope if scope == "auto" else scope, []).append(g)
     proposals = []
     for doc_scope, docs in groups.items():
-        proposals += list(propose_texts([g.text for g in docs], [g.doc_id for g in docs], _with_scope(cfg, doc_scope)))
+        kwargs = {"publishers": [g.publisher for g in docs]} if any(g.publisher for g in docs) else {}
+        proposals += list(propose_texts([g.text for g in docs], [g.doc_id for g in docs], _with_scope(cfg, doc_scope),
+                                        **kwargs))
     for p in proposals:
         error = p.get("error") if isinstance(p, dict) else getattr(p, "error", None)
         if error and problems is not None:
@@ -160,6 +162,13 @@ def render(report: Report, console: Any = None, *, per_doc: bool = True, errors:
     console.print(figures_table(report, per_doc=per_doc))
     console.print(attributes_table(report, per_doc=per_doc))
     console.print(strict_table(report))
+    if report.outlet_set is not None:
+        o = report.outlet_set
+        console.print(f"[bold]outlet set: outlet recall {_frac(o.found, o.cases)}[/] (attributions whose source is a "
+                      f"news outlet; quote found at 0.3 in {_frac(o.quote_found, o.cases)})")
+        if errors:
+            for doc_id, outlet, start in o.misses:
+                console.print(escape(f"  outlet set miss: {doc_id} @{start}: {outlet}"))
     console.print(calibration_table(report))
     right, count = report.high_confidence
     console.print(f"[bold]precision of proposals scored >= 0.8: {_frac(right, count)}[/]"

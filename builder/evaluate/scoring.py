@@ -174,6 +174,7 @@ class Report:
     scorer_version: str = SCORER_VERSION
     cue_lemmas: str = "spacy"  # which lemmatizer compared cues: spacy or rules
     strict: StrictFigures = field(default_factory=StrictFigures)  # exact span F1 per role (PolNeAR-style)
+    outlet_set: Any = None  # outlets.OutletRecall, when scored on an outlet development set
 
     @property
     def high_confidence(self) -> tuple[int, int]:
@@ -200,6 +201,7 @@ class Report:
             "errors": [dataclasses.asdict(e) for e in self.errors],
             "problems": [dataclasses.asdict(p) for p in self.problems],
             "strict": self.strict.to_dict(),
+            **({"outlet_set": self.outlet_set.to_dict()} if self.outlet_set is not None else {}),
         }
 
 

@@ -17,7 +17,7 @@ from builder.propose.extract import Found, find_quotes
 from builder.propose.lexicons import load_lexicons
 from builder.propose.resolve import get_resolver
 
-for _name, _default in (("quote_records", None), ("speaker_refs", None), ("quote_error", None)):
+for _name, _default in (("quote_records", None), ("speaker_refs", None), ("quote_error", None), ("publisher", None)):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=_default)
 
@@ -38,7 +38,7 @@ class QuoteAttribution:
         self.error_handler = handler
 
     def find(self, doc: Doc) -> list[Found]:
-        return find_quotes(doc, self.lexicons)
+        return find_quotes(doc, self.lexicons, publisher=doc._.publisher)
 
     def set_annotations(self, doc: Doc, found: list[Found]) -> None:
         doc._.quote_records = found

@@ -56,11 +56,12 @@ def _failed(nlp, doc_id: str, version: str, err: Exception) -> Proposal:
 
 
 def propose_docs(nlp, items: Iterable[tuple[str, str]], *, batch_size: int = 32, window_chars: int | None = None,
-                 max_chars: int | None = None) -> Iterator[Proposal]:
+                 max_chars: int | None = None, publishers: dict[str, str | None] | None = None) -> Iterator[Proposal]:
     """(doc_id, text) pairs -> Proposals, in order; a failing document gets ``error`` set, the run goes on.
 
     A text longer than ``window_chars`` is proposed in windows (``builder.propose.windows``), so
     the cost grows linearly with its length; one over ``max_chars`` gets a ``too_long`` error.
+    ``publishers``: doc_id -> the article's publisher (``doc._.publisher``: never a relaying outlet).
     """
     from builder.propose.records import model_version, proposal_of
     from builder.propose.windows import MAX_CHARS, WINDOW_CHARS, merge, pieces, too_long
@@ -75,13 +76,13 @@ def propose_docs(nlp, items: Iterable[tuple[str, str]], *, batch_size: int = 32,
     def run(todo: list[tuple[str, object]]) -> list[Proposal]:
         with nlp.memory_zone():
             try:
-                docs = list(nlp.pipe([w.text for _, w in todo], batch_size=batch_size))
+                docs = list(nlp.pipe([_doc(nlp, i, w.text, publishers) for i, w in todo], batch_size=batch_size))
                 return [proposal_of(d, i, version) for (i, _), d in zip(todo, docs)]
             except Exception:  # noqa: BLE001 - retry one by one to isolate the bad doc
                 out = []
                 for i, w in todo:
                     try:
-                        out.append(proposal_of(nlp(w.text), i, version))
+                        out.append(proposal_of(nlp(_doc(nlp, i, w.text, publishers)), i, version))
                     except Exception as err:  # noqa: BLE001
                         out.append(_failed(nlp, i, version, err))
                 return out
@@ -115,12 +116,23 @@ def propose_docs(nlp, items: Iterable[tuple[str, str]], *, batch_size: int = 32,
         yield from flush()
 
 
+def _doc(nlp, doc_id: str, text: str, publishers: dict[str, str | None] | None):
+    """The text itself, or an unprocessed Doc carrying its publisher."""
+    publisher = (publishers or {}).get(doc_id)
+    if not publisher:
+        return text
+    doc = nlp.make_doc(text)
+    doc._.publisher = publisher
+    return doc
+
+
 def propose_texts(texts: list[str], doc_ids: list[str] | None = None, cfg: dict[str, Any] | None = None,
-                  *, model: str | None = None, nlp=None) -> list[Proposal]:
-    """Proposals for in-memory texts (ids default to their positions)."""
+                  *, model: str | None = None, nlp=None, publishers: list[str | None] | None = None) -> list[Proposal]:
+    """Proposals for in-memory texts (ids default to their positions; ``publishers`` in the same order)."""
     nlp = nlp or load_pipeline(model, cfg)
     ids = doc_ids or [str(i) for i in range(len(texts))]
-    return list(propose_docs(nlp, zip(ids, texts), **propose_options(cfg)))
+    return list(propose_docs(nlp, zip(ids, texts), **propose_options(cfg),
+                             publishers=dict(zip(ids, publishers)) if publishers else None))
 
 
 def propose_options(cfg: dict[str, Any] | None) -> dict[str, int | None]:
@@ -195,7 +207,8 @@ def propose_files(paths: Iterable[str | Path], cfg: dict[str, Any], *, model: st
     nlp = load_pipeline(model, cfg)
     by_id = {it["doc_id"]: it for it in items}
     pairs = [(it["doc_id"], it["text"]) for it in items]
-    proposals = propose_docs(nlp, pairs, **propose_options(cfg))
+    proposals = propose_docs(nlp, pairs, **propose_options(cfg),
+                             publishers={it["doc_id"]: it.get("publisher") for it in items})
     if progress:
         from tqdm import tqdm
         proposals = tqdm(proposals, total=len(pairs), desc="propose", unit="doc")

@@ -33,7 +33,7 @@ DIRECT_MIN_WORDS = 5
 SCORES = {
     "direct": 0.9, "direct_continued": 0.8, "direct_later": 0.6, "direct_nocue": 0.3, "dash": 0.8,
     "indirect": 0.8, "that": 0.7, "nospeaker": 0.35, "parenthetical": 0.7, "according": 0.8, "mixed": 0.65,
-    "object": 0.5, "xcomp": 0.55, "noun": 0.5, "colon": 0.5,
+    "object": 0.5, "xcomp": 0.55, "noun": 0.5, "colon": 0.5, "as": 0.7,
 }
 
 
@@ -47,6 +47,8 @@ class Found:
     speaker: Range | None = None
     outlet: Range | None = None
     speaker_is_outlet: bool = False
+    outlet_how: str | None = None  # source | report | journalist | interview (how the outlet relayed it)
+    outlet_platform: bool = False  # the outlet is a platform (platform_words.txt), not a news outlet
     score: float = 0.5
     fragments: list[Range] = field(default_factory=list)
 
@@ -193,6 +195,26 @@ def subject_of(verb: Token) -> Token | None:
 
 
 # -- outlets ---------------------------------------------------------------------------
+#
+# An outlet is a news organisation, a broadcast programme or a platform a quote reached the
+# article through. ``outlet_mentions`` finds the mentions; ``source_outlet`` decides, for the
+# source mention of a cue, whether the source is an outlet ("The Times reported", "a report in
+# The Times") or carries one ("CNN's Jake Tapper", "Julia Davis of the Daily Beast");
+# ``outlet_for`` finds one tied to the cue ("told BBC News", "said on Meet the Press", "in an
+# interview with the BBC", "in a clip shared on X"). Anaphors ("the newspaper") and short
+# forms ("the Post") stand for the outlet named before them (``OutletMentions.refs``).
+
+CONTENT_MARKS = frozenset({"because", "since", "although", "though", "unless", "if"})  # "said X because Y"
+MEDIUM_NOUNS = frozenset({"clip", "video", "post", "interview", "broadcast", "segment", "tweet", "footage", "podcast",
+                          "episode", "appearance", "programme", "program", "show", "livestream", "thread", "message"})
+SPEAKING_VERBS = frozenset({"speak", "talk", "appear", "write", "post", "tweet", "share", "interview", "tell"})
+AFFILIATION_DEPS = frozenset({"compound", "poss", "prep", "pobj", "appos", "nmod", "amod", "case"})
+AFFILIATION_PREPS = frozenset({"of", "at", "for", "from", "with", "in", "by", "on"})
+CLAUSE_DEPS = frozenset({"advcl", "ccomp", "conj", "relcl", "xcomp", "csubj", "acl"})
+CUE_CONTEXT = re.compile(r"(?:\b(?:told|on|to|with|via)\s+)$")
+TITLE_WORD = r"[A-Z][\w'’&.-]*"
+_TITLE_RUN = re.compile(TITLE_WORD + r"(?:\s+(?:the|of|and|&|in|" + TITLE_WORD + r"))*")
+
 
 def is_outlet_span(span: Span, lex: Lexicons, *, after_on: bool = False) -> bool:
     text = span.text
@@ -210,37 +232,168 @@ def is_outlet_span(span: Span, lex: Lexicons, *, after_on: bool = False) -> bool
 @lru_cache(maxsize=16)
 def _outlet_regex(names: frozenset[str]) -> re.Pattern:
     """One alternation of every outlet name, longest first (leftmost-longest matches)."""
-    alts = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-    return re.compile(r"(?<![\w])(?:" + alts + r")(?![\w])")
+    return re.compile(r"(?<![\w])(?:" + "|".join(_name_pattern(n) for n in sorted(names, key=len, reverse=True))
+                      + r")(?![\w])")
+
+
+def _name_pattern(name: str) -> str:
+    """A name as a pattern: any space between its words ("the\u00a0Post"), "the" or "The" first."""
+    words_ = [re.escape(w) for w in name.split()]
+    if len(words_) > 1 and words_[0] == "The":
+        words_[0] = "[Tt]he"
+    return r"\s+".join(words_)
+
+
+def _in_person_name(span: Span) -> bool:
+    """"Bloomberg" in "Michael Bloomberg": a lexicon name inside a longer PERSON entity."""
+    ent = entity_of(span[0])
+    return ent is not None and ent.label_ == "PERSON" and (ent.start < span.start or ent.end > span.end)
+
+
+def _with_the(doc: Doc, span: Span) -> Span:
+    if span.start > 0 and doc[span.start - 1].lower_ == "the" and span[0].lower_ != "the":
+        return doc[span.start - 1:span.end]
+    return span
+
+
+def _programmes(doc: Doc, lex: Lexicons, text: str) -> Iterator[Span]:
+    """Broadcast programmes: a title-case name with a programme word after "told", "on", "to",
+    "with" ("told Good Morning Britain", "on Meet the Press"). Not covered: one-word titles
+    without a programme word ("on Hardball" is, through the lexicon)."""
+    for m in _TITLE_RUN.finditer(text):
+        name = m.group().rstrip(".")
+        words_ = name.split()
+        if not CUE_CONTEXT.search(text[max(0, m.start() - 6):m.start()]):
+            continue
+        if not any(w.strip("'’s") in lex.programme_words for w in words_) or words_[-1][0].islower():
+            continue
+        span = doc.char_span(m.start(), m.start() + len(name), alignment_mode="contract")
+        if span is not None and len(span) and not any(t.ent_type_ in {"DATE", "TIME"} for t in span):
+            yield span
+
+
+def _platforms(doc: Doc, lex: Lexicons, text: str) -> Iterator[Span]:
+    """Platforms after "on", "to" or "via": "shared on X", "posted to Truth Social"."""
+    for m in _outlet_regex(lex.platform_words).finditer(text):
+        if CUE_CONTEXT.search(text[max(0, m.start() - 6):m.start()]):
+            span = doc.char_span(m.start(), m.end(), alignment_mode="expand")  # "on X." is one token
+            if span is not None and len(span) and span.end_char - m.end() <= 1:
+                yield span
 
 
 def outlet_mentions(doc: Doc, lex: Lexicons, text: str | None = None) -> list[Span]:
-    """Outlet mentions: lexicon names (longest first), media organisations, platforms after "on".
+    """Outlet mentions: programmes in a cue context, lexicon names (longest first), media
+    organisations (ORG ending with a media word), platforms after "on"/"to"/"via", and
+    anaphors ("the newspaper") once a news outlet has been named.
 
     ``text`` is ``doc.text`` when the caller has it (spaCy joins every token on each access)."""
     found: list[Span] = []
     taken: set[int] = set()
     text = doc.text if text is None else text
+
+    def add(span: Span) -> None:
+        found.append(span)
+        taken.update(t.i for t in span)
+
+    for span in _programmes(doc, lex, text):
+        if not any(t.i in taken for t in span):
+            add(span)
     for m in _outlet_regex(lex.outlets).finditer(text):
         name = m.group()
         span = doc.char_span(m.start(), m.end(), alignment_mode="strict")
-        if span is None or any(t.i in taken for t in span):
+        if span is None or any(t.i in taken for t in span) or _in_person_name(span):
             continue
-        if len(span) == 1 and name.isupper() and len(name) <= 2:
-            continue
-        if span.start > 0 and doc[span.start - 1].lower_ == "the" and not name.lower().startswith("the "):
-            span = doc[span.start - 1:span.end]
-        found.append(span)
-        taken.update(t.i for t in span)
+        if span.end < len(doc) and doc[span.end].lower_ in {"photo", "photos", "images"}:
+            continue  # "AP Photo": a picture credit
+        add(_with_the(doc, span))
     for ent in doc.ents:
         if ent.label_ in {"ORG", "WORK_OF_ART"} and ent[-1].text in lex.media_words and not any(t.i in taken for t in ent):
-            found.append(_strip_possessive(ent))
-            taken.update(t.i for t in ent)
-    for tok in doc:
-        if tok.text in lex.platform_words and tok.i not in taken and tok.i > 0 and doc[tok.i - 1].lower_ == "on":
-            found.append(doc[tok.i:tok.i + 1])
-            taken.add(tok.i)
+            add(_strip_possessive(ent))
+    for span in _platforms(doc, lex, text):
+        if not any(t.i in taken for t in span):
+            add(span)
+    first = min((s.start for s in found), default=len(doc))
+    for tok in doc[first:]:
+        if tok.i in taken or tok.i == 0 or doc[tok.i - 1].lower_ != "the":
+            continue
+        two = doc[tok.i:tok.i + 2]
+        for span in (two, doc[tok.i:tok.i + 1]):
+            if span.text.lower() in lex.outlet_anaphors and span[-1].pos_ == "NOUN" and not any(t.i in taken for t in span):
+                add(doc[tok.i - 1:span.end])
+                break
     return sorted(found, key=lambda s: s.start)
+
+
+def outlet_refs(outlets: list[Span], lex: Lexicons) -> dict[Range, Range]:
+    """Anaphor or short form -> the outlet named before it: "the newspaper" -> the latest news
+    outlet; "the Post" -> the latest outlet whose name ends with "Post"."""
+    refs: dict[Range, Range] = {}
+    named: list[Span] = []
+    for o in outlets:
+        words_ = [t for t in o if t.lower_ != "the"]
+        if not words_:
+            continue
+        if o.text.lower().removeprefix("the ") in lex.outlet_anaphors:
+            news = [n for n in named if n.text not in lex.platform_words]
+            if news:
+                refs[span_range(o)] = span_range(news[-1])
+            continue
+        longer = [n for n in named if len([t for t in n if t.lower_ != "the"]) > len(words_)
+                  and n[-1].text == words_[-1].text and n.text.lower() != o.text.lower()]
+        if longer:
+            refs[span_range(o)] = span_range(longer[-1])
+        else:
+            named.append(o)
+    return refs
+
+
+def _attached(tok: Token, head: Token, steps: int = 4) -> bool:
+    """``tok`` hangs from ``head`` within its noun phrase (compound, possessive, "of"/"at"/"for" X, apposition)."""
+    while steps and tok.i != head.i and tok.head.i != tok.i:
+        if tok.dep_ not in AFFILIATION_DEPS or (tok.dep_ == "prep" and tok.lower_ not in AFFILIATION_PREPS):
+            return False
+        tok, steps = tok.head, steps - 1
+    return tok.i == head.i
+
+
+def source_outlet(head: Token, outlets: list[Span], lex: Lexicons) -> tuple[Span | None, str | None]:
+    """(outlet, how) of a source mention headed by ``head``: the source itself ("The Times"),
+    an outlet's report ("a report in The Times", "the Post's investigation"), or a person of an
+    outlet ("CNN's Jake Tapper", "Julia Davis of the Daily Beast", "Fox News host Sean Hannity").
+    Not covered: an affiliation stated in a later sentence, former affiliations told apart."""
+    for o in outlets:
+        if o.start <= head.i < o.end:
+            return o, "source"
+    if head.lemma_.lower() in lex.report_nouns or head.lower_ in lex.report_nouns:
+        for o in outlets:
+            if _attached(o.root, head):
+                return o, "source"
+    if head.ent_type_ == "PERSON" or head.pos_ == "PROPN" or head.lemma_.lower() in JOURNALISTS:
+        for o in outlets:
+            if o.sent.start == head.sent.start and _attached(o.root, head) and _journalist_of(o.root, head):
+                return o, "journalist"
+    return None, None
+
+
+JOURNALISTS = frozenset({"reporter", "correspondent", "journalist", "columnist", "host", "anchor", "editor", "writer",
+                         "presenter", "producer", "reporters", "correspondents", "journalists"})
+
+
+def _journalist_of(outlet: Token, person: Token) -> bool:
+    """"Sarah Jones of The Independent", "CNN's Jake Tapper", "Fox host Sean Hannity", "a reporter
+    for the Post": a possessive, a preposition, or a journalist's title; not a "former" one, and
+    not a compound without a title ("Fox News contributor", "CNN commentator" are guests)."""
+    path = []
+    tok = outlet
+    while tok.i != person.i and tok.head.i != tok.i:
+        path.append(tok)
+        tok = tok.head
+    if any(c.lower_ in {"former", "ex", "onetime", "erstwhile"} for t in path + [person] for c in t.children):
+        return False
+    deps = {t.dep_ for t in path}
+    if "poss" in deps or "prep" in deps:
+        return True
+    return any(t.lemma_.lower() in JOURNALISTS for t in path)
 
 
 def outlet_for(cue: Token, sent: Span, outlets: list[Span], exclude: list[Range]) -> Span | None:
@@ -254,13 +407,35 @@ def outlet_for(cue: Token, sent: Span, outlets: list[Span], exclude: list[Range]
         tok = o.root
         steps = 0
         while tok.i != cue.i and tok.head.i != tok.i and steps < 6:
-            if steps and tok.dep_ in {"advcl", "ccomp", "conj", "relcl", "xcomp", "csubj"}:
-                break
+            if steps and tok.dep_ in {"advcl", "ccomp", "conj", "relcl", "xcomp", "csubj"} and not (
+                    tok.dep_ == "advcl" and tok.lemma_.lower() in SPEAKING_VERBS):
+                break  # another clause; but "Speaking to LBC, she said": the cue's own occasion
+            if tok.dep_ in {"nsubj", "nsubjpass", "csubj"}:
+                break  # in a subject: its own affiliation is ``source_outlet``'s, not the cue's medium
             tok = tok.head
             steps += 1
-        if tok.i == cue.i and (best is None or abs(o.start - cue.i) < abs(best.start - cue.i)):
+        if (tok.i == cue.i or _in_medium(o.root, cue)) and (best is None or abs(o.start - cue.i) < abs(best.start - cue.i)):
             best = o
     return best
+
+
+def _medium_phrase(tok: Token) -> Token | None:
+    """The preposition of "in a clip shared on X" / "in an interview with X" above ``tok``."""
+    steps = 0
+    while tok.head.i != tok.i and steps < 6:
+        if tok.lemma_.lower() in MEDIUM_NOUNS and tok.dep_ == "pobj" and tok.head.dep_ == "prep":
+            return tok.head
+        tok, steps = tok.head, steps + 1
+    return None
+
+
+def _in_medium(tok: Token, cue: Token) -> bool:
+    """``tok`` is the outlet of a medium phrase of the cue or of its content clause ("said X, in a
+    clip shared on Y": the parser hangs the phrase on the content)."""
+    prep = _medium_phrase(tok)
+    if prep is None:
+        return False
+    return prep.head.i == cue.i or (prep.head.dep_ == "ccomp" and prep.head.head.i == cue.i)
 
 
 # -- cues ------------------------------------------------------------------------------
@@ -279,6 +454,18 @@ def cue_verbs(doc: Doc, lex: Lexicons) -> Iterator[Token]:
             yield tok
         elif _misparsed_verb(tok) and tok.lemma_.lower() in lex.cue_verbs:
             yield tok
+
+
+def media_verbs(doc: Doc, lex: Lexicons, outlets: list[Span]) -> Iterator[Token]:
+    """Broad scope: an outlet's publishing verbs ("The Times published ...", "CNN aired ...",
+    "Forbes lists ..."), cues only when an outlet is their subject."""
+    if not lex.media_verbs:
+        return
+    for tok in doc:
+        if tok.pos_ == "VERB" and tok.lemma_.lower() in lex.media_verbs:
+            subj = subject_of(tok)
+            if subj is not None and any(o.start <= subj.i < o.end for o in outlets):
+                yield tok
 
 
 def _misparsed_verb(tok: Token) -> bool:
@@ -316,6 +503,18 @@ class Context:
     cues: list[Token] = field(default_factory=list)
     phrases: list[tuple[Span, Token | None]] = field(default_factory=list)
     text: str = ""  # doc.text, computed once (spaCy rebuilds it on every access)
+    outlet_refs: dict[Range, Range] = field(default_factory=dict)  # anaphor / short form -> named outlet
+    outlet_how: dict[Range, str] = field(default_factory=dict)  # outlet range -> source | report | journalist | interview
+
+    def outlet_of(self, outlet: Span | None, how: str | None) -> Range | None:
+        """The range of ``outlet`` (its named antecedent for "the newspaper"), noting how it relayed."""
+        if outlet is None:
+            return None
+        rng = self.outlet_refs.get(span_range(outlet), span_range(outlet))
+        while rng[1] - rng[0] > 1 and self.text[rng[1] - 1] in ".,;:'’":  # "on X." is one token
+            rng = (rng[0], rng[1] - 1)
+        self.outlet_how.setdefault(rng, how or "source")
+        return rng
 
     def para_of(self, pos: int) -> Range | None:
         for p in self.body:
@@ -331,40 +530,71 @@ class Context:
 
 
 def speaker_and_outlet(ctx: Context, cue: Token, exclude: list[Range]) -> tuple[Range | None, Range | None, bool]:
-    """(speaker, outlet, speaker is the outlet) for a cue verb."""
-    head = subject_of(cue)
+    """(speaker, outlet, speaker is the outlet) for a cue verb: the outlet the source is or
+    carries (``source_outlet``), else one tied to the cue (``outlet_for``: "told BBC News")."""
+    head = subject_of(cue) or _inverted_outlet(cue, ctx.outlets)
     speaker = None
-    is_outlet = False
     if head is not None:
         m = mention(head)
         if not any(overlap(span_range(m), r) for r in exclude):
             speaker = m
-    outlet = None
-    sent = cue.sent
+    outlet, how = (None, None)
     if speaker is not None:
-        for o in ctx.outlets:
-            if overlap(span_range(o), span_range(speaker)):
-                outlet, is_outlet = o, True
-                speaker = o
-                break
-        if not is_outlet and is_outlet_span(speaker, ctx.lex):
-            outlet, is_outlet = speaker, True
-    if outlet is not None and is_outlet:
+        outlet, how = source_outlet(head, ctx.outlets, ctx.lex)
+        if outlet is None and is_outlet_span(speaker, ctx.lex):
+            outlet, how = speaker, "source"
+    is_outlet = how == "source"
+    if is_outlet:
+        speaker = outlet
         cited = _cited_source(cue)
-        if cited is not None:
-            speaker, is_outlet = mention(cited), False
+        if cited is not None:  # "The Post reported, citing officials": said by the officials, via the Post
+            speaker, is_outlet, how = mention(cited), False, "report"
     if outlet is None:
-        outlet = outlet_for(cue, sent, ctx.outlets, exclude + ([span_range(speaker)] if speaker is not None else []))
-    return (span_range(speaker) if speaker is not None else None,
-            span_range(outlet) if outlet is not None else None, is_outlet)
+        outlet = outlet_for(cue, cue.sent, ctx.outlets, exclude + ([span_range(speaker)] if speaker is not None else []))
+        how = "interview" if outlet is not None else None
+    if outlet is None and speaker is not None:
+        relayed = _phrase_outlet(ctx, cue)
+        if relayed is not None:
+            return span_range(speaker), relayed, False
+    return (span_range(speaker) if speaker is not None else None, ctx.outlet_of(outlet, how), is_outlet)
+
+
+def _phrase_outlet(ctx: Context, cue: Token) -> Range | None:
+    """"X said Y, according to the Post": an "according to" outlet after the cue in its sentence."""
+    sent = cue.sent
+    for span, obj in ctx.phrases:
+        if obj is not None and sent.start <= span.start < sent.end and span.start > cue.i:
+            _, _, outlet, is_outlet = _phrase_attribution(ctx, span, obj)
+            if is_outlet and outlet is not None:
+                return outlet
+    return None
+
+
+def _inverted_outlet(cue: Token, outlets: list[Span]) -> Token | None:
+    """"..., reported the Washington Examiner.": an outlet the parser took for the object of a
+    sentence-final reporting verb."""
+    obj = next((c for c in cue.children if c.dep_ in {"dobj", "attr", "npadvmod"} and c.i > cue.i), None)
+    if obj is None or any(not t.is_punct for t in cue.doc[obj.right_edge.i + 1:cue.sent.end]):
+        return None
+    return obj if any(o.start <= obj.i < o.end for o in outlets) else None
 
 
 def _cited_source(cue: Token) -> Token | None:
-    """"The Post reported, citing officials": the officials."""
-    for child in cue.children:
-        if child.lower_ == "citing":
-            return next((g for g in child.children if g.dep_ in {"dobj", "pobj"}), None)
+    """"The Post reported, citing officials": the officials (the parser may hang "citing" on the
+    cue or on its content clause); "The AP quoted a witness as saying": the witness."""
+    if _quoted_as_saying(cue) is not None:
+        return next((c for c in cue.children if c.dep_ == "dobj"), None)
+    for child in _citing(cue):
+        return next((g for g in child.children if g.dep_ in {"dobj", "pobj"}), None)
     return None
+
+
+def _citing(cue: Token) -> list[Token]:
+    """"citing X" phrases of a cue: its own, or one fronted in its content clause."""
+    out = [c for c in cue.children if c.lower_ == "citing"]
+    for clause in (c for c in cue.children if c.dep_ == "ccomp"):
+        out += [c for c in clause.children if c.lower_ == "citing" and c.i < clause.i and c.dep_ == "advcl"]
+    return out
 
 
 def direct_quotes(ctx: Context) -> list[Quoted]:
@@ -455,6 +685,8 @@ def attribute_direct(ctx: Context, directs: list[Quoted], others: list[Found] = 
             if phrase is not None:
                 item.cue, item.speaker, item.outlet, item.speaker_is_outlet = phrase
                 item.score = SCORES["direct"]
+        if item.speaker is not None and item.outlet is None and not item.speaker_is_outlet:
+            item.outlet = _relaying_outlet(ctx, cues, item.cue, exclude)
         before = [f for f in found + others if f.quote[1] <= q.open and not inside((q.start, q.end), f.quote)]
         if item.speaker is None and before:
             prev = max(before, key=lambda f: f.quote[1])
@@ -472,6 +704,24 @@ def attribute_direct(ctx: Context, directs: list[Quoted], others: list[Found] = 
             item.kind, item.score = "direct_nocue", SCORES["direct_nocue"]
         found.append(item)
     return found
+
+
+def _relaying_outlet(ctx: Context, cues: list[Token], chosen: Range | None, exclude: list[Range]) -> Range | None:
+    """'"...," Trump said, the Times reported' / '"...," the judge said, according to the Post':
+    another cue of the quote, in the chosen cue's sentence, whose source is an outlet."""
+    sent = ctx.doc.char_span(*chosen, alignment_mode="expand").sent if chosen is not None else None
+    for span, obj in ctx.phrases:
+        if sent is not None and obj is not None and sent.start <= span.start < sent.end:
+            _, _, outlet, is_outlet = _phrase_attribution(ctx, span, obj)
+            if is_outlet and outlet is not None:
+                return outlet
+    for cue in cues:
+        if token_range(cue) == chosen:
+            continue
+        speaker, outlet, is_outlet = speaker_and_outlet(ctx, cue, exclude)
+        if is_outlet and outlet is not None:
+            return outlet
+    return None
 
 
 NAME = r"[A-Z][\w.'’-]*(?:[ \t]+(?:[A-Z][\w.'’-]*|de|van|von|da|del|la))*"
@@ -554,16 +804,15 @@ def _phrase_near(ctx: Context, q: Quoted):
 
 
 def _phrase_attribution(ctx: Context, span: Span, obj: Token):
+    """(cue, speaker, outlet, speaker is the outlet) of "according to X", "as reported by X"."""
     m = mention(obj)
-    outlet = None
-    is_outlet = False
-    for o in ctx.outlets:
-        if overlap(span_range(o), span_range(m)):
-            m, outlet, is_outlet = o, o, True
-            break
+    outlet, how = source_outlet(obj, ctx.outlets, ctx.lex)
     if outlet is None and is_outlet_span(m, ctx.lex):
-        outlet, is_outlet = m, True
-    return (span_range(span), span_range(m), span_range(outlet) if outlet is not None else None, is_outlet)
+        outlet, how = m, "source"
+    is_outlet = how == "source"
+    if is_outlet:
+        m = outlet
+    return (span_range(span), span_range(m), ctx.outlet_of(outlet, how), is_outlet)
 
 
 def _fragments_in(ctx: Context, r: Range) -> list[Quoted]:
@@ -659,6 +908,12 @@ def _content_range(ctx: Context, verb: Token) -> tuple[Range, str] | None:
     right = [c for c in clauses if c.i > verb.i]
     clause = (right or clauses or [None])[0]  # "X, she said, Y": the content after the cue
     kind = "indirect"
+    if clause is None:
+        clause = _quoted_as_saying(verb)
+    if clause is None:
+        rng = _as_clause(verb)
+        if rng is not None:
+            return rng, "as"
     if clause is None and (verb.lemma_.lower() in ctx.lex.xcomp_verbs or broad.takes_xcomp(ctx.lex, verb)):
         clause = next((c for c in verb.children if c.dep_ == "xcomp"), None)
         kind = "xcomp"
@@ -668,17 +923,57 @@ def _content_range(ctx: Context, verb: Token) -> tuple[Range, str] | None:
         for kind, rng in (("that", _that_clause(verb)), ("parenthetical", _parenthetical(verb))):
             if rng is not None:
                 return rng, kind
-        if verb.lemma_.lower() in ctx.lex.object_verbs:
+        if verb.lemma_.lower() in ctx.lex.object_verbs or verb.lemma_.lower() in ctx.lex.media_verbs:
             rng = broad.object_range(verb, ctx.lex)
             return (rng, "object") if rng is not None else None
         return None
     rng = _edges(clause)
+    for span, _ in ctx.phrases:  # "said Y, according to the Post": the phrase is not what was said
+        if rng[0] < span.start_char < rng[1] and span.start > verb.i and ctx.text[:span.start_char].rstrip().endswith(","):
+            rng = (rng[0], span.start_char)
+    for citing in _citing(verb):  # "reported, citing officials, that ...": not part of the content
+        if rng[0] <= citing.idx < rng[1]:
+            rng = (max(rng[0], _edges(citing)[1]), rng[1])
+    for prep in (c for c in clause.children if c.dep_ == "prep" and c.i > clause.i):
+        obj = next((g for g in prep.children if g.dep_ == "pobj"), None)
+        if obj is not None and obj.lemma_.lower() in MEDIUM_NOUNS and prep.i > 0 and prep.doc[prep.i - 1].text == ",":
+            rng = (rng[0], min(rng[1], prep.idx))  # "..., in a clip shared on X": how it was said, not what
+    if kind == "indirect" and clause.i > verb.i:  # "said X because Y": the parser hangs Y on the cue
+        for adv in (c for c in verb.children if c.dep_ == "advcl" and c.i > clause.right_edge.i):
+            if any(m.dep_ == "mark" and m.lower_ in CONTENT_MARKS for m in adv.children):
+                rng = (rng[0], max(rng[1], _edges(adv)[1]))
     if kind == "indirect" and len(right) > 1:  # one clause the parser cut in two
         rng = (rng[0], max(_edges(c)[1] for c in right))
     if kind == "xcomp" and not ctx.lex.broad:  # the scheme drops "to"; PolNeAR keeps it
         lead = re.match(r"to\s+", ctx.text[rng[0]:rng[1]])
         rng = (rng[0] + (lead.end() if lead else 0), rng[1])
     return rng, kind
+
+
+def _quoted_as_saying(verb: Token) -> Token | None:
+    """"The AP quoted a witness as saying (that) X": the content clause of "saying"."""
+    if verb.lemma_.lower() != "quote":
+        return None
+    for prep in (c for c in verb.children if c.dep_ == "prep" and c.lower_ == "as"):
+        for saying in (g for g in prep.children if g.dep_ in {"pcomp", "pobj"} and g.lemma_.lower() == "say"):
+            return next((c for c in saying.children if c.dep_ == "ccomp"), None)
+    return None
+
+
+def _as_clause(verb: Token) -> Range | None:
+    """"As the Post reported, X" / "X, as the paper noted": the clause the "as" clause of the cue
+    modifies, without it. Not covered: "as" clauses in the middle of their host."""
+    if verb.dep_ != "advcl" or not any(c.dep_ == "mark" and c.lower_ == "as" for c in verb.children):
+        return None
+    if subject_of(verb) is None or verb.head.pos_ not in {"VERB", "AUX"}:
+        return None
+    start, end = _edges(verb.head)
+    own = _edges(verb)
+    if own[0] <= start:
+        return own[1], end
+    if own[1] >= end:
+        return start, own[0]
+    return None
 
 
 def _has_subject(tok: Token) -> bool:
@@ -775,16 +1070,147 @@ def _according(ctx: Context, directs: list[Quoted]) -> list[Found]:
     return out
 
 
-def find_quotes(doc: Doc, lex: Lexicons) -> list[Found]:
-    """Every quote of ``doc`` with cue, speaker and outlet, in text order, duplicates removed."""
+def find_quotes(doc: Doc, lex: Lexicons, publisher: str | None = None) -> list[Found]:
+    """Every quote of ``doc`` with cue, speaker and outlet, in text order, duplicates removed.
+
+    ``publisher``: the outlet that published the article; it (and the wire service whose
+    copy the article is) is never a relaying outlet."""
     text = doc.text
+    outlets = outlet_mentions(doc, lex, text)
+    cues = sorted(set(cue_verbs(doc, lex)) | set(media_verbs(doc, lex, outlets)), key=lambda t: t.i)
     ctx = Context(doc=doc, lex=lex, text=text, quotes=quoted_spans(text), body=body_paragraphs(text),
-                  outlets=outlet_mentions(doc, lex, text), cues=list(cue_verbs(doc, lex)),
-                  phrases=list(phrase_cues(doc, lex, text)))
+                  outlets=outlets, cues=cues, phrases=list(phrase_cues(doc, lex, text)),
+                  outlet_refs=outlet_refs(outlets, lex))
     directs = direct_quotes(ctx)
     indirect = attribute_indirect(ctx, directs)
     found = attribute_direct(ctx, directs, indirect) + indirect
-    return inherit_outlets(dedupe(found))
+    found = inherit_outlets(shared_outlets(outlet_speakers(ctx, found)))
+    found = dedupe(found)
+    for f in found:
+        if f.outlet is not None:
+            f.outlet_how = ctx.outlet_how.get(f.outlet)
+            f.outlet_platform = text[f.outlet[0]:f.outlet[1]] in lex.platform_words
+    found = inherit_interview_outlets(ctx, found)
+    return drop_own_outlets(found, text, publisher)
+
+
+def outlet_speakers(ctx: Context, found: list[Found]) -> list[Found]:
+    """A speaker that is an outlet mention (from any rule: "NY Post: headline", a quote
+    continuing an outlet's) is the only source: ``said_by`` and ``via`` both."""
+    by_range = {span_range(o): o for o in ctx.outlets}
+    for f in found:
+        if f.outlet is not None or f.speaker is None:
+            continue
+        o = by_range.get(f.speaker)
+        if o is not None:
+            f.outlet, f.speaker_is_outlet = ctx.outlet_of(o, "source"), True
+    return found
+
+
+def shared_outlets(found: list[Found]) -> list[Found]:
+    """One content, two attributions: "Trump said X, the Times reported" / "X, the campaign said,
+    according to Politico": the speaker's quote came through the outlet (``via``)."""
+    relays = [g for g in found if g.speaker_is_outlet and g.outlet is not None]
+    for f in found:
+        if f.outlet is not None or f.speaker_is_outlet:
+            continue
+        size = max(1, f.quote[1] - f.quote[0])
+        for g in relays:
+            if overlap(g.quote, f.quote) >= 0.5 * size and g.cue != f.cue:
+                f.outlet, f.outlet_how = g.outlet, "report"
+                break
+    return found
+
+
+def _speaker_key(ctx: Context, f: Found) -> str | None:
+    """The last word of a named speaker mention, lower-cased ("Jane Doe", "Doe" -> "doe")."""
+    if f.speaker is None or f.speaker_is_outlet:
+        return None
+    words_ = ctx.text[f.speaker[0]:f.speaker[1]].split()
+    if not words_ or not words_[-1][:1].isupper():
+        return None
+    return re.sub(r"['’]s$", "", words_[-1]).strip(".,").lower()
+
+
+REMARK_NOUNS = frozenset({"remark", "comment", "statement", "claim", "word", "quote", "interview", "exchange",
+                          "admission", "warning", "prediction", "suggestion", "message"})
+
+
+def remark_outlets(ctx: Context) -> list[tuple[int, str | None, Range]]:
+    """(position, speaker key, outlet) of sentences that place the quotes before them: "The remark
+    was made by Jane Doe in a clip shared on X", "His comments came in an interview with CNN".
+    Not covered: the quote it refers to two paragraphs back (only the latest quote before gets it)."""
+    out = []
+    for o in ctx.outlets:
+        root = o.root
+        sent = root.sent
+        subj = next((t for t in sent if t.dep_ in {"nsubj", "nsubjpass"} and t.lemma_.lower() in REMARK_NOUNS
+                     and any(d.lower_ in {"the", "these", "those", "his", "her", "their", "that", "this"}
+                             for d in t.children)), None)
+        if subj is None or _medium_phrase(root) is None and not any(
+                a.lower_ in {"on", "with"} and a.dep_ == "prep" for a in root.ancestors):
+            continue
+        verb = subj.head
+        agent = next((g for c in verb.children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"), None)
+        key = None
+        if agent is not None:
+            name = mention(agent)
+            key = re.sub(r"['’]s$", "", name[-1].text).lower() if name[-1].text[:1].isupper() else None
+        rng = ctx.outlet_of(o, "interview")
+        out.append((sent.start_char, key, rng))
+    return out
+
+
+def inherit_interview_outlets(ctx: Context, found: list[Found]) -> list[Found]:
+    """Later paragraphs of an interview write-up came through the same outlet: once a named
+    speaker "told BBC News" (or spoke "in an interview with", "on" a programme, or "the remark
+    was made by" them "in a clip shared on X", which also gives the quote before it that
+    outlet), their later quotes without an outlet of their own, and those of "he"/"she" while
+    they are the last named speaker, get it. Not covered: a later quote from another occasion
+    ("at a rally")."""
+    interviews: dict[str, Range] = {}
+    last_named: str | None = None
+    events = sorted(remark_outlets(ctx))
+    quotes = sorted(found, key=lambda f: f.quote)
+    for f in quotes:
+        while events and events[0][0] < f.quote[0]:
+            pos, key, outlet = events.pop(0)
+            before = [g for g in quotes if g.quote[1] <= pos]
+            if before and before[-1].outlet is None:
+                last = before[-1]
+                last.outlet, last.outlet_how = outlet, "interview"
+            if key:
+                interviews[key] = outlet
+        key = _speaker_key(ctx, f)
+        pronoun = f.speaker is not None and ctx.text[f.speaker[0]:f.speaker[1]].lower() in {"he", "she"}
+        who = key or (last_named if pronoun else None)
+        if key:
+            last_named = key
+        if who is None:
+            continue
+        if f.outlet is not None and f.outlet_how == "interview":
+            interviews[who] = f.outlet
+        elif f.outlet is None and who in interviews and f.kind != "direct_continued":
+            f.outlet, f.outlet_how = interviews[who], "interview"
+    for f in found:
+        if f.outlet is not None:
+            f.outlet_platform = ctx.text[f.outlet[0]:f.outlet[1]] in ctx.lex.platform_words
+    return found
+
+
+def drop_own_outlets(found: list[Found], text: str, publisher: str | None) -> list[Found]:
+    """No quote came "through" the article itself: an outlet naming the publisher, or the wire
+    service the article is copy of, is dropped (a source that is that outlet stays a Speaker)."""
+    from builder.propose.outlets import is_own_outlet, wire_of
+
+    own = [p for p in (publisher, wire_of(text)) if p]
+    if not own:
+        return found
+    for f in found:
+        if f.outlet is not None and any(is_own_outlet(text[f.outlet[0]:f.outlet[1]], p) for p in own):
+            f.outlet, f.outlet_how, f.outlet_platform = None, None, False
+            f.speaker_is_outlet = False
+    return found
 
 
 def inherit_outlets(found: list[Found]) -> list[Found]:

@@ -6,7 +6,8 @@ from functools import lru_cache
 from pathlib import Path
 
 LEXICON_DIR = Path(__file__).parent / "lexicons"
-NAMES = ("cue_verbs", "xcomp_verbs", "cue_nouns", "cue_phrases", "outlets", "media_words", "platform_words",
+NAMES = ("cue_verbs", "xcomp_verbs", "cue_nouns", "cue_phrases", "outlets", "outlets_derived", "media_words",
+         "platform_words", "outlet_anaphors", "programme_words", "report_nouns", "media_verbs",
          "belief_verbs", "broad_verbs", "addressee_verbs", "broad_nouns",
          "complement_verbs", "evidence_nouns")
 SCOPES = ("speech", "broad")
@@ -25,9 +26,13 @@ class Lexicons:
     xcomp_verbs: frozenset[str]
     cue_nouns: frozenset[str]
     cue_phrases: tuple[str, ...]
-    outlets: frozenset[str]
+    outlets: frozenset[str]  # news outlets (outlets.txt, by hand, and outlets_derived.txt, from data)
     media_words: frozenset[str]
-    platform_words: frozenset[str] = field(default_factory=frozenset)
+    platform_words: frozenset[str] = field(default_factory=frozenset)  # platforms: outlets too, kept apart
+    outlet_anaphors: frozenset[str] = field(default_factory=frozenset)  # "the newspaper" -> the outlet named before
+    programme_words: frozenset[str] = field(default_factory=frozenset)  # "told Good Morning Britain"
+    report_nouns: frozenset[str] = field(default_factory=frozenset)  # "a report in X": the outlet X
+    media_verbs: frozenset[str] = field(default_factory=frozenset)  # broad: cues when an outlet is the subject
     object_verbs: frozenset[str] = field(default_factory=frozenset)  # object = content (broad scope)
     belief_verbs: frozenset[str] = field(default_factory=frozenset)
     addressee_verbs: frozenset[str] = field(default_factory=frozenset)  # object = the hearer ("told reporters")
@@ -40,6 +45,11 @@ class Lexicons:
     @property
     def broad(self) -> bool:
         return self.scope == "broad"
+
+    @property
+    def platforms(self) -> frozenset[str]:
+        """Platform names ("X", "YouTube"): outlets in our scheme, kept apart from news outlets."""
+        return self.platform_words
 
 
 @lru_cache(maxsize=8)
@@ -79,7 +89,11 @@ def load_lexicons(folder: str | None = None, scope: str = "speech", **overrides:
         content_nouns=frozenset(w.lower() for w in lists["cue_nouns"] + lists["broad_nouns"]) if scope == "broad"
         else frozenset(),
         cue_phrases=tuple(sorted({p.lower() for p in lists["cue_phrases"]}, key=len, reverse=True)),
-        outlets=frozenset(lists["outlets"]),
+        outlets=frozenset(lists["outlets"] + lists["outlets_derived"]) - frozenset(lists["platform_words"]),
         media_words=frozenset(lists["media_words"]),
         platform_words=frozenset(lists["platform_words"]),
+        outlet_anaphors=frozenset(w.lower() for w in lists["outlet_anaphors"]),
+        programme_words=frozenset(lists["programme_words"]),
+        report_nouns=frozenset(w.lower() for w in lists["report_nouns"]),
+        media_verbs=frozenset(w.lower() for w in lists["media_verbs"]) if scope == "broad" else frozenset(),
     )

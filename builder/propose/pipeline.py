@@ -68,6 +68,7 @@ class ProposeStep(PipelineStep):
         nlp = load_pipeline(self.model, self.cfg)
         version = model_version(nlp)
         done = proposed_ids(self.workspace, version)
+        publishers: dict[str, str | None] = {}  # filled as documents stream in, before their batch runs
 
         def todo() -> Iterator[tuple[str, str]]:
             for doc in data or []:
@@ -76,12 +77,13 @@ class ProposeStep(PipelineStep):
                     self.stat_update("already_proposed")
                     continue
                 done.add(doc.id)
+                publishers[doc.id] = (doc.metadata or {}).get("publisher")
                 yield doc.id, doc.text or ""
 
         rejects = []
         from builder.propose.core import propose_options
 
-        proposals = propose_docs(nlp, todo(), **propose_options(self.cfg))
+        proposals = propose_docs(nlp, todo(), **propose_options(self.cfg), publishers=publishers)
         if self.progress:
             import sys
 

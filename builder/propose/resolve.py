@@ -69,6 +69,16 @@ def _titled_name(doc: Doc, head_lemma: str, before: int, persons: list[Span]) ->
     return best
 
 
+DEFINITE = frozenset({"the", "this", "that"})
+
+
+def _definite_singular(span: Span) -> bool:
+    """"the spokesman", "the State Duma member": one person, named earlier. Not "recent reports",
+    "officials" or "a senior official" (a new, unnamed source)."""
+    root = span.root
+    return root.tag_ in {"NN", "NNP"} and any(t.lower_ in DEFINITE and t.dep_ == "det" for t in root.children)
+
+
 class HeuristicResolver:
     """Rule-based resolution over the parsed doc (no extra model)."""
 
@@ -90,7 +100,8 @@ class HeuristicResolver:
             elif all(t.pos_ == "PROPN" for t in span) and _first_entity(span) in (None, "PERSON"):
                 target = _fullest(names, span[-1].text)
             elif root.pos_ == "NOUN":
-                target = _titled_name(doc, root.lemma_.lower(), r[0], persons)
+                if _definite_singular(span):  # "the spokesman" -> the person with that title
+                    target = _titled_name(doc, root.lemma_.lower(), r[0], persons)
                 if target is None:
                     target = self._fuller_description(doc, ordered[:k], span)
             if target is not None:
