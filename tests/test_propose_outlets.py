@@ -261,3 +261,22 @@ def test_description_resolves_to_a_titled_name_only_when_definite_and_singular(n
     names = {q.quote.text: q.name.text if q.name else None for q in linked_quotes(prop.regions, prop.relations)}
     assert names["Ann Lee will visit Paris in May"] == "recent reports"
     assert names["Nobody will lose a job,"] == "Alan Price"
+
+
+def test_rule_passes_are_registered_by_name_and_scope(monkeypatch):
+    from builder.propose import rules
+    from builder.propose.extract import Found
+
+    speech = [p.name for p in rules.passes_for("speech")]
+    broad = [p.name for p in rules.passes_for("broad")]
+    assert speech == ["quotes.rules.verb_clauses.v1", "quotes.rules.according.v1", "quotes.rules.colon_paragraphs.v1"]
+    assert broad[:3] == speech and "quotes.rules.noun_cues.v1" in broad and "quotes.rules.noun_cues.v1" not in speech
+    monkeypatch.setattr(rules, "PASSES", dict(rules.PASSES))
+
+    @rules.register("test.rules.every_doc.v1", scope="broad")
+    def every_doc(ctx, directs):
+        return [Found(quote=(0, 3), quote_type="indirect", kind="test")]
+
+    assert rules.passes_for("broad")[-1].run is every_doc and every_doc not in [p.run for p in rules.passes_for("speech")]
+    with pytest.raises(ValueError):
+        rules.register("x", scope="nope")

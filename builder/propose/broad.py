@@ -3,7 +3,9 @@
 PolNeAR-style attribution also covers what a source thinks, wants, plans or shows: "criticized
 the plan", "wants to run", "polls show that ...", "Name: statement" lines. These rules run only
 when the lexicons' scope is broad; their patterns are weaker, so their scores stay below 0.8.
-Pure functions over a parsed ``Doc``, returning ``Found`` records like ``extract``.
+Pure functions over a parsed ``Doc``, returning ``Found`` records like ``extract``; registered as
+rule passes of the broad scope (``builder.propose.rules``). The nominal content of cue verbs
+("criticized the plan") lives in ``extract`` with the verb rules it belongs to.
 """
 from __future__ import annotations
 
@@ -13,11 +15,11 @@ from dataclasses import replace
 from spacy.tokens import Token
 
 from builder.propose.extract import (
-    Context, FIRST_SECOND, Found, NAME, Quoted, Range, SCORES, _content, _edges, mention,
-    overlap, span_range, speaker_and_outlet, subject_of, token_range, trim,
+    Context, FIRST_SECOND, Found, NAME, Quoted, SCORES, _content, _edges, mention,
+    object_content, overlap, span_range, speaker_and_outlet, subject_of, token_range, trim,
 )
-from builder.propose.lexicons import Lexicons
 from builder.propose.marks import words
+from builder.propose.rules import register
 
 
 def with_score(f: Found, score: float) -> Found:
@@ -139,73 +141,7 @@ def noun_cues(ctx: Context, directs: list[Quoted]) -> list[Found]:
     return out
 
 
-ASPECT_VERBS = {"continue", "begin", "start", "keep", "stop"}
-
-
-def takes_xcomp(lex: Lexicons, verb: Token) -> bool:
-    """Broad scope: an intention or stance verb with an infinitive ("wants to", "agreed to", "declined to")."""
-    return lex.broad and verb.lemma_.lower() not in ASPECT_VERBS
-
-
-OBJECT_PREPS = {"for", "on", "to", "about", "of", "against", "over"}
-OBJECT_TAIL = {"prep", "oprd", "ccomp", "xcomp", "npadvmod", "dative", "acomp", "agent"}
-HEARER_PREPS = {"to", "for", "with"}  # "spoke to reporters": the hearer, not content
-CIRCUMSTANCE = {"DATE", "TIME", "CARDINAL", "QUANTITY", "GPE", "LOC", "FAC", "MONEY", "PERCENT", "ORDINAL"}
-COMPLEMENT_PREPS = {"as", "of", "for"}
-PERSONAL = {"him", "her", "them", "me", "us", "you", "it", "himself", "herself", "themselves"}
-
-
-def _person_like(tok: Token) -> bool:
-    return tok.lower_ in PERSONAL or tok.ent_type_ in {"PERSON", "NORP"} or tok.pos_ == "PROPN"
-
-
-def _evidence_subject(verb: Token, lex: Lexicons) -> bool:
-    subj = subject_of(verb)
-    return subj is not None and subj.lemma_.lower() in lex.evidence_nouns
-
-
-def object_range(verb: Token, lex: Lexicons | None = None) -> Range | None:
-    """Broad scope: the object is the content ("called for an inquiry", "criticized the plan",
-    "described the plan as reckless", "accused her of lying"); never the hearer ("told reporters")."""
-    lemma = verb.lemma_.lower()
-    addressee = lex is not None and lemma in lex.addressee_verbs
-    needs_complement = lex is not None and lemma in lex.complement_verbs and not _evidence_subject(verb, lex)
-    dobj = next((c for c in verb.children if c.dep_ in {"dobj", "attr"}), None)
-    rest = [c for c in verb.children if c.i > verb.i and c.dep_ in {"oprd", "prep", "ccomp", "xcomp"}
-            and (c.dep_ != "prep" or c.lower_ in OBJECT_PREPS | COMPLEMENT_PREPS)]
-    if dobj is not None:
-        if dobj.tag_ in {"WP", "WDT"} or dobj.ent_type_ in CIRCUMSTANCE:
-            return None
-        comp = next((c for c in rest if c.i > dobj.i and (c.dep_ != "prep" or c.lower_ in COMPLEMENT_PREPS)), None)
-        if comp is not None and comp.dep_ == "prep" and (comp.lower_ == "of" or comp.lower_ == "for" and _person_like(dobj)):
-            obj = next((g for g in comp.children if g.dep_ in {"pobj", "pcomp"}), None)  # "accused her of lying"
-            if obj is None:
-                return None
-            return _edges(obj) if dobj.pos_ == "PRON" else (_edges(dobj)[0], _edges(comp)[1])
-        if (addressee or needs_complement) and comp is None:
-            return None
-        start, end = _edges(dobj)
-        for child in verb.children:  # "described the plan to reporters as reckless"
-            if child.i > dobj.i and child.dep_ in OBJECT_TAIL:
-                end = max(end, _edges(child)[1])
-        return start, end
-    for child in rest:
-        if child.dep_ == "prep" and child.lower_ in OBJECT_PREPS:
-            obj = next((g for g in child.children if g.dep_ in {"pobj", "pcomp"}), None)
-            if obj is None or obj.ent_type_ in CIRCUMSTANCE or (child.lower_ in HEARER_PREPS and _person_like(obj)):
-                continue
-            end = max([_edges(obj)[1]] + [_edges(c)[1] for c in verb.children if c.i > child.i and c.dep_ in OBJECT_TAIL])
-            return _edges(obj)[0], end
-    return None
-
-
-def object_content(ctx: Context, rng: Range, directs: list[Quoted]) -> tuple[Range, str] | None:
-    """A nominal content may be one word ("attacked Smith"), but not a bare pronoun."""
-    s, e = trim(ctx.text, *rng)
-    if e - s < 2 or ctx.text[s:e].lower() in PERSONAL | {"this", "that", "what", "which", "who"}:
-        return None
-    if len(words(ctx.text[s:e])) >= 2:
-        return _content(ctx, s, e, directs)
-    if any(overlap((q.start, q.end), (s, e)) for q in directs):
-        return None
-    return (s, e), "indirect"
+# registered in this order (their Found lists meet in ``extract.dedupe``, which keeps the first of equals)
+for _name, _pass in (("quotes.rules.noun_cues.v1", noun_cues), ("quotes.rules.name_colon_lines.v1", name_colon_lines),
+                     ("quotes.rules.raised.v1", raised), ("quotes.rules.passive_objects.v1", passive_objects)):
+    register(_name, scope="broad")(_pass)

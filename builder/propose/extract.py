@@ -14,6 +14,7 @@ from spacy.tokens import Doc, Span, Token
 
 from builder.propose.lexicons import Lexicons
 from builder.propose.marks import Quoted, paragraphs, quoted_spans, words
+from builder.propose.rules import passes_for, register
 
 Range = tuple[int, int]
 
@@ -849,9 +850,88 @@ def _content(ctx: Context, start: int, end: int, directs: list[Quoted],
     return (s, e), "mixed"
 
 
+# -- nominal content (broad scope): "criticized the plan", "called for an inquiry" -------------
+
+ASPECT_VERBS = {"continue", "begin", "start", "keep", "stop"}
+
+
+def takes_xcomp(lex: Lexicons, verb: Token) -> bool:
+    """Broad scope: an intention or stance verb with an infinitive ("wants to", "agreed to", "declined to")."""
+    return lex.broad and verb.lemma_.lower() not in ASPECT_VERBS
+
+
+OBJECT_PREPS = {"for", "on", "to", "about", "of", "against", "over"}
+OBJECT_TAIL = {"prep", "oprd", "ccomp", "xcomp", "npadvmod", "dative", "acomp", "agent"}
+HEARER_PREPS = {"to", "for", "with"}  # "spoke to reporters": the hearer, not content
+CIRCUMSTANCE = {"DATE", "TIME", "CARDINAL", "QUANTITY", "GPE", "LOC", "FAC", "MONEY", "PERCENT", "ORDINAL"}
+COMPLEMENT_PREPS = {"as", "of", "for"}
+PERSONAL = {"him", "her", "them", "me", "us", "you", "it", "himself", "herself", "themselves"}
+
+
+def _person_like(tok: Token) -> bool:
+    return tok.lower_ in PERSONAL or tok.ent_type_ in {"PERSON", "NORP"} or tok.pos_ == "PROPN"
+
+
+def _evidence_subject(verb: Token, lex: Lexicons) -> bool:
+    subj = subject_of(verb)
+    return subj is not None and subj.lemma_.lower() in lex.evidence_nouns
+
+
+def object_range(verb: Token, lex: Lexicons | None = None) -> Range | None:
+    """Broad scope: the object is the content ("called for an inquiry", "criticized the plan",
+    "described the plan as reckless", "accused her of lying"); never the hearer ("told reporters")."""
+    lemma = verb.lemma_.lower()
+    addressee = lex is not None and lemma in lex.addressee_verbs
+    needs_complement = lex is not None and lemma in lex.complement_verbs and not _evidence_subject(verb, lex)
+    dobj = next((c for c in verb.children if c.dep_ in {"dobj", "attr"}), None)
+    rest = [c for c in verb.children if c.i > verb.i and c.dep_ in {"oprd", "prep", "ccomp", "xcomp"}
+            and (c.dep_ != "prep" or c.lower_ in OBJECT_PREPS | COMPLEMENT_PREPS)]
+    if dobj is not None:
+        if dobj.tag_ in {"WP", "WDT"} or dobj.ent_type_ in CIRCUMSTANCE:
+            return None
+        comp = next((c for c in rest if c.i > dobj.i and (c.dep_ != "prep" or c.lower_ in COMPLEMENT_PREPS)), None)
+        if comp is not None and comp.dep_ == "prep" and (comp.lower_ == "of" or comp.lower_ == "for" and _person_like(dobj)):
+            obj = next((g for g in comp.children if g.dep_ in {"pobj", "pcomp"}), None)  # "accused her of lying"
+            if obj is None:
+                return None
+            return _edges(obj) if dobj.pos_ == "PRON" else (_edges(dobj)[0], _edges(comp)[1])
+        if (addressee or needs_complement) and comp is None:
+            return None
+        start, end = _edges(dobj)
+        for child in verb.children:  # "described the plan to reporters as reckless"
+            if child.i > dobj.i and child.dep_ in OBJECT_TAIL:
+                end = max(end, _edges(child)[1])
+        return start, end
+    for child in rest:
+        if child.dep_ == "prep" and child.lower_ in OBJECT_PREPS:
+            obj = next((g for g in child.children if g.dep_ in {"pobj", "pcomp"}), None)
+            if obj is None or obj.ent_type_ in CIRCUMSTANCE or (child.lower_ in HEARER_PREPS and _person_like(obj)):
+                continue
+            end = max([_edges(obj)[1]] + [_edges(c)[1] for c in verb.children if c.i > child.i and c.dep_ in OBJECT_TAIL])
+            return _edges(obj)[0], end
+    return None
+
+
+def object_content(ctx: Context, rng: Range, directs: list[Quoted]) -> tuple[Range, str] | None:
+    """A nominal content may be one word ("attacked Smith"), but not a bare pronoun."""
+    s, e = trim(ctx.text, *rng)
+    if e - s < 2 or ctx.text[s:e].lower() in PERSONAL | {"this", "that", "what", "which", "who"}:
+        return None
+    if len(words(ctx.text[s:e])) >= 2:
+        return _content(ctx, s, e, directs)
+    if any(overlap((q.start, q.end), (s, e)) for q in directs):
+        return None
+    return (s, e), "indirect"
+
+
 def attribute_indirect(ctx: Context, directs: list[Quoted]) -> list[Found]:
-    """Content clauses of cue verbs (ccomp; xcomp for ask/urge/tell), cue nouns and cue phrases."""
-    from builder.propose import broad  # its rules build on this module's
+    """Every registered rule pass of the lexicons' scope (``builder.propose.rules``), in order:
+    content clauses of cue verbs, cue phrases, colon paragraphs; broad: stances, intentions."""
+    return [f for rule in passes_for(ctx.lex.scope) for f in rule.run(ctx, directs)]
+
+
+def verb_clauses(ctx: Context, directs: list[Quoted]) -> list[Found]:
+    """Content clauses of cue verbs (ccomp; xcomp for ask/urge/tell; broad: their objects)."""
     found: list[Found] = []
     exclude = [(q.open, q.close + 1) for q in directs]
     cue_ids = {t.i for t in ctx.cues}
@@ -868,7 +948,7 @@ def attribute_indirect(ctx: Context, directs: list[Quoted]) -> list[Found]:
         container = container if container is not None and any(d.open == container.open for d in directs) else None
         if container is not None and kind != "indirect":
             continue
-        content = broad.object_content(ctx, rng, directs) if kind == "object" else _content(ctx, *rng, directs, container)
+        content = object_content(ctx, rng, directs) if kind == "object" else _content(ctx, *rng, directs, container)
         if content is None:
             continue
         (s, e), qtype = content
@@ -889,20 +969,12 @@ def attribute_indirect(ctx: Context, directs: list[Quoted]) -> list[Found]:
         for part in parts:
             found.append(Found(quote=part, quote_type=qtype, kind=kind, cue=token_range(verb),
                                speaker=speaker, outlet=outlet, speaker_is_outlet=is_outlet, score=score))
-    found += _according(ctx, directs)
-    found += colon_paragraphs(ctx, directs)
-    if ctx.lex.broad:  # PolNeAR's wider notion of attribution: stances, intentions, evidence
-        found += broad.noun_cues(ctx, directs)
-        found += broad.name_colon_lines(ctx, directs)
-        found += broad.raised(ctx, directs)
-        found += broad.passive_objects(ctx, directs)
     return found
 
 
 def _content_range(ctx: Context, verb: Token) -> tuple[Range, str] | None:
     """(untrimmed content range, kind) of a cue verb: its content clause (ccomp; xcomp for ask/urge
     or, broad, intentions), a detached "that" clause, a parenthetical's sentence, or (broad) its object."""
-    from builder.propose import broad  # its rules build on this module's
 
     clauses = [c for c in verb.children if c.dep_ == "ccomp"]
     right = [c for c in clauses if c.i > verb.i]
@@ -914,7 +986,7 @@ def _content_range(ctx: Context, verb: Token) -> tuple[Range, str] | None:
         rng = _as_clause(verb)
         if rng is not None:
             return rng, "as"
-    if clause is None and (verb.lemma_.lower() in ctx.lex.xcomp_verbs or broad.takes_xcomp(ctx.lex, verb)):
+    if clause is None and (verb.lemma_.lower() in ctx.lex.xcomp_verbs or takes_xcomp(ctx.lex, verb)):
         clause = next((c for c in verb.children if c.dep_ == "xcomp"), None)
         kind = "xcomp"
     if clause is not None and clause.pos_ not in {"VERB", "AUX"} and not _has_subject(clause):
@@ -924,7 +996,7 @@ def _content_range(ctx: Context, verb: Token) -> tuple[Range, str] | None:
             if rng is not None:
                 return rng, kind
         if verb.lemma_.lower() in ctx.lex.object_verbs or verb.lemma_.lower() in ctx.lex.media_verbs:
-            rng = broad.object_range(verb, ctx.lex)
+            rng = object_range(verb, ctx.lex)
             return (rng, "object") if rng is not None else None
         return None
     rng = _edges(clause)
@@ -1236,3 +1308,9 @@ def dedupe(found: list[Found]) -> list[Found]:
             continue
         out.append(f)
     return out
+
+
+# the speech-scope rule passes, in this order (``attribute_indirect``; broad.py adds the broad ones)
+for _name, _pass in (("quotes.rules.verb_clauses.v1", verb_clauses), ("quotes.rules.according.v1", _according),
+                     ("quotes.rules.colon_paragraphs.v1", colon_paragraphs)):
+    register(_name)(_pass)
