@@ -12,6 +12,7 @@ from builder.evaluate import commands as evaluate_cmds
 from builder.export import commands as export_cmds
 from builder.ingest import commands as ingest_cmds
 from builder.propose import commands as propose_cmds
+from builder.train import commands as train_cmds
 from builder import demo as demo_cmds
 from builder import run as run_cmds
 
@@ -33,6 +34,7 @@ app.command("push")(annotate_cmds.push)
 app.command("pull")(annotate_cmds.pull)
 app.command("agreement")(annotate_cmds.agreement)
 app.add_typer(export_cmds.export_app, name="export")
+app.command("train")(train_cmds.train)
 app.command("run")(run_cmds.run)
 app.command("demo")(demo_cmds.demo)
 

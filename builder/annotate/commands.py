@@ -78,13 +78,18 @@ def status(workspace: WorkspaceOpt = None, config: Config = None, as_json: JsonO
 
 
 def push(workspace: WorkspaceOpt = None, config: Config = None, url: UrlOpt = None,
-         batch_size: Annotated[Optional[int], typer.Option(help="Tasks per import request")] = None) -> None:
+         batch_size: Annotated[Optional[int], typer.Option(help="Tasks per import request")] = None,
+         order: Annotated[str, typer.Option("--order", help="Import order of new tasks: workspace, or uncertainty "
+                                            "(where proposers disagree or the model is least sure first)")] = "workspace") -> None:
     """Create or update the Label Studio project and import proposals as predictions."""
+    from builder.annotate.order import ORDERS
     from builder.annotate.push import push as run_push
 
+    if order not in ORDERS:
+        raise typer.BadParameter(f"use one of {', '.join(ORDERS)}", param_hint="--order")
     cfg, ws = _settings(config, workspace, url)
     with _clear_errors():
-        s = run_push(ws, cfg, batch_size=batch_size)
+        s = run_push(ws, cfg, batch_size=batch_size, order=order)
     typer.echo(f"project {s.project_id} at {s.url}: {s.tasks_created} new tasks, {s.predictions_created} new "
                f"predictions, {s.tasks_known} tasks in all" + (f", {s.rejects} rejects" if s.rejects else ""))
 

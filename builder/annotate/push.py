@@ -157,8 +157,12 @@ def _batches(items: list, size: int) -> Iterable[list]:
 
 
 def push(workspace: Any, cfg: dict[str, Any], client: Studio | None = None, batch_size: int | None = None,
-         progress: bool = True) -> PushSummary:
-    """Create/update the project, import new documents as tasks and new proposer versions as predictions."""
+         progress: bool = True, order: str = "workspace") -> PushSummary:
+    """Create/update the project, import new documents as tasks and new proposer versions as predictions.
+
+    ``order="uncertainty"`` imports the new documents most uncertain first (``builder.annotate.order``)."""
+    from builder.annotate.order import order_documents
+
     from builder.annotate.pull import append_rejects
 
     studio = client or connect(workspace, cfg)
@@ -177,7 +181,7 @@ def push(workspace: Any, cfg: dict[str, Any], client: Studio | None = None, batc
         tmap = reconcile(studio, project_id)
         write_json(mfile, tmap)
         summary.reconciled = True
-    new_docs = [d for d in docs if d not in tmap]
+    new_docs = order_documents([d for d in docs if d not in tmap], proposals, order)
     new_preds = [(d, v) for d in docs if d in tmap for v in proposals[d]
                  if v not in tmap[d]["versions"] and not proposals[d][v].get("error")]
     from rich.progress import Progress

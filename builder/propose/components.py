@@ -31,8 +31,30 @@ class QuoteAttribution:
 
     def __init__(self, nlp: Language, name: str, lexicon_dir: str | None = None, scope: str = "speech"):
         self.name = name
+        self.lexicon_dir, self.scope = lexicon_dir, scope
         self.lexicons = load_lexicons(lexicon_dir, scope)
         self.error_handler: Callable = raise_error
+
+    def to_disk(self, path, exclude=tuple()) -> None:
+        """Save the lexicon files in use (``lexicons/*.txt``), so a saved pipeline proposes the same."""
+        import shutil
+        from pathlib import Path
+
+        from builder.propose.lexicons import LEXICON_DIR
+
+        target = Path(path) / "lexicons"
+        target.mkdir(parents=True, exist_ok=True)
+        for src in sorted(Path(self.lexicon_dir or LEXICON_DIR).glob("*.txt")):
+            shutil.copyfile(src, target / src.name)
+
+    def from_disk(self, path, exclude=tuple()) -> "QuoteAttribution":
+        from pathlib import Path
+
+        folder = Path(path) / "lexicons"
+        if folder.is_dir():
+            self.lexicon_dir = str(folder)
+            self.lexicons = load_lexicons(self.lexicon_dir, self.scope)
+        return self
 
     def set_error_handler(self, handler: Callable) -> None:
         self.error_handler = handler

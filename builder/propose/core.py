@@ -15,13 +15,18 @@ def load_pipeline(model: str | None = None, cfg: dict[str, Any] | None = None, *
                   resolver: str | None = None, scope: str | None = None):
     """The spaCy pipeline ``model`` (default ``cfg["propose"]["model"]``) with the quote components added.
 
-    ``cfg["propose"]`` may also set ``scope`` ("speech" or "broad"), ``lexicon_dir`` and ``resolver``.
+    ``cfg["propose"]`` may also set ``scope`` ("speech" or "broad"), ``lexicon_dir`` and ``resolver``,
+    and ``proposer``: "rules" (this), or "learned" / "hybrid", which load the pipeline folder
+    ``trained`` that ``quotes train`` wrote (``load_trained``).
     """
     import spacy
 
     import builder.propose.components  # noqa: F401  (registers the factories)
 
     opts = (cfg or {}).get("propose") or {}
+    proposer = opts.get("proposer") or "rules"
+    if proposer != "rules":
+        return load_trained(opts.get("trained"), proposer, scope=scope)
     name = model or opts.get("model") or DEFAULT_MODEL
     scope = scope or opts.get("scope") or "speech"
     lexicon_dir = lexicon_dir or opts.get("lexicon_dir")
@@ -35,6 +40,32 @@ def load_pipeline(model: str | None = None, cfg: dict[str, Any] | None = None, *
         nlp.add_pipe("quotes_paragraphs", before="parser")
     nlp.add_pipe("quotes_attribution", config={"lexicon_dir": lexicon_dir, "scope": scope})
     nlp.add_pipe("quotes_resolver", config={"resolver": resolver})
+    return nlp
+
+
+PROPOSERS = ("rules", "learned", "hybrid")
+
+
+def load_trained(path: str | None, proposer: str = "hybrid", *, scope: str | None = None):
+    """A pipeline folder written by ``quotes train``: ``hybrid`` runs the rules and the learned
+    tagger (which sees the rules' output); ``learned`` leaves the rules out."""
+    import spacy
+
+    import builder.propose.components  # noqa: F401
+    import builder.train.model  # noqa: F401  (the learned components and architecture)
+
+    if proposer not in PROPOSERS:
+        raise RuntimeError(f"[propose] proposer = {proposer!r}: use one of {', '.join(PROPOSERS)}")
+    if not path or not Path(path, "meta.json").is_file():
+        raise RuntimeError(f"[propose] trained = {path!r} is not a pipeline folder written by `quotes train`: "
+                           "train one (quotes train --export exports/quotes/X.Y.Z -o models/quotes/0.1.0) "
+                           "or set [propose] proposer = \"rules\"")
+    overrides = {"components": {"quotes_attribution": {"scope": scope}}} if scope else {}
+    exclude = ["quotes_attribution"] if proposer == "learned" else []
+    nlp = spacy.load(path, exclude=exclude, config=overrides)
+    if "quotes_learned" not in nlp.pipe_names:
+        raise RuntimeError(f"{path} has no quotes_learned component: it was not written by `quotes train`")
+    nlp.meta.setdefault("quotes", {})["mode"] = proposer
     return nlp
 
 

@@ -12,9 +12,14 @@ PROPOSER = "quotes.proposer.v1"
 
 
 def model_version(nlp) -> str:
-    """Registered proposer name + spaCy pipeline name and version."""
+    """Registered proposer name + spaCy pipeline name and version. A pipeline from ``quotes
+    train`` says how it proposes: ``quotes.proposer.learned.v1`` or ``quotes.proposer.hybrid.v1``."""
     meta = nlp.meta
-    return f"{PROPOSER}+{meta.get('lang', 'xx')}_{meta.get('name', 'pipeline')}-{meta.get('version', '0')}"
+    proposer = PROPOSER
+    mode = (meta.get("quotes") or {}).get("mode")
+    if mode in ("learned", "hybrid"):
+        proposer = f"quotes.proposer.{mode}.v1"
+    return f"{proposer}+{meta.get('lang', 'xx')}_{meta.get('name', 'pipeline')}-{meta.get('version', '0')}"
 
 
 class _Regions:

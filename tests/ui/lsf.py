@@ -29,7 +29,7 @@ _RANGE_JS = """([start, end, scroll]) => {
     pos += len;
   }
   const r = document.createRange(); r.setStart(sNode, sOff); r.setEnd(eNode, eOff);
-  if (scroll) sNode.parentElement.scrollIntoView({block: 'center'});
+  if (scroll) sNode.parentElement.scrollIntoView({block: 'center', behavior: 'instant'});
   const rects = [...r.getClientRects()].filter(x => x.width > 0);
   const a = rects[0], b = rects[rects.length - 1];
   return [a.left, a.top + a.height / 2, b.right, b.top + b.height / 2, r.toString()];
@@ -82,12 +82,21 @@ class Editor:
 
     # -- the text -----------------------------------------------------------------
     def _range(self, start: int, end: int, scroll: bool = True):
-        return self.page.evaluate(_RANGE_JS, [start, end, scroll])
+        """[x1, y1, x2, y2, text] of text[start:end] once the page has stopped moving (scrolled into view)."""
+        if scroll:
+            self.page.evaluate(_RANGE_JS, [start, end, True])
+        last = None
+        for _ in range(50):
+            now = self.page.evaluate(_RANGE_JS, [start, end, False])
+            if now == last:
+                return now
+            last = now
+            self.page.wait_for_timeout(20)
+        return last
 
     def drag(self, start: int, end: int) -> str:
         """Select text[start:end] with the mouse (one action); returns the selected text."""
-        self._range(start, end)  # scroll first, then measure
-        x1, y1, x2, y2, text = self._range(start, end, scroll=False)
+        x1, y1, x2, y2, text = self._range(start, end)
         self.page.mouse.move(x1 + 1, y1)
         self.page.mouse.down()
         self.page.mouse.move(x2 - 1, y2, steps=4)
@@ -97,8 +106,7 @@ class Editor:
 
     def click_char(self, offset: int) -> None:
         """Click the character at ``offset`` (selects the region drawn there)."""
-        self._range(offset, offset + 1)
-        x1, y1, x2, y2, _ = self._range(offset, offset + 1, scroll=False)
+        x1, y1, x2, y2, _ = self._range(offset, offset + 1)
         self.page.mouse.click((x1 + x2) / 2, y1)
         self.actions.add()
 

