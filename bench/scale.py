@@ -93,10 +93,10 @@ def synthetic_article(i: int, seed: int = 13, length: tuple[int, int] = (2, 3)) 
 
 def write_documents(folder: Path, n: int, shards: int, seed: int = 13, length: tuple[int, int] = (2, 3)) -> None:
     """``n`` synthetic articles as Document rows in ``shards`` Parquet files under ``folder``."""
-    import hashlib
-
     import pyarrow as pa
     import pyarrow.parquet as pq
+
+    from builder.workspace.shards import doc_id_of
 
     from builder.schema import arrow_schema
 
@@ -106,7 +106,7 @@ def write_documents(folder: Path, n: int, shards: int, seed: int = 13, length: t
         rows = []
         for i in range(shard, n, shards):
             art = synthetic_article(i, seed, length)
-            doc_id = hashlib.sha1(art["text"].encode()).hexdigest()[:16]
+            doc_id = doc_id_of(art["text"])
             rows.append({"doc_id": doc_id, "text": art["text"], "title": art["title"], "publisher": art["publisher"],
                          "url": art["url"], "date": None, "source": "synthetic", "source_format": "jsonl",
                          "source_position": i, "cluster_id": doc_id, "ingest_version": "bench.synthetic"})
@@ -149,7 +149,7 @@ class SpacyFloor(_pipeline_step_base()):
 
 def stage_for(proposer: str, ws, cfg: dict, spec):
     """The propose stage exactly as ``quotes run`` builds it (or the bare-spaCy floor)."""
-    from builder.executors import RankShardedRows
+    from builder.runner.executors import RankShardedRows
     from builder.run import Stage, pipeline_stages
 
     if proposer == "spacy":
@@ -162,7 +162,7 @@ def stage_for(proposer: str, ws, cfg: dict, spec):
 
 def run_propose(workdir: Path, tasks: int, workers: int, proposer: str, run_id: str, on_progress=None) -> float:
     """Wall seconds of the propose stage over the documents already in ``workdir``."""
-    from builder.config import Workspace
+    from builder.workspace import Workspace
     from builder.run import RunSpec, run_stages
 
     ws, cfg = Workspace(workdir), _cfg()
@@ -203,8 +203,8 @@ def one_size(workdir: Path, n: int, proposer: str, run_id: str) -> dict:
 
 def _child(workdir: Path, n: int, proposer: str, run_id: str, bar) -> dict:
     """``one_size`` in a fresh process; ``bar`` (tqdm) follows its documents through the progress files."""
-    from builder.config import Workspace
-    from builder.executors import progress_of
+    from builder.workspace import Workspace
+    from builder.runner.executors import progress_of
     from builder.run import logging_dir
 
     folder, known = logging_dir(Workspace(workdir), run_id, "propose"), {}

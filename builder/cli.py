@@ -40,7 +40,13 @@ app.command("demo")(demo_cmds.demo)
 
 
 def main() -> None:
-    app()
+    from builder.workspace.errors import WorkspaceError
+
+    try:
+        app()
+    except WorkspaceError as err:  # a damaged shard, a busy workspace: the message says what to do
+        typer.echo(f"error: {err}", err=True)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

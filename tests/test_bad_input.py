@@ -18,12 +18,12 @@ from tests.test_ingest import cfg, story, write
 QUOTES = str(Path(sys.executable).with_name("quotes"))
 
 
-def gz_warc(pages: int) -> bytes:
+def gz_warc(pages: int, gzip: bool = True) -> bytes:
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
     buf = io.BytesIO()
-    writer = WARCWriter(buf, gzip=True)
+    writer = WARCWriter(buf, gzip=gzip)
     for i in range(pages):
         html = f"<html><body><article><p>{story(i)}</p></article></body></html>".encode()
         headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.0")
@@ -45,6 +45,15 @@ def test_truncated_warc_gz_is_a_malformed_warc_reject_with_the_position_reached(
     assert [r.position for r in records[:-1]] == list(range(1, whole + 1))
     intact = write(tmp_path / "whole.warc.gz", data)
     assert all(not isinstance(r, Rejected) for r in read_warc(str(intact), cfg()))
+
+
+@pytest.mark.parametrize("cut", [0.1, 0.45, 0.8])
+def test_truncated_plain_warc_is_a_malformed_warc_reject(tmp_path, cut):
+    data = gz_warc(3, gzip=False)
+    path = write(tmp_path / "cut.warc", data[:int(len(data) * cut)])
+    records = list(read_warc(str(path), cfg()))
+    assert records[-1].reason == "malformed_warc" and "cut short" in records[-1].detail
+    assert records[-1].position == len(records) and all(not isinstance(r, Rejected) for r in records[:-1])
 
 
 def test_fifo_and_dangling_link_are_rejected_without_being_opened(tmp_path):

@@ -9,7 +9,7 @@ from builder.cli import app
 
 COMMANDS = [
     [], ["ingest"], ["propose"], ["eval"], ["studio"], ["studio", "start"], ["studio", "stop"],
-    ["studio", "status"], ["push"], ["pull"], ["agreement"], ["export"], ["export", "diff"],
+    ["studio", "status"], ["push"], ["pull"], ["agreement"], ["export"], ["export", "diff"], ["export", "verify"],
     ["run"], ["demo"],
 ]
 

@@ -335,7 +335,9 @@ def test_latest_annotation_row_wins_dead_ones_drop_and_orphans_are_rejected(tmp_
     assert [(r["stage"], r["source"], r["reason"]) for r in rejects] == [("export", "not-ingested", "unknown_document")]
     assert rejects[0]["hint"]
     card = (folder / "README.md").read_text()
-    assert "Agreement: mean pairwise F1 of exact quote spans 0.000 over 1 document" in card
+    assert "Agreement: F1 of exact Quote spans between annotators 0.000" in card and "over 1 document" in card
+    from builder.annotate import agreement
+    assert agreement(ws)["agreement"]["f1"]["Quote"]["f1"] == 0.0  # the card's figure is `quotes agreement`'s
 
     # diff: v1 (annotated only) against v2 with silver rows
     v2 = export_dataset(ws, load_config(), bump="minor", include_proposed=True,
@@ -405,12 +407,13 @@ def test_gold_annotations_export_and_load(tmp_path, offline_hf):
 
     from builder.scheme import regions_from_results
     from builder.schema import as_row
+    from builder.workspace import doc_id_of
 
     documents, annotations, n_quotes = [], [], 0
     for path in sorted(GOLD.glob("*.json")):
         for task in json.loads(path.read_text("utf-8")):
             text, data = task["data"]["text"], task["data"]
-            doc_id = data.get("doc_id") or path.stem
+            doc_id = doc_id_of(text)  # as ingest names it: the export re-checks it against the text
             documents.append({"doc_id": doc_id, "text": text, "title": None, "publisher": data.get("publisher"),
                               "url": None, "date": None, "source": str(path), "source_format": "txt",
                               "source_position": None, "cluster_id": doc_id, "ingest_version": "quotes.ingest.v1"})

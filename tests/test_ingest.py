@@ -72,8 +72,9 @@ def rejects(ws) -> list[dict]:
 
 
 def snapshot(folder: Path) -> dict[str, str]:
+    """Every workspace file's hash, but the locks (who held which lock last is not data)."""
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+            for p in sorted(folder.rglob("*")) if p.is_file() and "locks" not in p.relative_to(folder).parts}
 
 
 # ------------------------------------------------------------------ normalization

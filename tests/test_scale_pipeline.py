@@ -100,6 +100,7 @@ def model_loads(monkeypatch) -> list[str]:
         return real(name, *args, **kwargs)
 
     monkeypatch.setattr(spacy, "load", counting_load)
+    monkeypatch.setattr("builder.propose.pipeline._PIPELINES", {})  # this process has loaded no pipeline yet
     return calls
 
 
@@ -114,13 +115,13 @@ def test_crash_relaunch_and_same_rows_as_one_task(tmp_path, shards, model_loads)
                       stages=stages_with_crash(shards, ws, settings, spec, marker, rank=3),
                       outputs=run_outputs(ws, "four"))
     assert err.value.stage == "propose" and err.value.ranks == [3]
-    assert len(model_loads) == 4  # once per propose task, crashed rank included
+    assert len(model_loads) == 1  # once per worker process (here: this one), not once per task
 
     marker.unlink()
     stats = run_workspace(None, ws, settings, tasks=4, workers=1, run_id="four",
                           stages=stages_with_crash(shards, ws, settings, spec, marker, rank=3),
                           outputs=run_outputs(ws, "four"))
-    assert len(model_loads) == 5  # the relaunch ran rank 3 of propose only
+    assert len(model_loads) == 1  # the relaunch (rank 3 of propose only) reused it
 
     one = Workspace(tmp_path / "ws1")
     run_workspace(shards, one, settings, tasks=1, workers=1, run_id="one")

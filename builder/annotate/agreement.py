@@ -82,11 +82,14 @@ def _text_of(region_lists: list[list[Any]]) -> str:
     return " ".join("x" for _ in range(end))
 
 
-def agreement_report(rows: list[dict], texts: dict[str, str], proposals: list[dict]) -> dict[str, Any]:
-    """The agreement report from annotation rows, document texts and proposal rows. Pure."""
+def annotator_agreement(rows: list[dict], texts: dict[str, str] | None = None) -> dict[str, Any]:
+    """The one definition of inter-annotator agreement (``quotes agreement`` and the dataset card both
+    print it): over documents with live annotations by two or more annotators, span and relation F1
+    per label micro-averaged over annotator pairs, and token-level Cohen's kappa. Pure."""
     by_doc: dict[str, list[dict]] = {}
     for r in live(rows):
         by_doc.setdefault(r["doc_id"], []).append(r)
+    texts = texts or {}
     tally: dict[str, Counter] = {}
     kappas: list[float] = []
     pairs = 0
@@ -103,9 +106,16 @@ def agreement_report(rows: list[dict], texts: dict[str, str], proposals: list[di
             k = cohen_kappa(token_classes(text, a["regions"]), token_classes(text, b["regions"]))
             if k is not None:
                 kappas.append(k)
-    iaa = {"tasks": len(multi), "pairs": pairs,
-           "f1": {k: prf(c) for k, c in sorted(tally.items())},
-           "token_kappa": round(sum(kappas) / len(kappas), 4) if kappas else None}
+    return {"tasks": len(multi), "pairs": pairs,
+            "f1": {k: prf(c) for k, c in sorted(tally.items())},
+            "token_kappa": round(sum(kappas) / len(kappas), 4) if kappas else None}
+
+
+def agreement_report(rows: list[dict], texts: dict[str, str], proposals: list[dict]) -> dict[str, Any]:
+    """The agreement report from annotation rows, document texts and proposal rows. Pure."""
+    rows = list(rows)
+    iaa = annotator_agreement(rows, texts)
+    by_doc = {r["doc_id"] for r in live(rows)}
     resolved = resolve_annotations(rows)
     per_version: dict[str, dict[str, Any]] = {}
     tallies: dict[str, dict[str, Counter]] = {}

@@ -10,7 +10,6 @@ loses nothing and stores nothing twice. Readers take the latest row per annotati
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -139,24 +138,19 @@ def changes(tasks: list[dict], known: dict[int, dict], users: dict[int, str]) ->
 
 
 def write_rows(folder: Path, seq: int, rows: list[dict]) -> Path:
-    """Write Annotation rows to ``<folder>/<seq>.parquet`` atomically."""
+    """Write Annotation rows to ``<folder>/<seq>.parquet`` atomically (temp + fsync + rename), with page checksums."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from builder.schema import arrow_schema
+    from builder.workspace.atomic import publish, temp_name
+    from builder.workspace.shards import WRITE_OPTIONS
 
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{seq:06d}.parquet"
-    tmp = folder / f".{seq:06d}.parquet.tmp"
-    pq.write_table(pa.Table.from_pylist(rows, schema=arrow_schema("Annotation")), tmp)
-    with open(tmp, "rb+") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    dfd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
+    tmp = temp_name(path)
+    pq.write_table(pa.Table.from_pylist(rows, schema=arrow_schema("Annotation")), tmp, **WRITE_OPTIONS)
+    publish(tmp, path)
     return path
 
 
@@ -201,8 +195,17 @@ def users_by_id(studio: Studio) -> dict[int, str]:
 
 
 def pull(workspace: Any, cfg: dict[str, Any], client: Studio | None = None) -> PullSummary:
-    """Fetch annotations changed since the last pull and store them; then move the mark."""
+    """Fetch annotations changed since the last pull and store them; then move the mark. One pull at a
+    time per workspace (the ``annotations`` lock): a second one waits, then fetches only what is new."""
+    from builder.workspace.lock import workspace_lock
+
+    with workspace_lock(workspace, "annotations"):
+        return _pull(workspace, cfg, client)
+
+
+def _pull(workspace: Any, cfg: dict[str, Any], client: Studio | None = None) -> PullSummary:
     from builder.annotate.push import ensure_project, _server_key
+    from builder.workspace.faults import fault
 
     studio = client or connect(workspace, cfg)
     project_id, _ = ensure_project(studio, workspace, cfg)
@@ -222,11 +225,13 @@ def pull(workspace: Any, cfg: dict[str, Any], client: Studio | None = None) -> P
         existing = sorted(folder.glob("*.parquet")) if folder.exists() else []
         seq = int(existing[-1].stem) + 1 if existing else 1
         summary.file = str(write_rows(folder, seq, rows))
+    fault("pull:rows-written")
     if rejects:
         append_rejects(workspace, rejects)
     new_mark = max([mark.get("mark"), *stamps.values()], key=lambda x: _parse(x) if x else _EPOCH)
     window = _parse(new_mark) - OVERLAP if new_mark else _EPOCH
     recent = {str(t): ts for t, ts in stamps.items() if _parse(ts) > window}
     write_json(mark_file, {"mark": new_mark, "seen": recent, "pulls": int(mark.get("pulls", 0)) + 1})
+    fault("pull:mark-moved")
     summary.mark = new_mark
     return summary

@@ -34,12 +34,19 @@ def to_record(row: dict[str, Any]):
                          "relations": [Relation(**r) for r in row["relations"] or []]})
 
 
+def export_rank(ground_truth: bool, updated_at: str | None, annotation_id: int) -> tuple:
+    """The one rule (``RESOLUTION``) that picks a document's exported annotation among its live ones:
+    the highest rank wins (reviewed first, then the latest ``updated_at``, then the highest id).
+    ``resolve_annotations`` and the export (``builder.export.inputs``) both use it."""
+    return (bool(ground_truth), updated_at or "", annotation_id)
+
+
 def resolve_annotations(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """doc_id -> the ``Annotation`` the export uses (see module docstring)."""
     best: dict[str, dict[str, Any]] = {}
 
     def rank(r: dict[str, Any]) -> tuple:
-        return (bool(r["ground_truth"]), r["updated_at"] or "", r["annotation_id"])
+        return export_rank(r["ground_truth"], r["updated_at"], r["annotation_id"])
 
     for r in live(rows):
         cur = best.get(r["doc_id"])

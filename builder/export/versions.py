@@ -163,8 +163,12 @@ def _fsync_tree(folder: Path) -> None:
 
 
 def publish(built: Path, final: Path) -> Path:
-    """Move a complete build into place with one ``os.rename``; never replaces a version."""
+    """Move a complete build into place with one ``os.rename``; never replaces a version; then make
+    it read-only."""
+    from builder.workspace.faults import fault
+
     _fsync_tree(built)
+    fault("export:before-publish")
     if final.exists():
         raise ExportError(f"{final} appeared while building (another export?): versions are never "
                           "overwritten; export again with --bump")
@@ -177,4 +181,22 @@ def publish(built: Path, final: Path) -> Path:
         os.fsync(fd)
     finally:
         os.close(fd)
+    fault("export:after-publish")
+    make_read_only(final)
     return final
+
+
+def make_read_only(folder: Path) -> None:
+    """Files r--r--r--, folders r-xr-xr-x: a published version is not edited by mistake (deepest first)."""
+    for dirpath, _dirs, files in os.walk(folder, topdown=False):
+        for f in files:
+            os.chmod(os.path.join(dirpath, f), 0o444)
+        os.chmod(dirpath, 0o555)
+
+
+def make_writable(folder: Path) -> None:
+    """Undo ``make_read_only`` (to delete a version on purpose, e.g. in tests and benches)."""
+    for dirpath, _dirs, files in os.walk(folder):
+        os.chmod(dirpath, 0o755)
+        for f in files:
+            os.chmod(os.path.join(dirpath, f), 0o644)

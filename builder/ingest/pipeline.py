@@ -10,17 +10,15 @@ exact duplicates dropped (doc_id already in the workspace or earlier in the run)
 ``documents/<run_id>/00000.parquet``; rejects and duplicates appended to ``rejects.jsonl``
 once each; counts to ``state/ingest/<run_id>/summary.json``.
 
-``ingest`` runs both through ``builder.executors.make_executor`` and returns an ``IngestSummary``.
+``ingest`` runs both through ``builder.runner.executors.make_executor`` and returns an ``IngestSummary``.
 """
 from __future__ import annotations
 
 import heapq
 import json
-import secrets
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +27,11 @@ import pyarrow as pa
 from datatrove.data import Document as DTDocument
 from datatrove.pipeline.base import PipelineStep
 
-from builder.config import Workspace
-from builder.executors import quiet_logs
+from builder.workspace import Workspace
+from builder.runner.executors import quiet_logs
 from builder.ingest.readers import HINTS, Extracted, Input, Raw, Rejected, expand_paths, extract, read_input
 from builder.ingest.text import INGEST_VERSION
-from builder.store import count_rows
+from builder.workspace.shards import count_rows
 
 DEFAULT_THRESHOLD = 0.5  # [ingest] near_duplicate_threshold: estimated Jaccard of word 3-grams
 
@@ -79,9 +77,7 @@ class IngestSummary:
         return self.total_rejected > 0 and not (self.ingested or self.unchanged or self.duplicates)
 
 
-def new_run_id() -> str:
-    """A sortable, unique run id (UTC time plus random suffix); also the documents batch name."""
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+from builder.runner.stages import new_run_id  # noqa: E402,F401  (one format; also the documents batch name)
 
 
 def _workspace(workspace: Workspace | str | Path) -> Workspace:
@@ -212,15 +208,14 @@ def staging_folder(workspace: Workspace | str | Path, run_id: str) -> str:
 def extract_pipeline(paths: Iterable[str | Path], workspace: Workspace | str | Path, cfg: dict[str, Any],
                      run_id: str, *, progress: bool = False) -> list:
     """Steps reading ``paths`` (sharded by rank) into staging shards of documents and rejects."""
-    from datatrove.pipeline.writers import ParquetWriter
+    from builder.workspace.shards import shard_writer
 
     inputs = expand_paths(paths)
     return [
         ReadInputs(inputs, cfg, progress),
         Extract(cfg),
         Sign(),
-        ParquetWriter(staging_folder(workspace, run_id), output_filename="${rank}.parquet", adapter=staged_row,
-                      schema=STAGED, max_file_size=-1, use_content_defined_chunking=False),
+        shard_writer(staging_folder(workspace, run_id), STAGED, staged_row, fault_point="ingest:staged"),
     ]
 
 
@@ -228,17 +223,11 @@ def extract_pipeline(paths: Iterable[str | Path], workspace: Workspace | str | P
 
 def staged_rows(folder: str, batch_size: int = 256) -> Iterator[dict[str, Any]]:
     """Rows of every staging shard merged into the run's input order (independent of the task count)."""
-    import pyarrow.parquet as pq
-    from datatrove.io import get_datafolder
-
-    from builder.store import parquet_files
-
-    df = get_datafolder(folder)
+    from builder.workspace.shards import iter_shard_batches, parquet_files
 
     def rows(name: str) -> Iterator[dict[str, Any]]:
-        with df.open(name, "rb") as fh:
-            for batch in pq.ParquetFile(fh).iter_batches(batch_size=batch_size):
-                yield from batch.to_pylist()
+        for batch in iter_shard_batches(folder, name, batch_size=batch_size):
+            yield from batch.to_pylist()
 
     yield from heapq.merge(*(rows(n) for n in parquet_files(folder)), key=lambda r: (r["input_index"], r["seq"]))
 
@@ -269,7 +258,14 @@ def reject_row(source: str, position: int | None, reason: str, detail: str | Non
 
 
 class Dedupe(PipelineStep):
-    """Drops exact duplicates, assigns near-duplicate clusters, lists rejects once, counts everything."""
+    """Drops exact duplicates, assigns near-duplicate clusters, writes the new documents, lists rejects
+    once, counts everything.
+
+    Order of the writes (each durable before the next starts): the documents shard
+    (``documents/<run_id>/00000.parquet``, renamed into place when closed), then the rejects,
+    then the index that says both are there. ``sync_index`` at the start repairs an index
+    that a kill left behind or ahead of the workspace, so no kill loses or duplicates a document.
+    """
 
     name = "dedupe and cluster"
     type = "🫂 - DEDUP"
@@ -280,21 +276,31 @@ class Dedupe(PipelineStep):
 
     def run(self, data: Iterable[DTDocument], rank: int = 0, world_size: int = 1) -> Iterator[DTDocument]:
         from builder.ingest.neardup import Index
+        from builder.workspace.faults import fault
+        from builder.workspace.shards import record_writer
 
         summary = IngestSummary(inputs=self.inputs)
         ws = self.workspace
         with ws.local_file(INDEX_FILE) as db, tempfile.TemporaryFile("w+", encoding="utf-8") as pending:
             index = Index(db, _threshold(self.cfg))
             try:
-                if index.is_empty():
-                    rebuild_index(index, ws)
-                for doc in data:
-                    new = self._handle(doc, index, pending, summary)
-                    if new is not None:
-                        yield new
+                sync_index(index, ws)
+                index.commit()
+                documents = ws.sub("documents", self.run_id)
+                with record_writer("Document", documents, fault_point="ingest:documents") as writer:
+                    for doc in data:
+                        new = self._handle(doc, index, pending, summary)
+                        if new is not None:
+                            writer.write(new, rank)
+                            yield new
                 pending.seek(0)
                 ws.append_text("rejects.jsonl", pending.read())  # only once every document of the run is handled
+                fault("ingest:rejects-listed")
+                _set_meta(index, BATCHES_KEY, sorted(_meta(index, BATCHES_KEY) + ([self.run_id] if summary.ingested
+                                                                                   else [])))
+                _set_meta(index, REJECTS_KEY, _rejects_size(ws))
                 index.commit()
+                fault("ingest:index-committed")
             finally:
                 index.close()
         summary.rejected = dict(sorted(summary.rejected.items()))
@@ -335,17 +341,94 @@ class Dedupe(PipelineStep):
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
             summary.newly_listed += 1
 
-def rebuild_index(index, workspace: Workspace) -> None:
-    """Refills an empty index from the workspace's documents and listed rejects (e.g. after state/ was lost)."""
-    from builder.ingest.neardup import signature
-    from builder.store import read_rows
+BATCHES_KEY = "batches"  # index meta: the documents batches the index holds
+REJECTS_KEY = "rejects_size"  # index meta: bytes of rejects.jsonl whose ingest rows the index holds
 
-    for row in read_rows(workspace.documents, columns=["doc_id", "text", "cluster_id", "source", "source_position"]):
+
+def _meta(index, key: str) -> Any:
+    row = index.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def _set_meta(index, key: str, value: Any) -> None:
+    if _meta(index, key) != value:  # an unchanged index stays byte-identical
+        index.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+
+
+def _rejects_size(workspace: Workspace) -> int:
+    df = workspace.folder()
+    return int(df.size("rejects.jsonl")) if df.exists("rejects.jsonl") else 0
+
+
+def document_batches(workspace: Workspace) -> set[str]:
+    """Batches (``documents/<batch>/``) with at least one published shard."""
+    from builder.workspace.shards import parquet_files
+
+    return {name.split("/", 1)[0] for name in parquet_files(workspace.documents) if "/" in name}
+
+
+def sync_index(index, workspace: Workspace) -> None:
+    """Make the dedupe index say exactly what the workspace holds (the documents are the truth).
+
+    A batch the index holds but the workspace does not (a kill between the index and its shard,
+    a damaged shard moved aside) means the index is rebuilt from the documents; a batch the
+    workspace holds but the index does not (a kill after the shard, before the index) is added;
+    rejects listed after the index was last written are marked as listed.
+    """
+    for name in workspace.folder().glob("documents/**/*.part"):  # left by a killed writer (we hold the lock)
+        workspace.folder().rm(name)
+    on_disk = document_batches(workspace)
+    held = _meta(index, BATCHES_KEY)
+    if held is None and not index.is_empty():  # an index from before batches were recorded: trust it
+        held, listed = sorted(on_disk), _rejects_size(workspace)
+    elif held is None or set(held) - on_disk:
+        if held is not None:
+            from datatrove.utils.logging import logger
+
+            logger.warning(f"the dedupe index holds batches no longer in {workspace.documents} "
+                           f"({sorted(set(held) - on_disk)}): rebuilding it from the documents")
+        tables = [r[0] for r in index.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            if table != "meta":
+                index.db.execute(f"DELETE FROM {table}")
+        held, listed = [], 0
+    else:
+        listed = _meta(index, REJECTS_KEY) or 0
+    for batch in sorted(on_disk - set(held)):
+        rebuild_index(index, workspace, batch)
+    size = _rejects_size(workspace)
+    if size < listed:  # rejects.jsonl was replaced: mark from its start
+        index.db.execute("DELETE FROM rejects")
+        listed = 0
+    if size > listed:
+        mark_listed_rejects(index, workspace, listed)
+    _set_meta(index, BATCHES_KEY, sorted(on_disk))
+    _set_meta(index, REJECTS_KEY, size)
+
+
+def rebuild_index(index, workspace: Workspace, batch: str | None = None) -> None:
+    """Adds the workspace's documents (of ``batch``, else all) to the index (e.g. after state/ was lost)."""
+    from builder.ingest.neardup import signature
+    from builder.workspace.shards import read_rows
+
+    folder = workspace.sub("documents", batch) if batch else workspace.documents
+    for row in read_rows(folder, columns=["doc_id", "text", "cluster_id", "source", "source_position"]):
         if index.known(row["doc_id"]) is None:
             index.add(row["doc_id"], row["cluster_id"], row["source"], row["source_position"],
                       signature(row["text"]))
-    for line in (workspace.read_text("rejects.jsonl") or "").splitlines():
-        row = json.loads(line)
+
+
+def mark_listed_rejects(index, workspace: Workspace, offset: int = 0) -> None:
+    """Marks the ingest rejects listed in rejects.jsonl after byte ``offset`` (whole lines only)."""
+    df = workspace.folder()
+    with df.open("rejects.jsonl", "rb") as fh:
+        fh.seek(offset)
+        data = fh.read()
+    for line in data.decode("utf-8", errors="replace").splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:  # a line cut by a kill (the next append removes it)
+            continue
         if row.get("stage") == "ingest":
             index.mark_reject(row["source"], row["position"], row["reason"])
 
@@ -353,32 +436,35 @@ def rebuild_index(index, workspace: Workspace) -> None:
 def dedupe_pipeline(workspace: Workspace | str | Path, cfg: dict[str, Any], run_id: str, *,
                     progress: bool = False, inputs: int = 0) -> list:
     """Single-task steps: staged rows -> exact and near-duplicate handling -> ``documents/<run_id>/``."""
-    from builder.store import record_writer
-
     ws = _workspace(workspace)
     return [
         ReadStaged(staging_folder(ws, run_id), progress),
-        Dedupe(ws, cfg, run_id, inputs),
-        record_writer("Document", ws.sub("documents", run_id), max_file_size=-1)  # rank 0: 00000.parquet,
+        Dedupe(ws, cfg, run_id, inputs),  # writes documents/<run_id>/00000.parquet itself, before the index
     ]
 
 
 # ---------------------------------------------------------------- both
 
-class IngestFailed(RuntimeError):
-    """A pipeline task failed (not an input problem: those are rejects); the message says where to look."""
+from builder.runner.stages import StageFailed  # noqa: E402
 
 
-def _run_stage(name: str, steps: list, folder: str, *, tasks: int, workers: int, quiet: bool) -> None:
-    """One stage through ``make_executor``; raises ``IngestFailed`` if any rank did not complete."""
-    from builder.executors import incomplete_ranks, make_executor
+class IngestFailed(StageFailed):
+    """An ingest task failed (not an input problem: those are rejects); the message says where to look."""
 
-    executor = make_executor(steps, logging_dir=f"{folder}/logs/{name}", tasks=tasks, workers=workers, quiet=quiet,
-                             keep_going=True)
+
+def _run_stage(name: str, steps: list, ws: Workspace, run_id: str, *, tasks: int, workers: int,
+               quiet: bool) -> None:
+    """One stage through ``make_executor``, logs in the one log folder (``state/runs/<run_id>/logs/<stage>``);
+    raises ``IngestFailed`` if any rank did not complete."""
+    from builder.runner.executors import incomplete_ranks, make_executor
+    from builder.runner.stages import logging_dir
+
+    logs = logging_dir(ws, run_id, name)
+    executor = make_executor(steps, logging_dir=logs, tasks=tasks, workers=workers, quiet=quiet, keep_going=True)
     executor.run()
     failed = incomplete_ranks(executor)
     if failed:
-        raise IngestFailed(f"{name} rank(s) {failed} failed: see {folder}/logs/{name}/logs/")
+        raise IngestFailed(f"{name} rank(s) {failed} failed: see {logs}/logs/")
 
 
 def ingest(paths: Iterable[str | Path], workspace: Workspace | str | Path, cfg: dict[str, Any], *,
@@ -389,24 +475,27 @@ def ingest(paths: Iterable[str | Path], workspace: Workspace | str | Path, cfg: 
     Input problems never stop the run (they are rejects); a failed task raises ``IngestFailed``
     and leaves the workspace's documents and index as they were.
     """
+    from builder.workspace.lock import workspace_lock
+
     ws = _workspace(workspace)
     run_id = new_run_id()
-    folder = run_folder(ws, run_id)
     try:
-        with quiet_logs(quiet):
+        with workspace_lock(ws, "ingest"), quiet_logs(quiet):
             extract_steps = extract_pipeline(list(paths), ws, cfg, run_id, progress=progress)
             inputs = len(extract_steps[0].inputs)
-            _run_stage("extract", extract_steps, folder, tasks=tasks, workers=workers, quiet=quiet)
-            _run_stage("dedupe", dedupe_pipeline(ws, cfg, run_id, progress=progress, inputs=inputs), folder,
+            _run_stage("extract", extract_steps, ws, run_id, tasks=tasks, workers=workers, quiet=quiet)
+            _run_stage("dedupe", dedupe_pipeline(ws, cfg, run_id, progress=progress, inputs=inputs), ws, run_id,
                        tasks=1, workers=1, quiet=quiet)
     except BaseException as e:
-        # the index was not committed: drop the half-written batch so a re-run starts clean
+        # drop the batch so a re-run starts clean (if the index already held it, the next run's sync_index
+        # sees it gone and rebuilds the index from the documents)
         ws.remove(f"documents/{run_id}")
         if isinstance(e, IngestFailed):
             raise IngestFailed(f"ingest run {run_id}: {e}. Nothing was added; fix the cause and run the same "
                                "command again.") from None
         raise
     summary = IngestSummary(**json.loads(ws.read_text(f"state/ingest/{run_id}/summary.json") or "{}"))
-    if not keep_staging:
+    if not keep_staging:  # staging and logs of a run that succeeded (an unchanged workspace stays unchanged)
         ws.remove(f"state/ingest/{run_id}")
+        ws.remove(f"state/runs/{run_id}")
     return summary

@@ -281,6 +281,15 @@ def gzip_break(path: str, chunk: int = 1 << 20) -> tuple[int, str] | None:
     return None
 
 
+def _cut_short(record) -> int:
+    """Bytes of ``record`` that its Content-Length promises but the file does not hold (0: whole).
+    Reads what is left of the record."""
+    stream = record.raw_stream
+    while stream.read(1 << 16):
+        pass
+    return max(int(getattr(stream, "limit", 0) or 0), 0)
+
+
 def read_warc(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
     """HTML responses of a WARC (plain or gzipped); position is the 1-based record number.
 
@@ -306,13 +315,20 @@ def read_warc(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
                 if record.format != "warc" or not record.rec_type:
                     yield Rejected(path, number, "malformed_warc", "not a WARC record (no WARC-Type header)")
                     return
+                content_type = record.http_headers.get_header("Content-Type") if record.http_headers else None
+                wanted = record.rec_type == "response" and "html" in (content_type or "").lower()
+                payload = record.content_stream().read(cfg["ingest"]["max_bytes"] + 1) if wanted else b""
+                missing = _cut_short(record)
+                if missing:
+                    yield Rejected(path, number, "malformed_warc", f"record {number} is cut short: {missing} bytes of "
+                                   f"its Content-Length are missing (truncated file); reading stopped after "
+                                   f"{number - 1} whole record(s)")
+                    return
                 if record.rec_type != "response":
                     continue
-                content_type = record.http_headers.get_header("Content-Type") if record.http_headers else None
-                if "html" not in (content_type or "").lower():
+                if not wanted:
                     yield Rejected(path, number, "not_html", f"Content-Type {content_type}")
                     continue
-                payload = record.content_stream().read(cfg["ingest"]["max_bytes"] + 1)
                 if len(payload) > cfg["ingest"]["max_bytes"]:
                     yield Rejected(path, number, "too_large", f"payload > max_bytes {cfg['ingest']['max_bytes']}")
                     continue

@@ -1,9 +1,10 @@
 """Pure text functions: decoding, normalization, stable ids, shingles."""
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
+
+from builder.workspace.shards import doc_id_of  # noqa: F401  (one definition: readers re-check it)
 
 INGEST_VERSION = "quotes.ingest.v1"
 
@@ -72,9 +73,6 @@ def normalize_text(text: str) -> str:
     return text.strip()
 
 
-def doc_id_of(text: str) -> str:
-    """Stable document id: the first 16 hex digits of the SHA-256 of the normalized text."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def shingles(text: str, size: int = 3) -> list[bytes]:

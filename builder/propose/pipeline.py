@@ -16,9 +16,9 @@ from typing import Any
 from datatrove.data import Document as DTDocument
 from datatrove.pipeline.base import PipelineStep
 
-from builder.config import Workspace
-from builder.executors import quiet_logs
-from builder.store import parquet_files, read_rows, record_writer
+from builder.workspace import Workspace
+from builder.runner.executors import quiet_logs
+from builder.workspace.shards import parquet_files, read_rows, record_writer
 
 
 def _ws(workspace: Workspace | str) -> Workspace:
@@ -46,6 +46,20 @@ def reject_of(doc_id: str, error: str) -> dict[str, Any]:
             "detail": error}
 
 
+_PIPELINES: dict[str, Any] = {}  # this process's loaded spaCy pipelines, by model and [propose] settings
+
+
+def worker_pipeline(model: str | None, cfg: dict[str, Any] | None) -> Any:
+    """The spaCy pipeline for ``model`` and ``cfg``, loaded once per worker process (not once per task:
+    a worker running many ranks reuses it)."""
+    from builder.propose.core import load_pipeline
+
+    key = json.dumps([model, (cfg or {}).get("propose") or {}], sort_keys=True, default=str)
+    if key not in _PIPELINES:
+        _PIPELINES[key] = load_pipeline(model, cfg)
+    return _PIPELINES[key]
+
+
 class ProposeStep(PipelineStep):
     """datatrove documents -> documents carrying one Proposal row each (metadata), in input order."""
 
@@ -62,10 +76,10 @@ class ProposeStep(PipelineStep):
         self.batch_size = int((self.cfg.get("propose") or {}).get("batch_size", 32))  # kept for callers
 
     def run(self, data: Iterable[DTDocument], rank: int = 0, world_size: int = 1) -> Iterator[DTDocument]:
-        from builder.propose.core import load_pipeline, propose_docs
+        from builder.propose.core import propose_docs
         from builder.propose.records import model_version
 
-        nlp = load_pipeline(self.model, self.cfg)
+        nlp = worker_pipeline(self.model, self.cfg)
         version = model_version(nlp)
         done = proposed_ids(self.workspace, version)
         publishers: dict[str, str | None] = {}  # filled as documents stream in, before their batch runs
@@ -105,12 +119,12 @@ class ProposeStep(PipelineStep):
         append_rejects(self.workspace, rejects)
 
 
-def documents_reader(workspace: Workspace | str, *, limit: int = -1):
-    """A datatrove reader of the workspace's Document shards, sharded by rank (file order fixed)."""
-    from datatrove.pipeline.readers import ParquetReader
+def documents_reader(workspace: Workspace | str):
+    """A reader of the workspace's Document shards, sharded by row (rank r: rows r, r+w, ...), so every
+    rank has work even when ingest wrote a single file."""
+    from builder.runner.executors import RankShardedRows
 
-    return ParquetReader(_ws(workspace).documents, glob_pattern="**/*.parquet", text_key="text", id_key="doc_id",
-                         limit=limit, recursive=True)
+    return RankShardedRows(_ws(workspace).documents)
 
 
 def propose_pipeline(workspace: Workspace | str, cfg: dict[str, Any] | None, run_id: str, model: str | None = None,
@@ -120,7 +134,7 @@ def propose_pipeline(workspace: Workspace | str, cfg: dict[str, Any] | None, run
     return [
         documents_reader(ws),
         ProposeStep(ws, cfg, model, progress=progress),
-        record_writer("Proposal", ws.sub("proposals", run_id)),
+        record_writer("Proposal", ws.sub("proposals", run_id), fault_point="propose:proposals"),
     ]
 
 
@@ -131,16 +145,18 @@ def propose_workspace(workspace: Workspace | str, cfg: dict[str, Any] | None = N
 
     ``progress`` shows a bar per rank; ``quiet`` keeps datatrove's INFO lines off the terminal.
     """
-    from builder.executors import make_executor
-    from builder.ingest.pipeline import new_run_id
+    from builder.runner.executors import make_executor
+    from builder.runner.stages import logging_dir, new_run_id
+
+    from builder.workspace.lock import workspace_lock
 
     ws = _ws(workspace)
     if not parquet_files(ws.documents):
         raise FileNotFoundError(f"no documents in {ws.documents}: run `quotes ingest` first")
     run_id = run_id or new_run_id()
-    with quiet_logs(quiet):
+    with workspace_lock(ws, "propose"), quiet_logs(quiet):
         executor = make_executor(propose_pipeline(ws, cfg, run_id, model=model, progress=progress),
-                                 logging_dir=ws.sub("state", "propose", run_id), tasks=tasks, workers=workers,
+                                 logging_dir=logging_dir(ws, run_id, "propose"), tasks=tasks, workers=workers,
                                  quiet=quiet)
         stats = executor.run()
     rows = list(read_rows(ws.sub("proposals", run_id), columns=["doc_id", "regions", "error"]))
