@@ -280,3 +280,9 @@ def test_rule_passes_are_registered_by_name_and_scope(monkeypatch):
     assert rules.passes_for("broad")[-1].run is every_doc and every_doc not in [p.run for p in rules.passes_for("speech")]
     with pytest.raises(ValueError):
         rules.register("x", scope="nope")
+
+
+def test_an_organisation_named_like_a_newspaper_is_an_outlet_without_the_lexicon(nlp):
+    """A paper in no lexicon ("The Daily Courier") is an outlet by its media word."""
+    _, speaker, outlet, is_outlet, _ = one(nlp, '"We will not back down," tweets Jane Holloway of The Daily Courier.')
+    assert speaker == "Jane Holloway" and outlet == "The Daily Courier" and not is_outlet
