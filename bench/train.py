@@ -22,7 +22,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT)]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from propose import bare_seconds  # noqa: E402  (bench/propose.py: the same bare nlp.pipe timing)
 SHARED = ROOT.parent / "shared"
 
 
@@ -36,12 +38,6 @@ def run_proposer(nlp, gold_docs) -> tuple[dict, float]:
     return predictions_from_proposals(proposals, {g.doc_id: g.text for g in gold_docs}), seconds
 
 
-def bare_seconds(nlp, texts: list[str]) -> float:
-    t0 = time.perf_counter()
-    with nlp.memory_zone():
-        for _ in nlp.pipe(texts, batch_size=32):
-            pass
-    return time.perf_counter() - t0
 
 
 def main() -> None:

@@ -35,7 +35,7 @@ from builder.evaluate.matching import (
     THRESHOLDS, match_exact, match_quotes, norm_name, same_cue, same_speaker,
     same_speaker_no_coref, tokens,
 )
-from builder.evaluate.strict import StrictFigures, strict_doc
+from builder.evaluate.strict import StrictFigures, f1_of, rate, strict_doc
 from builder.schema import Region, Relation
 from builder.scheme import linked_quotes
 
@@ -43,16 +43,6 @@ SCORER_VERSION = "quotes.eval.v1"
 BIN_EDGES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 HIGH_CONFIDENCE = 0.8
 LEVELS = ("0.3", "0.8", "exact")
-
-
-def _ratio(num: int, den: int) -> float | None:
-    return num / den if den else None
-
-
-def _f1(p: float | None, r: float | None) -> float | None:
-    if p is None or r is None:
-        return None
-    return 2 * p * r / (p + r) if p + r else 0.0
 
 
 @dataclass
@@ -83,37 +73,37 @@ class Figures:
                 setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
     def precision(self, level: str = "0.3") -> float | None:
-        return _ratio(self.matched[level], self.pred_quotes)
+        return rate(self.matched[level], self.pred_quotes)
 
     def recall(self, level: str = "0.3") -> float | None:
-        return _ratio(self.matched[level], self.gold_quotes)
+        return rate(self.matched[level], self.gold_quotes)
 
     def f1(self, level: str = "0.3") -> float | None:
-        return _f1(self.precision(level), self.recall(level))
+        return f1_of(self.precision(level), self.recall(level))
 
     @property
     def speaker_accuracy(self) -> float | None:
-        return _ratio(self.speaker_right, self.speaker_total)
+        return rate(self.speaker_right, self.speaker_total)
 
     @property
     def cue_accuracy(self) -> float | None:
-        return _ratio(self.cue_right, self.cue_total)
+        return rate(self.cue_right, self.cue_total)
 
     @property
     def type_accuracy(self) -> float | None:
-        return _ratio(self.type_right, self.type_total)
+        return rate(self.type_right, self.type_total)
 
     @property
     def outlet_precision(self) -> float | None:
-        return _ratio(self.outlet_pred_right, self.outlet_pred)
+        return rate(self.outlet_pred_right, self.outlet_pred)
 
     @property
     def outlet_recall(self) -> float | None:
-        return _ratio(self.outlet_gold_found, self.outlet_gold)
+        return rate(self.outlet_gold_found, self.outlet_gold)
 
     @property
     def outlet_f1(self) -> float | None:
-        return _f1(self.outlet_precision, self.outlet_recall)
+        return f1_of(self.outlet_precision, self.outlet_recall)
 
     def rates(self) -> dict[str, float | None]:
         """Every rate by name (fractions in [0, 1]; None where undefined)."""
@@ -142,7 +132,7 @@ class Bin:
 
     @property
     def precision(self) -> float | None:
-        return _ratio(self.right, self.count)
+        return rate(self.right, self.count)
 
 
 @dataclass
@@ -185,7 +175,7 @@ class Report:
     @property
     def high_confidence_precision(self) -> float | None:
         right, count = self.high_confidence
-        return _ratio(right, count)
+        return rate(right, count)
 
     def to_dict(self) -> dict[str, Any]:
         right, count = self.high_confidence

@@ -33,6 +33,18 @@ from builder.evaluate.gold import GoldDoc, PredDoc
 from builder.evaluate.matching import tokens
 from builder.schema import Region, Relation
 
+
+def rate(num: int, den: int) -> float | None:
+    """``num / den``, or None when there is nothing to divide by."""
+    return num / den if den else None
+
+
+def f1_of(p: float | None, r: float | None) -> float | None:
+    """The harmonic mean of precision ``p`` and recall ``r`` (None if either is)."""
+    if p is None or r is None:
+        return None
+    return 2 * p * r / (p + r) if p + r else 0.0
+
 ROLES = ("content", "source", "cue")
 PUBLISHED = {"content": 0.710, "source": 0.822, "cue": 0.749}  # BERT-CRF on PolNeAR test (CofeNet paper)
 PUBLISHED_NAME = "BERT-CRF (PolNeAR test)"
@@ -48,16 +60,13 @@ class RoleCounts:
     right: int = 0
 
     def precision(self) -> float | None:
-        return self.right / self.pred if self.pred else None
+        return rate(self.right, self.pred)
 
     def recall(self) -> float | None:
-        return self.right / self.gold if self.gold else None
+        return rate(self.right, self.gold)
 
     def f1(self) -> float | None:
-        p, r = self.precision(), self.recall()
-        if p is None or r is None:
-            return None
-        return 2 * p * r / (p + r) if p + r else 0.0
+        return f1_of(self.precision(), self.recall())
 
 
 @dataclass

@@ -148,18 +148,12 @@ def build_folder(root: Path, version: str) -> Path:
 
 
 def _fsync_tree(folder: Path) -> None:
+    from builder.workspace.atomic import fsync_path
+
     for dirpath, _dirs, files in os.walk(folder):
         for f in files:
-            fd = os.open(os.path.join(dirpath, f), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        fd = os.open(dirpath, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            fsync_path(os.path.join(dirpath, f))
+        fsync_path(dirpath)
 
 
 def publish(built: Path, final: Path) -> Path:

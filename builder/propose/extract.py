@@ -541,12 +541,9 @@ def speaker_and_outlet(ctx: Context, cue: Token, exclude: list[Range]) -> tuple[
             speaker = m
     outlet, how = (None, None)
     if speaker is not None:
-        outlet, how = source_outlet(head, ctx.outlets, ctx.lex)
-        if outlet is None and is_outlet_span(speaker, ctx.lex):
-            outlet, how = speaker, "source"
+        speaker, outlet, how = _source_outlet_of(ctx, head, speaker)
     is_outlet = how == "source"
     if is_outlet:
-        speaker = outlet
         cited = _cited_source(cue)
         if cited is not None:  # "The Post reported, citing officials": said by the officials, via the Post
             speaker, is_outlet, how = mention(cited), False, "report"
@@ -806,14 +803,18 @@ def _phrase_near(ctx: Context, q: Quoted):
 
 def _phrase_attribution(ctx: Context, span: Span, obj: Token):
     """(cue, speaker, outlet, speaker is the outlet) of "according to X", "as reported by X"."""
-    m = mention(obj)
-    outlet, how = source_outlet(obj, ctx.outlets, ctx.lex)
+    m, outlet, how = _source_outlet_of(ctx, obj, mention(obj))
+    return (span_range(span), span_range(m), ctx.outlet_of(outlet, how), how == "source")
+
+
+def _source_outlet_of(ctx: Context, head: Token, m: Span) -> tuple[Span, Span | None, str | None]:
+    """(speaker mention, outlet, how) for source ``head`` with mention ``m``: the outlet the source
+    carries (``source_outlet``: "Jane Doe of CNN"), else ``m`` itself when it names an outlet; an
+    outlet that is the source (how == "source") is also the speaker mention."""
+    outlet, how = source_outlet(head, ctx.outlets, ctx.lex)
     if outlet is None and is_outlet_span(m, ctx.lex):
         outlet, how = m, "source"
-    is_outlet = how == "source"
-    if is_outlet:
-        m = outlet
-    return (span_range(span), span_range(m), ctx.outlet_of(outlet, how), is_outlet)
+    return (outlet if how == "source" else m), outlet, how
 
 
 def _fragments_in(ctx: Context, r: Range) -> list[Quoted]:

@@ -18,15 +18,8 @@ def temp_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}{TEMP_SUFFIX}")
 
 
-def fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_file(path: Path) -> None:
+def fsync_path(path: Path | str) -> None:
+    """fsync a file, or a folder (so that a rename inside it is durable)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -36,9 +29,9 @@ def fsync_file(path: Path) -> None:
 
 def publish(tmp: Path, final: Path) -> None:
     """Make the fully written ``tmp`` durable, then give it its name ``final`` (atomic rename)."""
-    fsync_file(tmp)
+    fsync_path(tmp)
     os.replace(tmp, final)
-    fsync_dir(final.parent)
+    fsync_path(final.parent)
 
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
@@ -55,7 +48,7 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
     finally:
         os.close(fd)
     os.replace(tmp, path)
-    fsync_dir(path.parent)
+    fsync_path(path.parent)
 
 
 def append_durable(path: Path, text: str) -> None:
