@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from builder.annotate.client import Studio, connect, read_json, state_dir, write_json
+from builder.rejects import append_rejects
 
 OVERLAP = timedelta(seconds=2)  # re-list tasks updated just before the mark (late commits)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -44,13 +45,6 @@ def iso(value: Any) -> str | None:
 
 def _parse(ts: str) -> datetime:
     return datetime.fromisoformat(ts.replace("Z", "+00:00"))
-
-
-def append_rejects(workspace: Any, rows: list[dict]) -> None:
-    """Append Reject rows not listed yet to ``workspace/rejects.jsonl`` (one row per input and reason)."""
-    from builder.rejects import append_rejects as append
-
-    append(workspace, rows)
 
 
 def latest_rows(workspace: Any, columns: list[str] | None = None) -> dict[int, dict]:

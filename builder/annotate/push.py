@@ -163,7 +163,7 @@ def push(workspace: Any, cfg: dict[str, Any], client: Studio | None = None, batc
     ``order="uncertainty"`` imports the new documents most uncertain first (``builder.annotate.order``)."""
     from builder.annotate.order import order_documents
 
-    from builder.annotate.pull import append_rejects
+    from builder.rejects import append_rejects
 
     studio = client or connect(workspace, cfg)
     size = int(batch_size or (cfg.get("studio") or {}).get("batch_size", 500))
