@@ -1,0 +1,505 @@
+"""``quotes_content``: a learned refiner of the rules' quote content (bounds, keep or drop).
+
+The rules (``quotes_attribution``) find most quotes but often miss where their content starts
+and ends (a content that begins a sentence or two before the cue, a clause cut short at a
+comma, a trailing "he said"), and propose some quotes that are none. This component rewrites
+``doc._.quote_records`` after the rules (and after ``quotes_cues_sources``):
+
+* **start** and **end**: for each record, every word token within the rules' content and up
+  to ``SENTENCES`` sentences around it is a candidate bound; a logistic regression over sparse
+  hashed features of the candidate (its distance from the rules' bound in words and sentences,
+  sentence and paragraph edges, the tokens and punctuation beside it, the parse clauses it
+  begins or ends, where the cue stands) scores each, and the best scoring candidate becomes
+  the bound;
+* **keep**: a logistic regression over features of the whole record (rule kind, quote type, cue
+  word, speaker, length, punctuation) gives the chance that the quote is one; below ``drop``
+  the record is dropped.
+
+The models are trained (``train_content``) on whole articles annotated by the rules, paired with
+their gold quotes (``builder.train.articles``); a candidate is right when it starts (ends) on
+the gold content's first (last) word, as the strict scorer (``builder.evaluate.strict``) reads
+spans. Weights are plain arrays saved by ``to_disk`` (``numpy.save``) with a JSON config: no
+pickles.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy
+from spacy.language import Language
+from spacy.pipeline import Pipe
+from spacy.tokens import Doc
+
+CONTENT_REFINER = "quotes.refiner.content.v1"
+SENTENCES = 2          # candidate bounds reach this many sentences before/after the rules' content
+INSIDE = 40            # ... and at most this many tokens into it
+N_FEATURES = 2 ** 20   # hashed feature space
+QUOTE_MARKS = set("\"'“”‘’«»„")
+
+
+# -- token facts ------------------------------------------------------------------------------
+
+@dataclass
+class DocFacts:
+    """Per-token facts of one doc that every record's candidates read."""
+    wordy: numpy.ndarray        # token begins a word (letters or digits)
+    sent: numpy.ndarray         # sentence index
+    sent_first: numpy.ndarray   # first wordy token of its sentence
+    sent_last: numpy.ndarray    # last wordy token of its sentence
+    para_before: numpy.ndarray  # a line break between this token and the previous non-space one
+    para_after: numpy.ndarray   # a line break between this token and the next non-space one
+    left_of: list[list[str]]    # dependency labels of the heads whose subtree starts here
+    right_of: list[list[str]]   # ... ends here
+
+
+def doc_facts(doc: Doc) -> DocFacts:
+    n = len(doc)
+    wordy = numpy.array([bool(t.text[:1].isalnum()) for t in doc], dtype=bool)
+    sent = numpy.zeros(n, dtype=int)
+    if doc.has_annotation("SENT_START"):
+        for k, s in enumerate(doc.sents):
+            sent[s.start:s.end] = k
+    first, last = numpy.zeros(n, dtype=bool), numpy.zeros(n, dtype=bool)
+    seen: dict[int, int] = {}
+    for i in range(n):
+        if wordy[i]:
+            if sent[i] not in seen:
+                first[i] = True
+            seen[sent[i]] = i
+    for i in seen.values():
+        last[i] = True
+    para_before, para_after = numpy.zeros(n, dtype=bool), numpy.zeros(n, dtype=bool)
+    prev, text = -1, doc.text
+    for i, t in enumerate(doc):
+        if t.is_space:
+            continue
+        gap = text[doc[prev].idx + len(doc[prev].text):t.idx] if prev >= 0 else "\n"
+        if "\n" in gap:
+            para_before[i] = True
+            if prev >= 0:
+                para_after[prev] = True
+        prev = i
+    if prev >= 0:
+        para_after[prev] = True
+    left_of: list[list[str]] = [[] for _ in range(n)]
+    right_of: list[list[str]] = [[] for _ in range(n)]
+    for t in doc:
+        if t.dep_ in CLAUSE_DEPS:
+            left_of[t.left_edge.i].append(t.dep_)
+            right_of[t.right_edge.i].append(t.dep_)
+    return DocFacts(wordy, sent, first, last, para_before, para_after, left_of, right_of)
+
+
+CLAUSE_DEPS = {"ROOT", "ccomp", "xcomp", "advcl", "conj", "relcl", "acl", "parataxis", "pcomp", "dobj", "pobj",
+               "nsubj", "csubj", "prep", "npadvmod", "attr", "appos", "cc", "mark", "advmod", "punct"}
+
+
+def _bucket(d: int) -> str:
+    a = abs(d)
+    b = str(a) if a <= 3 else "4-6" if a <= 6 else "7-12" if a <= 12 else "13-25" if a <= 25 else "26+"
+    return ("-" if d < 0 else "+") + b
+
+
+def _tok(doc: Doc, i: int) -> str:
+    if i < 0 or i >= len(doc):
+        return "<edge>"
+    t = doc[i]
+    if t.is_space:
+        return "<nl>" if "\n" in t.text else "<sp>"
+    return t.lower_ if t.is_punct or t.is_stop or len(t) < 4 else "<" + t.pos_ + ">"
+
+
+def _nonspace(doc: Doc, i: int, step: int) -> int:
+    while 0 <= i < len(doc) and doc[i].is_space:
+        i += step
+    return i
+
+
+# -- the records' token view -----------------------------------------------------------------
+
+@dataclass
+class RecordView:
+    """A rules record in tokens: content [start, end), cue and speaker token ranges."""
+    start: int
+    end: int
+    cue: tuple[int, int] | None
+    speaker: tuple[int, int] | None
+    kind: str
+    quote_type: str
+
+
+def _tokens(doc: Doc, rng) -> tuple[int, int] | None:
+    if rng is None:
+        return None
+    span = doc.char_span(rng[0], rng[1], alignment_mode="expand")
+    return (span.start, span.end) if span is not None and len(span) else None
+
+
+def view_of(doc: Doc, record: Any) -> RecordView | None:
+    q = _tokens(doc, record.quote)
+    if q is None:
+        return None
+    return RecordView(q[0], q[1], _tokens(doc, record.cue), _tokens(doc, record.speaker), record.kind,
+                      record.quote_type)
+
+
+def _first_wordy(facts: DocFacts, start: int, end: int) -> int | None:
+    for i in range(start, end):
+        if facts.wordy[i]:
+            return i
+    return None
+
+
+def _last_wordy(facts: DocFacts, start: int, end: int) -> int | None:
+    for i in range(end - 1, start - 1, -1):
+        if facts.wordy[i]:
+            return i
+    return None
+
+
+def start_candidates(doc: Doc, facts: DocFacts, v: RecordView) -> list[int]:
+    """Wordy tokens (not "that") from ``SENTENCES`` sentences before the content's first one
+    to ``INSIDE`` tokens into it (and before its end)."""
+    first_sent = facts.sent[v.start] - SENTENCES
+    lo = v.start
+    while lo > 0 and facts.sent[lo - 1] >= first_sent:
+        lo -= 1
+    hi = min(v.end, v.start + INSIDE)
+    return [i for i in range(lo, hi) if facts.wordy[i] and doc[i].lower_ != "that"]
+
+
+def end_candidates(doc: Doc, facts: DocFacts, v: RecordView) -> list[int]:
+    """Wordy tokens (as the last word) from ``INSIDE`` tokens before the content's end to
+    ``SENTENCES`` sentences after its last one."""
+    last_sent = facts.sent[v.end - 1] + SENTENCES
+    hi = v.end
+    while hi < len(doc) and facts.sent[hi] <= last_sent:
+        hi += 1
+    lo = max(v.start + 1, v.end - INSIDE)
+    return [i for i in range(lo, hi) if facts.wordy[i]]
+
+
+def _cue_side(v: RecordView, i: int, words_between: Callable[[int, int], int]) -> str:
+    if v.cue is None:
+        return "cue=none"
+    if v.cue[1] <= i:
+        return "cue<" + _bucket(words_between(v.cue[1], i))
+    if v.cue[0] > i:
+        return "cue>" + _bucket(words_between(i, v.cue[0]))
+    return "cue=in"
+
+
+def _others(v: RecordView, i: int, rule_i: int, others: list[RecordView]) -> list[str]:
+    """Whether another record's cue or content lies between the candidate and the rules' bound,
+    or holds the candidate."""
+    lo, hi = min(i, rule_i), max(i, rule_i)
+    out = []
+    for o in others:
+        if o is v:
+            continue
+        if o.cue is not None and lo <= o.cue[0] < hi:
+            out.append("other_cue_between")
+        if o.start <= i < o.end:
+            out.append("in_other")
+        elif lo < o.start < hi or lo < o.end < hi:
+            out.append("other_between")
+    return sorted(set(out)) or ["no_other"]
+
+
+def start_features(doc: Doc, facts: DocFacts, v: RecordView, i: int, rule_i: int,
+                   words_between: Callable[[int, int], int], others: list[RecordView] = ()) -> list[str]:
+    k = "k=" + v.kind
+    d = _bucket(words_between(min(i, rule_i), max(i, rule_i)) * (1 if i >= rule_i else -1))
+    ds = facts.sent[i] - facts.sent[rule_i]
+    sd = "sd=" + str(max(-3, min(3, int(ds))))
+    p1, p2 = _nonspace(doc, i - 1, -1), _nonspace(doc, _nonspace(doc, i - 1, -1) - 1, -1)
+    edge = ("sf" if facts.sent_first[i] else "") + ("pf" if facts.para_before[i] else "")
+    feats = [k, "d=" + d, k + "|d=" + d, sd, k + "|" + sd, "e=" + edge, k + "|e=" + edge, sd + "|e=" + edge,
+             "t=" + doc[i].lower_, "pos=" + doc[i].pos_, "dep=" + doc[i].dep_, "hd=" + doc[i].head.dep_,
+             "p1=" + _tok(doc, p1), "p12=" + _tok(doc, p2) + "_" + _tok(doc, p1), k + "|p1=" + _tok(doc, p1),
+             "p1raw=" + (doc[p1].text if p1 >= 0 else "<edge>"), _cue_side(v, i, words_between),
+             k + "|" + _cue_side(v, i, words_between), "qt=" + v.quote_type + "|d=" + d,
+             "rule" if i == rule_i else "norule", k + ("|rule" if i == rule_i else "|norule")]
+    feats += ["L=" + dep for dep in facts.left_of[i]] + [k + "|L=" + dep for dep in facts.left_of[i]]
+    raw = "p1raw=" + (doc[p1].text if p1 >= 0 else "<edge>")
+    feats += [k + "|" + raw, "d=" + d + "|" + raw if abs(i - rule_i) <= 4 else "far|" + raw,
+              "cue_sent=" + ("none" if v.cue is None else str(max(-2, min(2, int(facts.sent[v.cue[0]] - facts.sent[i])))))]
+    feats += [k + "|" + x for x in _others(v, i, rule_i, others)] + [d + "|" + x for x in _others(v, i, rule_i, others)]
+    if v.speaker is not None:
+        feats.append("spk<" if v.speaker[1] <= i else "spk>" if v.speaker[0] > i else "spk=in")
+    return feats
+
+
+def end_features(doc: Doc, facts: DocFacts, v: RecordView, i: int, rule_i: int,
+                 words_between: Callable[[int, int], int], others: list[RecordView] = ()) -> list[str]:
+    k = "k=" + v.kind
+    d = _bucket(words_between(min(i, rule_i), max(i, rule_i)) * (1 if i >= rule_i else -1))
+    ds = facts.sent[i] - facts.sent[rule_i]
+    sd = "sd=" + str(max(-3, min(3, int(ds))))
+    n1 = _nonspace(doc, i + 1, 1)
+    n2 = _nonspace(doc, n1 + 1, 1) if n1 < len(doc) else n1
+    edge = ("sl" if facts.sent_last[i] else "") + ("pl" if facts.para_after[i] else "")
+    feats = [k, "d=" + d, k + "|d=" + d, sd, k + "|" + sd, "e=" + edge, k + "|e=" + edge, sd + "|e=" + edge,
+             "t=" + doc[i].lower_, "pos=" + doc[i].pos_, "dep=" + doc[i].dep_, "hd=" + doc[i].head.dep_,
+             "n1=" + _tok(doc, n1), "n12=" + _tok(doc, n1) + "_" + _tok(doc, n2), k + "|n1=" + _tok(doc, n1),
+             "n1raw=" + (doc[n1].text if n1 < len(doc) else "<edge>"), _cue_side(v, i + 1, words_between),
+             k + "|" + _cue_side(v, i + 1, words_between), "qt=" + v.quote_type + "|d=" + d,
+             "rule" if i == rule_i else "norule", k + ("|rule" if i == rule_i else "|norule")]
+    feats += ["R=" + dep for dep in facts.right_of[i]] + [k + "|R=" + dep for dep in facts.right_of[i]]
+    raw = "n1raw=" + (doc[n1].text if n1 < len(doc) else "<edge>")
+    feats += [k + "|" + raw, "d=" + d + "|" + raw if abs(i - rule_i) <= 4 else "far|" + raw,
+              "cue_sent=" + ("none" if v.cue is None else str(max(-2, min(2, int(facts.sent[v.cue[0]] - facts.sent[i])))))]
+    feats += [k + "|" + x for x in _others(v, i, rule_i, others)] + [d + "|" + x for x in _others(v, i, rule_i, others)]
+    if v.speaker is not None:
+        feats.append("spk>" if v.speaker[0] > i else "spk<" if v.speaker[1] <= i else "spk=in")
+    return feats
+
+
+def keep_features(doc: Doc, facts: DocFacts, v: RecordView, record: Any, others: list[RecordView]) -> list[str]:
+    k = "k=" + v.kind
+    n_words = int(facts.wordy[v.start:v.end].sum())
+    n_sents = int(facts.sent[v.end - 1] - facts.sent[v.start]) + 1
+    cue = doc[v.cue[0]:v.cue[1]] if v.cue else None
+    spk = doc[v.speaker[0]:v.speaker[1]] if v.speaker else None
+    text = doc.text[record.quote[0]:record.quote[1]]
+    feats = [k, "qt=" + v.quote_type, k + "|qt=" + v.quote_type, "len=" + _bucket(n_words), k + "|len=" + _bucket(n_words),
+             "sents=" + str(min(n_sents, 4)), "marks=" + str(min(sum(c in QUOTE_MARKS for c in text), 4)),
+             "cue=" + (cue.lemma_.lower() if cue is not None else "<none>"),
+             k + "|cue=" + (cue.lemma_.lower() if cue is not None else "<none>"),
+             "spk=" + ("<none>" if spk is None else spk.root.pos_ + "|" + (spk.root.ent_type_ or "-")),
+             "spkw=" + ("<none>" if spk is None else spk.root.lower_ if spk.root.pos_ == "PRON" else "<name>"),
+             "outlet" if record.outlet else "no-outlet", "first=" + doc[v.start].pos_, "first_t=" + doc[v.start].lower_,
+             "para1" if facts.sent[v.start] == 0 else "later", "score=" + str(round(record.score, 1)),
+             "dup" if any(o is not v and o.start < v.end and v.start < o.end for o in others) else "alone"]
+    root = doc[v.start:v.end].root
+    feats += ["root=" + root.pos_ + "|" + root.dep_, "cuepos=" + (cue.root.pos_ if cue is not None else "-")]
+    return feats
+
+
+# -- a linear scorer over hashed features ------------------------------------------------------
+
+class Linear:
+    """Logistic regression weights over hashed string features (sklearn's ``FeatureHasher``)."""
+
+    def __init__(self, coef: numpy.ndarray | None = None, intercept: float = 0.0):
+        self.coef = coef
+        self.intercept = intercept
+
+    @staticmethod
+    def hash(rows: list[list[str]]):
+        from sklearn.feature_extraction import FeatureHasher
+
+        return FeatureHasher(n_features=N_FEATURES, input_type="string", alternate_sign=False).transform(rows)
+
+    def scores(self, rows: list[list[str]]) -> numpy.ndarray:
+        if self.coef is None or not rows:
+            return numpy.zeros(len(rows))
+        return self.hash(rows) @ self.coef + self.intercept
+
+    @classmethod
+    def fit(cls, rows: list[list[str]], labels: list[int], c: float = 0.5, weight: dict | None = None) -> "Linear":
+        from sklearn.linear_model import LogisticRegression
+
+        model = LogisticRegression(C=c, max_iter=300, solver="liblinear", class_weight=weight)
+        model.fit(cls.hash(rows), numpy.asarray(labels))
+        return cls(model.coef_[0].astype("float32"), float(model.intercept_[0]))
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+# -- the component -------------------------------------------------------------------------------
+
+class ContentRefiner(Pipe):
+    """``quotes_content``: re-bounds, keeps or drops the rules' quote contents (see the module)."""
+
+    def __init__(self, nlp: Language, name: str = "quotes_content", drop: float = 0.0, rebound: bool = True):
+        self.name = name
+        self.drop = drop
+        self.rebound = rebound
+        self.start_model, self.end_model, self.keep_model = Linear(), Linear(), Linear()
+
+    # records -> refined records
+    def refine(self, doc: Doc, records: list[Any]) -> list[Any]:
+        if not records:
+            return records
+        facts = doc_facts(doc)
+        cum = numpy.concatenate([[0], numpy.cumsum(facts.wordy)])
+
+        def words_between(a: int, b: int) -> int:
+            return int(cum[b] - cum[a])
+
+        views = [view_of(doc, f) for f in records]
+        live = [v for v in views if v is not None]
+        out = []
+        for f, v in zip(records, views):
+            if v is None:
+                out.append(f)
+                continue
+            keep = _sigmoid(float(self.keep_model.scores([keep_features(doc, facts, v, f, live)])[0]))
+            if self.keep_model.coef is not None and keep < self.drop:
+                continue
+            out.append(self._rebounded(doc, facts, v, f, words_between, live) if self.rebound else f)
+        return out
+
+    def _rebounded(self, doc: Doc, facts: DocFacts, v: RecordView, f: Any, words_between,
+                   live: list[RecordView]) -> Any:
+        rule_s = _first_wordy(facts, v.start, v.end)
+        rule_e = _last_wordy(facts, v.start, v.end)
+        if rule_s is None or rule_e is None or self.start_model.coef is None:
+            return f
+        if doc[rule_s].lower_ == "that":
+            rule_s = _first_wordy(facts, rule_s + 1, v.end) or rule_s
+        starts = start_candidates(doc, facts, v) or [rule_s]
+        ends = end_candidates(doc, facts, v) or [rule_e]
+        ss = self.start_model.scores([start_features(doc, facts, v, i, rule_s, words_between, live) for i in starts])
+        es = self.end_model.scores([end_features(doc, facts, v, i, rule_e, words_between, live) for i in ends])
+        best_s, best_e = _best_pair(starts, ss, ends, es)
+        if best_s is None:
+            return f
+        start = f.quote[0] if best_s == rule_s else doc[best_s].idx
+        end = f.quote[1] if best_e == rule_e else doc[best_e].idx + len(doc[best_e].text)
+        if (start, end) == tuple(f.quote):
+            return f
+        return replace(f, quote=(start, end), fragments=[])
+
+    def __call__(self, doc: Doc) -> Doc:
+        from builder.propose.components import QuoteAttribution
+
+        records = list(doc._.quote_records or [])
+        if records:
+            QuoteAttribution.set_annotations(self, doc, self.refine(doc, records))
+        return doc
+
+    # persistence: plain arrays and JSON
+    def to_disk(self, path, *, exclude=tuple()) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        cfg = {"refiner": CONTENT_REFINER, "n_features": N_FEATURES, "drop": self.drop, "rebound": self.rebound,
+               "models": {}}
+        for key in ("start", "end", "keep"):
+            model = getattr(self, f"{key}_model")
+            if model.coef is not None:
+                numpy.save(path / f"{key}.npy", model.coef)
+                cfg["models"][key] = {"intercept": model.intercept}
+        (path / "cfg.json").write_text(json.dumps(cfg, indent=1), "utf-8")
+
+    def from_disk(self, path, *, exclude=tuple()) -> "ContentRefiner":
+        path = Path(path)
+        cfg = json.loads((path / "cfg.json").read_text("utf-8"))
+        if cfg.get("n_features") != N_FEATURES:
+            raise ValueError(f"{path}: saved with {cfg.get('n_features')} hashed features, this code uses {N_FEATURES}")
+        self.drop, self.rebound = cfg.get("drop", self.drop), cfg.get("rebound", self.rebound)
+        for key, m in cfg["models"].items():
+            setattr(self, f"{key}_model", Linear(numpy.load(path / f"{key}.npy"), m["intercept"]))
+        return self
+
+
+def _best_pair(starts: list[int], ss: numpy.ndarray, ends: list[int], es: numpy.ndarray) -> tuple[int | None, int | None]:
+    """The best scoring start and end with start <= end."""
+    order_s = numpy.argsort(-ss)
+    order_e = numpy.argsort(-es)
+    best, best_score = (None, None), -numpy.inf
+    for a in order_s[:5]:
+        for b in order_e[:5]:
+            if starts[a] <= ends[b] and ss[a] + es[b] > best_score:
+                best, best_score = (starts[a], ends[b]), ss[a] + es[b]
+    return best
+
+
+@Language.factory("quotes_content", default_config={"drop": 0.0, "rebound": True})
+def make_content_refiner(nlp: Language, name: str, drop: float, rebound: bool) -> ContentRefiner:
+    return ContentRefiner(nlp, name, drop, rebound)
+
+
+# -- training ----------------------------------------------------------------------------------
+
+@dataclass
+class Example:
+    """One rules record of a training article and the gold content it stands for."""
+    start_rows: list[list[str]]
+    start_labels: list[int]
+    end_rows: list[list[str]]
+    end_labels: list[int]
+    keep_row: list[str]
+    keep_label: int
+
+
+def gold_word_bounds(text: str, regions: Iterable[Any]) -> list[tuple[int, int, set[tuple[int, int]]]]:
+    """(first word start, last word end, word offsets) of each gold Quote, as the strict scorer reads it."""
+    from builder.evaluate.matching import tokens
+
+    out = []
+    for r in regions:
+        if r.label != "Quote":
+            continue
+        toks = tokens(r)
+        if toks:
+            out.append((toks[0].start, toks[-1].end, {(t.start, t.end) for t in toks}))
+    return out
+
+
+def record_examples(doc: Doc, gold: list[tuple[int, int, set]]) -> list[Example]:
+    """Candidates of each record of ``doc`` labelled against the gold quote it overlaps most."""
+    from builder.evaluate.matching import WORD
+
+    records = list(doc._.quote_records or [])
+    facts, text = doc_facts(doc), doc.text
+    cum = numpy.concatenate([[0], numpy.cumsum(facts.wordy)])
+
+    def words_between(a: int, b: int) -> int:
+        return int(cum[b] - cum[a])
+
+    views = [view_of(doc, f) for f in records]
+    live = [v for v in views if v is not None]
+    out = []
+    for f, v in zip(records, views):
+        if v is None:
+            continue
+        words = {(m.start() + f.quote[0], m.end() + f.quote[0]) for m in WORD.finditer(text[f.quote[0]:f.quote[1]])}
+        best = max(gold, key=lambda g: len(words & g[2]) / len(words | g[2]), default=None)
+        hit = best is not None and len(words & best[2]) > 0
+        ex = Example([], [], [], [], keep_features(doc, facts, v, f, live), int(hit))
+        rule_s, rule_e = _first_wordy(facts, v.start, v.end), _last_wordy(facts, v.start, v.end)
+        if hit and rule_s is not None and rule_e is not None:
+            if doc[rule_s].lower_ == "that":
+                rule_s = _first_wordy(facts, rule_s + 1, v.end) or rule_s
+            for i in start_candidates(doc, facts, v):
+                ex.start_rows.append(start_features(doc, facts, v, i, rule_s, words_between, live))
+                ex.start_labels.append(int(doc[i].idx <= best[0] < doc[i].idx + len(doc[i].text)))
+            for i in end_candidates(doc, facts, v):
+                ex.end_rows.append(end_features(doc, facts, v, i, rule_e, words_between, live))
+                ex.end_labels.append(int(doc[i].idx < best[1] <= doc[i].idx + len(doc[i].text)))
+        out.append(ex)
+    return out
+
+
+def train_content(docs: list[Doc], golds: list[list[Any]], refiner: ContentRefiner | None = None,
+                  c: float = 0.5, progress: Callable[[str], None] | None = None) -> ContentRefiner:
+    """Fit the start, end and keep models on rules-annotated ``docs`` and their gold regions."""
+    say = progress or (lambda _m: None)
+    refiner = refiner or ContentRefiner(None)
+    examples = [ex for doc, regions in zip(docs, golds)
+                for ex in record_examples(doc, gold_word_bounds(doc.text, regions))]
+    rows: dict[str, tuple[list, list]] = {"start": ([], []), "end": ([], []), "keep": ([], [])}
+    for ex in examples:
+        if 1 in ex.start_labels:  # a candidate can reach the gold bound: learn from it
+            rows["start"][0].extend(ex.start_rows)
+            rows["start"][1].extend(ex.start_labels)
+        if 1 in ex.end_labels:
+            rows["end"][0].extend(ex.end_rows)
+            rows["end"][1].extend(ex.end_labels)
+        rows["keep"][0].append(ex.keep_row)
+        rows["keep"][1].append(ex.keep_label)
+    for key, (x, y) in rows.items():
+        if len(set(y)) < 2:
+            say(f"quotes_content: no {key} model (too few examples)")
+            continue
+        say(f"quotes_content: fitting {key} on {len(y)} rows ({sum(y)} positive)")
+        setattr(refiner, f"{key}_model", Linear.fit(x, y, c))
+    return refiner
