@@ -333,6 +333,8 @@ def fit(groups: list, c: float = 1.0) -> dict[str, float]:
         for f, lab in zip(feats, labels):
             rows.append(dict.fromkeys(f, 1.0))
             y.append(int(lab))
+    if len(set(y)) < 2:
+        return {}   # nothing to tell apart: the rules' bounds stay
     vec = DictVectorizer()
     X = vec.fit_transform(rows)
     model = LogisticRegression(C=c, max_iter=2000, fit_intercept=False)
