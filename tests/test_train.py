@@ -167,3 +167,40 @@ def test_cues_sources_learn_the_corpus_bounds_and_keep_the_rest(tmp_path):
     assert same == before
     refiner.to_disk(tmp_path / "refiner")
     assert CuesSources(nlp, "quotes_cues_sources").from_disk(tmp_path / "refiner").weights == weights
+
+
+def test_content_refiner_learns_the_corpus_bounds_and_round_trips(tmp_path):
+    """Gold whose content of "urged X to do Y" includes the addressee: the refiner learns to move
+    the rules' start there (on a sentence with other words than it is shown); untrained, it
+    changes nothing; its weights survive to_disk / from_disk."""
+    from builder.schema import Region
+    from builder.train.articles import rules_pipeline
+    from builder.train.content import ContentRefiner, train_content
+
+    nlp = rules_pipeline("broad")
+    train = [("Mayor John Smith urged voters to support the new bridge plan.", "voters to support the new bridge plan"),
+             ("Senator Jane Doe asked farmers to report the damage by Friday.", "farmers to report the damage by Friday"),
+             ("The governor told residents to leave the coast before the storm.", "residents to leave the coast before the storm"),
+             ("Police chief Anna Berg urged drivers to avoid the city centre tonight.", "drivers to avoid the city centre tonight"),
+             ("Analysts said that the plan would fail.", None)]
+
+    def quote(text: str, part: str | None) -> list:
+        return [] if part is None else [Region(id="q", label="Quote", start=text.index(part),
+                                               end=text.index(part) + len(part), text=part)]
+
+    docs = list(nlp.pipe([t for t, _q in train]))
+    refiner = train_content(docs, [quote(t, q) for t, q in train])
+    assert refiner.trained == {"start": refiner.trained["start"], "end": refiner.trained["end"], "keep": 5}
+    text = "Professor Ali Khan asked students to read the report before class."
+    [before] = nlp(text)._.quote_records
+    assert text[slice(*before.quote)] == "to read the report before class"
+    doc = refiner(nlp(text))
+    [after] = doc._.quote_records
+    assert text[slice(*after.quote)] == "students to read the report before class"
+    assert [s.text for s in doc.spans["quotes"]] == ["students to read the report before class"]
+    assert after.cue == before.cue and after.speaker == before.speaker
+    [same] = ContentRefiner(nlp)(nlp(text))._.quote_records
+    assert same == before
+    refiner.to_disk(tmp_path / "content")
+    loaded = ContentRefiner(nlp).from_disk(tmp_path / "content")
+    assert loaded(nlp(text))._.quote_records == [after] and loaded.trained == refiner.trained

@@ -46,7 +46,7 @@ def load_pipeline(model: str | None = None, cfg: dict[str, Any] | None = None, *
 PROPOSERS = ("rules", "learned", "hybrid")
 
 
-REFINERS = ("quotes_cues_sources",)   # learned rewriters of the rules' records (quotes train)
+REFINERS = ("quotes_cues_sources", "quotes_content")   # learned rewriters of the rules' records (quotes train)
 TAGGER = ("quotes_tok2vec", "quotes_bio", "quotes_learned")
 
 
@@ -61,6 +61,7 @@ def load_trained(path: str | None, proposer: str = "hybrid", *, scope: str | Non
 
     import builder.propose.components  # noqa: F401
     import builder.train.model  # noqa: F401  (the learned components and architecture)
+    import builder.train.content  # noqa: F401  (quotes_content)
     import builder.train.roles  # noqa: F401  (quotes_cues_sources)
 
     if proposer not in PROPOSERS:

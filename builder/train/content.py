@@ -323,7 +323,7 @@ class ContentRefiner(Pipe):
         self.drop = drop
         self.rebound = rebound
         self.start_model, self.end_model, self.keep_model = Linear(), Linear(), Linear()
-
+        self.trained: dict[str, int] = {}   # training rows of each model
     # records -> refined records
     def refine(self, doc: Doc, records: list[Any]) -> list[Any]:
         if not records:
@@ -381,7 +381,7 @@ class ContentRefiner(Pipe):
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         cfg = {"refiner": CONTENT_REFINER, "n_features": N_FEATURES, "drop": self.drop, "rebound": self.rebound,
-               "models": {}}
+               "trained": self.trained, "models": {}}
         for key in ("start", "end", "keep"):
             model = getattr(self, f"{key}_model")
             if model.coef is not None:
@@ -395,6 +395,7 @@ class ContentRefiner(Pipe):
         if cfg.get("n_features") != N_FEATURES:
             raise ValueError(f"{path}: saved with {cfg.get('n_features')} hashed features, this code uses {N_FEATURES}")
         self.drop, self.rebound = cfg.get("drop", self.drop), cfg.get("rebound", self.rebound)
+        self.trained = cfg.get("trained") or {}
         for key, m in cfg["models"].items():
             setattr(self, f"{key}_model", Linear(numpy.load(path / f"{key}.npy"), m["intercept"]))
         return self
@@ -502,4 +503,5 @@ def train_content(docs: list[Doc], golds: list[list[Any]], refiner: ContentRefin
             continue
         say(f"quotes_content: fitting {key} on {len(y)} rows ({sum(y)} positive)")
         setattr(refiner, f"{key}_model", Linear.fit(x, y, c))
+        refiner.trained[key] = len(y)
     return refiner

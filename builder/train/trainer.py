@@ -23,7 +23,7 @@ from builder.train.data import Corpus, TrainError
 
 LEARNED_PROPOSER = "quotes.proposer.learned.v1"
 TRAINED = ("quotes_tok2vec", "quotes_bio")
-REFINERS = ("quotes_cues_sources",)   # learned rewriters of the rules' records, in pipeline order
+REFINERS = ("quotes_cues_sources", "quotes_content")   # learned rewriters of the rules' records, in pipeline order
 LABELS = ("QUOTE", "SPEAKER", "CUE", "OUTLET")
 
 
@@ -63,6 +63,7 @@ def build_pipeline(settings: TrainSettings, scope: str):
 
     import builder.propose.components  # noqa: F401  (factories)
     import builder.train.model  # noqa: F401  (architecture, factories)
+    import builder.train.content  # noqa: F401  (quotes_content)
     import builder.train.roles  # noqa: F401  (quotes_cues_sources)
 
     try:
@@ -373,6 +374,7 @@ def train_refiners(nlp, corpus: Corpus, settings: TrainSettings, scope: str,
     (strict exact F1 per role). Without articles (an export before ``documents`` rows) the
     refiners stay untrained and change nothing."""
     from builder.train.articles import annotated_articles, rules_pipeline
+    from builder.train.content import train_content
     from builder.train.roles import train_cues_sources
 
     train_arts = corpus.articles.get("train") or []
@@ -390,6 +392,10 @@ def train_refiners(nlp, corpus: Corpus, settings: TrainSettings, scope: str,
     component = nlp.get_pipe("quotes_cues_sources")
     component.weights = train_cues_sources(docs, [(a.regions, a.relations) for a in train_arts])
     out: dict[str, Any] = {"quotes_cues_sources": component.weights["groups"]}
+    docs = [component(d) for d in docs]   # quotes_content learns from the records as they reach it
+    content = nlp.get_pipe("quotes_content")
+    train_content(docs, [a.regions for a in train_arts], content, progress=say)
+    out["quotes_content"] = content.trained
     dev_arts = corpus.articles.get("validation") or []
     if dev_arts:
         dev = annotated(dev_arts)
