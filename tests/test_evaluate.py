@@ -236,6 +236,21 @@ def test_calibration_right_means_matched_with_right_speaker():
     assert rep.unscored == 1
     d = rep.to_dict()
     assert d["high_confidence"]["precision"] == 0.5 and len(d["calibration"]) == 5
+    assert rep.proposers == [] and d["proposers"] == []
+
+
+def test_calibration_table_names_the_proposer_it_calibrates():
+    from dataclasses import replace
+
+    from builder.evaluate.run import calibration_table
+
+    text = '"Alpha beta gamma," Ann Lee said.'
+    gold = [reg(text, "q1", "Quote", "Alpha beta gamma,")]
+    preds = {k: replace(v, model_version="quotes.proposer.hybrid.v1+x")
+             for k, v in pred_of(text, [reg(text, "a", "Quote", "Alpha beta gamma,", score=0.9)], []).items()}
+    rep = score([gold_doc(text, gold, [])], preds, lemmatizer=RULES)
+    assert rep.proposers == ["quotes.proposer.hybrid.v1+x"] and rep.to_dict()["proposers"] == rep.proposers
+    assert "quotes.proposer.hybrid.v1+x" in calibration_table(rep).title
 
 
 # -- brat ----------------------------------------------------------------------------

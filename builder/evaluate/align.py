@@ -36,7 +36,8 @@ def as_pred(doc_id: str, value: Any) -> PredDoc:
     if isinstance(value, tuple):
         regions, relations = value[0], value[1]
         return PredDoc(doc_id=doc_id, regions=list(regions), relations=list(relations))
-    return PredDoc(doc_id=doc_id, regions=list(value.regions), relations=list(value.relations))
+    return PredDoc(doc_id=doc_id, regions=list(value.regions), relations=list(value.relations),
+                   model_version=getattr(value, "model_version", None))
 
 
 def shingles(text: str, size: int = 3) -> set[tuple[str, ...]]:

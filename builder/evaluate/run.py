@@ -130,7 +130,9 @@ def strict_table(report: Report):
 def calibration_table(report: Report):
     from rich.table import Table
 
-    table = Table(title="confidence calibration (right = matched at 0.3 with the right speaker)")
+    who = ", ".join(report.proposers) or "the predictions"
+    table = Table(title=f"confidence calibration of {who}: share right per score bin "
+                        "(right = matched at 0.3 with the right speaker)")
     table.add_column("score bin")
     table.add_column("count", justify="right")
     table.add_column("right", justify="right")

@@ -165,6 +165,7 @@ class Report:
     cue_lemmas: str = "spacy"  # which lemmatizer compared cues: spacy or rules
     strict: StrictFigures = field(default_factory=StrictFigures)  # exact span F1 per role (PolNeAR-style)
     outlet_set: Any = None  # outlets.OutletRecall, when scored on an outlet development set
+    proposers: list[str] = field(default_factory=list)  # model_version(s) of the scored predictions
 
     @property
     def high_confidence(self) -> tuple[int, int]:
@@ -182,6 +183,7 @@ class Report:
         return {
             "scorer_version": self.scorer_version,
             "cue_lemmas": self.cue_lemmas,
+            "proposers": self.proposers,
             "overall": self.overall.to_dict(),
             "per_doc": {d: f.to_dict() for d, f in self.per_doc.items()},
             "calibration": [{**dataclasses.asdict(b), "precision": b.precision} for b in self.calibration],
@@ -360,6 +362,7 @@ def score(gold_docs: list[GoldDoc], predictions: Mapping[str, Any], *,
     scored: list[tuple[float, bool]] = []
     pairs = list(zip(gold_docs, align(gold_docs, predictions, problems)))
     strict = StrictFigures()
+    proposers = sorted({p.model_version for _g, p in pairs if getattr(p, "model_version", None)})
     if progress:
         from rich.progress import track
 
@@ -374,7 +377,7 @@ def score(gold_docs: list[GoldDoc], predictions: Mapping[str, Any], *,
     unscored = overall.pred_quotes - len(scored)
     return Report(overall=overall, per_doc=per_doc, calibration=calibration(scored),
                   unscored=unscored, errors=errors, problems=problems,
-                  cue_lemmas=getattr(lemmas, "backend", "custom"), strict=strict)
+                  cue_lemmas=getattr(lemmas, "backend", "custom"), strict=strict, proposers=proposers)
 
 
 def gold_as_predictions(gold_docs: list[GoldDoc]) -> dict[str, PredDoc]:
