@@ -5,8 +5,9 @@ and ends (a content that begins a sentence or two before the cue, a clause cut s
 comma, a trailing "he said"), and propose some quotes that are none. This component rewrites
 ``doc._.quote_records`` after the rules (and after ``quotes_cues_sources``):
 
-* **start** and **end**: for each record, every word token within the rules' content and up
-  to ``SENTENCES`` sentences around it is a candidate bound; a logistic regression over sparse
+* **start** and **end**: for each record, every word token near the rules' bound, and the
+  sentence, paragraph, punctuation and clause edges within the rules' content and up to
+  ``SENTENCES`` sentences around it, is a candidate bound; a logistic regression over sparse
   hashed features of the candidate (its distance from the rules' bound in words and sentences,
   sentence and paragraph edges, the tokens and punctuation beside it, the parse clauses it
   begins or ends, where the cue stands) scores each, and the best scoring candidate becomes
@@ -37,6 +38,7 @@ from spacy.tokens import Doc
 CONTENT_REFINER = "quotes.refiner.content.v1"
 SENTENCES = 2          # candidate bounds reach this many sentences before/after the rules' content
 INSIDE = 40            # ... and at most this many tokens into it
+NEAR = 6               # every word this near the rules' bound is a candidate; farther, only edges
 N_FEATURES = 2 ** 20   # hashed feature space
 QUOTE_MARKS = set("\"'“”‘’«»„")
 
@@ -45,7 +47,7 @@ QUOTE_MARKS = set("\"'“”‘’«»„")
 
 @dataclass
 class DocFacts:
-    """Per-token facts of one doc that every record's candidates read."""
+    """Per-token facts of one doc that every record's candidates read (read once per doc)."""
     wordy: numpy.ndarray        # token begins a word (letters or digits)
     sent: numpy.ndarray         # sentence index
     sent_first: numpy.ndarray   # first wordy token of its sentence
@@ -54,11 +56,27 @@ class DocFacts:
     para_after: numpy.ndarray   # a line break between this token and the next non-space one
     left_of: list[list[str]]    # dependency labels of the heads whose subtree starts here
     right_of: list[list[str]]   # ... ends here
+    lower: list[str]
+    pos: list[str]
+    dep: list[str]
+    head_dep: list[str]
+    short: list[str]            # the lowercase word if short, common or punctuation, else <POS>
+    raw: list[str]
+    prev: list[int]             # the previous non-space token (-1 at the start)
+    next: list[int]             # the next non-space token (len(doc) at the end)
+
+
+CLAUSE_DEPS = {"ROOT", "ccomp", "xcomp", "advcl", "conj", "relcl", "acl", "parataxis", "pcomp", "dobj", "pobj",
+               "nsubj", "csubj", "prep", "npadvmod", "attr", "appos", "cc", "mark", "advmod", "punct"}
+MAJOR_DEPS = {"ROOT", "ccomp", "xcomp", "advcl", "conj", "relcl", "parataxis", "csubj", "nsubj", "dobj"}
 
 
 def doc_facts(doc: Doc) -> DocFacts:
     n = len(doc)
-    wordy = numpy.array([bool(t.text[:1].isalnum()) for t in doc], dtype=bool)
+    toks = list(doc)
+    raw = [t.text for t in toks]
+    space = [t.is_space for t in toks]
+    wordy = numpy.array([bool(x[:1].isalnum()) for x in raw], dtype=bool)
     sent = numpy.zeros(n, dtype=int)
     if doc.has_annotation("SENT_START"):
         for k, s in enumerate(doc.sents):
@@ -73,11 +91,13 @@ def doc_facts(doc: Doc) -> DocFacts:
     for i in seen.values():
         last[i] = True
     para_before, para_after = numpy.zeros(n, dtype=bool), numpy.zeros(n, dtype=bool)
+    prev_of, next_of = [-1] * n, [n] * n
     prev, text = -1, doc.text
-    for i, t in enumerate(doc):
-        if t.is_space:
+    for i, t in enumerate(toks):
+        prev_of[i] = prev
+        if space[i]:
             continue
-        gap = text[doc[prev].idx + len(doc[prev].text):t.idx] if prev >= 0 else "\n"
+        gap = text[toks[prev].idx + len(raw[prev]):t.idx] if prev >= 0 else "\n"
         if "\n" in gap:
             para_before[i] = True
             if prev >= 0:
@@ -85,17 +105,34 @@ def doc_facts(doc: Doc) -> DocFacts:
         prev = i
     if prev >= 0:
         para_after[prev] = True
+    nxt = n
+    for i in range(n - 1, -1, -1):
+        next_of[i] = nxt
+        if not space[i]:
+            nxt = i
     left_of: list[list[str]] = [[] for _ in range(n)]
     right_of: list[list[str]] = [[] for _ in range(n)]
-    for t in doc:
-        if t.dep_ in CLAUSE_DEPS:
-            left_of[t.left_edge.i].append(t.dep_)
-            right_of[t.right_edge.i].append(t.dep_)
-    return DocFacts(wordy, sent, first, last, para_before, para_after, left_of, right_of)
+    dep = [t.dep_ for t in toks]
+    for t, d in zip(toks, dep):
+        if d in CLAUSE_DEPS:
+            left_of[t.left_edge.i].append(d)
+            right_of[t.right_edge.i].append(d)
+    lower, pos = [t.lower_ for t in toks], [t.pos_ for t in toks]
+    short = [("<nl>" if "\n" in x else "<sp>") if sp else lw if t.is_punct or t.is_stop or len(x) < 4 else "<" + p + ">"
+             for t, x, sp, lw, p in zip(toks, raw, space, lower, pos)]
+    return DocFacts(wordy, sent, first, last, para_before, para_after, left_of, right_of, lower, pos, dep,
+                    [t.head.dep_ for t in toks], short, raw, prev_of, next_of)
 
 
-CLAUSE_DEPS = {"ROOT", "ccomp", "xcomp", "advcl", "conj", "relcl", "acl", "parataxis", "pcomp", "dobj", "pobj",
-               "nsubj", "csubj", "prep", "npadvmod", "attr", "appos", "cc", "mark", "advmod", "punct"}
+def edge_like(facts: DocFacts, i: int, side: str) -> bool:
+    """A plausible far bound: a sentence or paragraph edge, beside punctuation, or the edge of a clause."""
+    if side == "start":
+        p = facts.prev[i]
+        return bool(facts.sent_first[i] or facts.para_before[i] or p < 0 or not facts.wordy[p]
+                    or MAJOR_DEPS.intersection(facts.left_of[i]))
+    q = facts.next[i]
+    return bool(facts.sent_last[i] or facts.para_after[i] or q >= len(facts.wordy) or not facts.wordy[q]
+                or MAJOR_DEPS.intersection(facts.right_of[i]))
 
 
 def _bucket(d: int) -> str:
@@ -104,19 +141,12 @@ def _bucket(d: int) -> str:
     return ("-" if d < 0 else "+") + b
 
 
-def _tok(doc: Doc, i: int) -> str:
-    if i < 0 or i >= len(doc):
-        return "<edge>"
-    t = doc[i]
-    if t.is_space:
-        return "<nl>" if "\n" in t.text else "<sp>"
-    return t.lower_ if t.is_punct or t.is_stop or len(t) < 4 else "<" + t.pos_ + ">"
+def _short(facts: DocFacts, i: int) -> str:
+    return facts.short[i] if 0 <= i < len(facts.short) else "<edge>"
 
 
-def _nonspace(doc: Doc, i: int, step: int) -> int:
-    while 0 <= i < len(doc) and doc[i].is_space:
-        i += step
-    return i
+def _raw(facts: DocFacts, i: int) -> str:
+    return facts.raw[i] if 0 <= i < len(facts.raw) else "<edge>"
 
 
 # -- the records' token view -----------------------------------------------------------------
@@ -169,7 +199,8 @@ def start_candidates(doc: Doc, facts: DocFacts, v: RecordView) -> list[int]:
     while lo > 0 and facts.sent[lo - 1] >= first_sent:
         lo -= 1
     hi = min(v.end, v.start + INSIDE)
-    return [i for i in range(lo, hi) if facts.wordy[i] and doc[i].lower_ != "that"]
+    return [i for i in range(lo, hi) if facts.wordy[i] and facts.lower[i] != "that"
+            and (abs(i - v.start) <= NEAR or edge_like(facts, i, "start"))]
 
 
 def end_candidates(doc: Doc, facts: DocFacts, v: RecordView) -> list[int]:
@@ -180,7 +211,7 @@ def end_candidates(doc: Doc, facts: DocFacts, v: RecordView) -> list[int]:
     while hi < len(doc) and facts.sent[hi] <= last_sent:
         hi += 1
     lo = max(v.start + 1, v.end - INSIDE)
-    return [i for i in range(lo, hi) if facts.wordy[i]]
+    return [i for i in range(lo, hi) if facts.wordy[i] and (abs(i - v.end + 1) <= NEAR or edge_like(facts, i, "end"))]
 
 
 def _cue_side(v: RecordView, i: int, words_between: Callable[[int, int], int]) -> str:
@@ -210,22 +241,29 @@ def _others(v: RecordView, i: int, rule_i: int, others: list[RecordView]) -> lis
     return sorted(set(out)) or ["no_other"]
 
 
+def _near(v: RecordView, views: list[RecordView], doc: Doc, facts: DocFacts) -> list[RecordView]:
+    """The records (``v`` among them) within the sentences ``v``'s candidates reach."""
+    lo, hi = facts.sent[v.start] - SENTENCES, facts.sent[v.end - 1] + SENTENCES
+    return [o for o in views if facts.sent[o.start] <= hi and facts.sent[o.end - 1] >= lo]
+
+
 def start_features(doc: Doc, facts: DocFacts, v: RecordView, i: int, rule_i: int,
                    words_between: Callable[[int, int], int], others: list[RecordView] = ()) -> list[str]:
     k = "k=" + v.kind
     d = _bucket(words_between(min(i, rule_i), max(i, rule_i)) * (1 if i >= rule_i else -1))
     ds = facts.sent[i] - facts.sent[rule_i]
     sd = "sd=" + str(max(-3, min(3, int(ds))))
-    p1, p2 = _nonspace(doc, i - 1, -1), _nonspace(doc, _nonspace(doc, i - 1, -1) - 1, -1)
+    p1 = facts.prev[i]
+    p2 = facts.prev[p1] if p1 >= 0 else -1
     edge = ("sf" if facts.sent_first[i] else "") + ("pf" if facts.para_before[i] else "")
     feats = [k, "d=" + d, k + "|d=" + d, sd, k + "|" + sd, "e=" + edge, k + "|e=" + edge, sd + "|e=" + edge,
-             "t=" + doc[i].lower_, "pos=" + doc[i].pos_, "dep=" + doc[i].dep_, "hd=" + doc[i].head.dep_,
-             "p1=" + _tok(doc, p1), "p12=" + _tok(doc, p2) + "_" + _tok(doc, p1), k + "|p1=" + _tok(doc, p1),
-             "p1raw=" + (doc[p1].text if p1 >= 0 else "<edge>"), _cue_side(v, i, words_between),
+             "t=" + facts.lower[i], "pos=" + facts.pos[i], "dep=" + facts.dep[i], "hd=" + facts.head_dep[i],
+             "p1=" + _short(facts, p1), "p12=" + _short(facts, p2) + "_" + _short(facts, p1),
+             k + "|p1=" + _short(facts, p1), "p1raw=" + _raw(facts, p1), _cue_side(v, i, words_between),
              k + "|" + _cue_side(v, i, words_between), "qt=" + v.quote_type + "|d=" + d,
              "rule" if i == rule_i else "norule", k + ("|rule" if i == rule_i else "|norule")]
     feats += ["L=" + dep for dep in facts.left_of[i]] + [k + "|L=" + dep for dep in facts.left_of[i]]
-    raw = "p1raw=" + (doc[p1].text if p1 >= 0 else "<edge>")
+    raw = "p1raw=" + _raw(facts, p1)
     feats += [k + "|" + raw, "d=" + d + "|" + raw if abs(i - rule_i) <= 4 else "far|" + raw,
               "cue_sent=" + ("none" if v.cue is None else str(max(-2, min(2, int(facts.sent[v.cue[0]] - facts.sent[i])))))]
     feats += [k + "|" + x for x in _others(v, i, rule_i, others)] + [d + "|" + x for x in _others(v, i, rule_i, others)]
@@ -240,17 +278,17 @@ def end_features(doc: Doc, facts: DocFacts, v: RecordView, i: int, rule_i: int,
     d = _bucket(words_between(min(i, rule_i), max(i, rule_i)) * (1 if i >= rule_i else -1))
     ds = facts.sent[i] - facts.sent[rule_i]
     sd = "sd=" + str(max(-3, min(3, int(ds))))
-    n1 = _nonspace(doc, i + 1, 1)
-    n2 = _nonspace(doc, n1 + 1, 1) if n1 < len(doc) else n1
+    n1 = facts.next[i]
+    n2 = facts.next[n1] if n1 < len(facts.next) else n1
     edge = ("sl" if facts.sent_last[i] else "") + ("pl" if facts.para_after[i] else "")
     feats = [k, "d=" + d, k + "|d=" + d, sd, k + "|" + sd, "e=" + edge, k + "|e=" + edge, sd + "|e=" + edge,
-             "t=" + doc[i].lower_, "pos=" + doc[i].pos_, "dep=" + doc[i].dep_, "hd=" + doc[i].head.dep_,
-             "n1=" + _tok(doc, n1), "n12=" + _tok(doc, n1) + "_" + _tok(doc, n2), k + "|n1=" + _tok(doc, n1),
-             "n1raw=" + (doc[n1].text if n1 < len(doc) else "<edge>"), _cue_side(v, i + 1, words_between),
+             "t=" + facts.lower[i], "pos=" + facts.pos[i], "dep=" + facts.dep[i], "hd=" + facts.head_dep[i],
+             "n1=" + _short(facts, n1), "n12=" + _short(facts, n1) + "_" + _short(facts, n2),
+             k + "|n1=" + _short(facts, n1), "n1raw=" + _raw(facts, n1), _cue_side(v, i + 1, words_between),
              k + "|" + _cue_side(v, i + 1, words_between), "qt=" + v.quote_type + "|d=" + d,
              "rule" if i == rule_i else "norule", k + ("|rule" if i == rule_i else "|norule")]
     feats += ["R=" + dep for dep in facts.right_of[i]] + [k + "|R=" + dep for dep in facts.right_of[i]]
-    raw = "n1raw=" + (doc[n1].text if n1 < len(doc) else "<edge>")
+    raw = "n1raw=" + _raw(facts, n1)
     feats += [k + "|" + raw, "d=" + d + "|" + raw if abs(i - rule_i) <= 4 else "far|" + raw,
               "cue_sent=" + ("none" if v.cue is None else str(max(-2, min(2, int(facts.sent[v.cue[0]] - facts.sent[i])))))]
     feats += [k + "|" + x for x in _others(v, i, rule_i, others)] + [d + "|" + x for x in _others(v, i, rule_i, others)]
@@ -259,13 +297,14 @@ def end_features(doc: Doc, facts: DocFacts, v: RecordView, i: int, rule_i: int,
     return feats
 
 
-def keep_features(doc: Doc, facts: DocFacts, v: RecordView, record: Any, others: list[RecordView]) -> list[str]:
+def keep_features(doc: Doc, facts: DocFacts, v: RecordView, record: Any, others: list[RecordView],
+                  text: str | None = None) -> list[str]:
     k = "k=" + v.kind
     n_words = int(facts.wordy[v.start:v.end].sum())
     n_sents = int(facts.sent[v.end - 1] - facts.sent[v.start]) + 1
     cue = doc[v.cue[0]:v.cue[1]] if v.cue else None
     spk = doc[v.speaker[0]:v.speaker[1]] if v.speaker else None
-    text = doc.text[record.quote[0]:record.quote[1]]
+    text = (doc.text if text is None else text)[record.quote[0]:record.quote[1]]
     feats = [k, "qt=" + v.quote_type, k + "|qt=" + v.quote_type, "len=" + _bucket(n_words), k + "|len=" + _bucket(n_words),
              "sents=" + str(min(n_sents, 4)), "marks=" + str(min(sum(c in QUOTE_MARKS for c in text), 4)),
              "cue=" + (cue.lemma_.lower() if cue is not None else "<none>"),
@@ -309,10 +348,6 @@ class Linear:
         return cls(model.coef_[0].astype("float32"), float(model.intercept_[0]))
 
 
-def _sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x))
-
-
 # -- the component -------------------------------------------------------------------------------
 
 class ContentRefiner(Pipe):
@@ -324,11 +359,14 @@ class ContentRefiner(Pipe):
         self.rebound = rebound
         self.start_model, self.end_model, self.keep_model = Linear(), Linear(), Linear()
         self.trained: dict[str, int] = {}   # training rows of each model
+
     # records -> refined records
     def refine(self, doc: Doc, records: list[Any]) -> list[Any]:
+        """The records kept (keep chance at least ``drop``), their contents re-bounded; all
+        candidates of a doc scored in one go per model."""
         if not records:
             return records
-        facts = doc_facts(doc)
+        facts, text = doc_facts(doc), doc.text
         cum = numpy.concatenate([[0], numpy.cumsum(facts.wordy)])
 
         def words_between(a: int, b: int) -> int:
@@ -336,37 +374,48 @@ class ContentRefiner(Pipe):
 
         views = [view_of(doc, f) for f in records]
         live = [v for v in views if v is not None]
+        todo = [(f, v) for f, v in zip(records, views) if v is not None]
+        if self.keep_model.coef is not None and self.drop > 0:
+            keep = self.keep_model.scores([keep_features(doc, facts, v, f, live, text) for f, v in todo])
+            cut = math.log(self.drop / (1 - self.drop)) if self.drop < 1 else math.inf
+            dropped = {id(f) for (f, _v), k in zip(todo, keep) if k < cut}
+        else:
+            dropped = set()
+        bounds = self._bounds(doc, facts, [(f, v) for f, v in todo if id(f) not in dropped], words_between, live) \
+            if self.rebound and self.start_model.coef is not None and self.end_model.coef is not None else {}
         out = []
-        for f, v in zip(records, views):
-            if v is None:
-                out.append(f)
+        for f in records:
+            if id(f) in dropped:
                 continue
-            keep = _sigmoid(float(self.keep_model.scores([keep_features(doc, facts, v, f, live)])[0]))
-            if self.keep_model.coef is not None and keep < self.drop:
-                continue
-            out.append(self._rebounded(doc, facts, v, f, words_between, live) if self.rebound else f)
+            out.append(bounds.get(id(f), f))
         return out
 
-    def _rebounded(self, doc: Doc, facts: DocFacts, v: RecordView, f: Any, words_between,
-                   live: list[RecordView]) -> Any:
-        rule_s = _first_wordy(facts, v.start, v.end)
-        rule_e = _last_wordy(facts, v.start, v.end)
-        if rule_s is None or rule_e is None or self.start_model.coef is None:
-            return f
-        if doc[rule_s].lower_ == "that":
-            rule_s = _first_wordy(facts, rule_s + 1, v.end) or rule_s
-        starts = start_candidates(doc, facts, v) or [rule_s]
-        ends = end_candidates(doc, facts, v) or [rule_e]
-        ss = self.start_model.scores([start_features(doc, facts, v, i, rule_s, words_between, live) for i in starts])
-        es = self.end_model.scores([end_features(doc, facts, v, i, rule_e, words_between, live) for i in ends])
-        best_s, best_e = _best_pair(starts, ss, ends, es)
-        if best_s is None:
-            return f
-        start = f.quote[0] if best_s == rule_s else doc[best_s].idx
-        end = f.quote[1] if best_e == rule_e else doc[best_e].idx + len(doc[best_e].text)
-        if (start, end) == tuple(f.quote):
-            return f
-        return replace(f, quote=(start, end), fragments=[])
+    def _bounds(self, doc: Doc, facts: DocFacts, todo: list, words_between, live: list[RecordView]) -> dict[int, Any]:
+        """id(record) -> the record with its content at the best scoring start and end."""
+        jobs, start_rows, end_rows = [], [], []
+        for f, v in todo:
+            rule_s, rule_e = _first_wordy(facts, v.start, v.end), _last_wordy(facts, v.start, v.end)
+            if rule_s is None or rule_e is None:
+                continue
+            if doc[rule_s].lower_ == "that":
+                rule_s = _first_wordy(facts, rule_s + 1, v.end) or rule_s
+            near = _near(v, live, doc, facts)
+            starts = start_candidates(doc, facts, v) or [rule_s]
+            ends = end_candidates(doc, facts, v) or [rule_e]
+            jobs.append((f, rule_s, rule_e, starts, ends, len(start_rows), len(end_rows)))
+            start_rows += [start_features(doc, facts, v, i, rule_s, words_between, near) for i in starts]
+            end_rows += [end_features(doc, facts, v, i, rule_e, words_between, near) for i in ends]
+        ss, es = self.start_model.scores(start_rows), self.end_model.scores(end_rows)
+        out = {}
+        for f, rule_s, rule_e, starts, ends, a, b in jobs:
+            best_s, best_e = _best_pair(starts, ss[a:a + len(starts)], ends, es[b:b + len(ends)])
+            if best_s is None:
+                continue
+            start = f.quote[0] if best_s == rule_s else doc[best_s].idx
+            end = f.quote[1] if best_e == rule_e else doc[best_e].idx + len(doc[best_e].text)
+            if (start, end) != tuple(f.quote):
+                out[id(f)] = replace(f, quote=(start, end), fragments=[])
+        return out
 
     def __call__(self, doc: Doc) -> Doc:
         from builder.propose.components import QuoteAttribution
@@ -465,16 +514,17 @@ def record_examples(doc: Doc, gold: list[tuple[int, int, set]]) -> list[Example]
         words = {(m.start() + f.quote[0], m.end() + f.quote[0]) for m in WORD.finditer(text[f.quote[0]:f.quote[1]])}
         best = max(gold, key=lambda g: len(words & g[2]) / len(words | g[2]), default=None)
         hit = best is not None and len(words & best[2]) > 0
-        ex = Example([], [], [], [], keep_features(doc, facts, v, f, live), int(hit))
+        ex = Example([], [], [], [], keep_features(doc, facts, v, f, live, text), int(hit))
+        near = _near(v, live, doc, facts)
         rule_s, rule_e = _first_wordy(facts, v.start, v.end), _last_wordy(facts, v.start, v.end)
         if hit and rule_s is not None and rule_e is not None:
             if doc[rule_s].lower_ == "that":
                 rule_s = _first_wordy(facts, rule_s + 1, v.end) or rule_s
             for i in start_candidates(doc, facts, v):
-                ex.start_rows.append(start_features(doc, facts, v, i, rule_s, words_between, live))
+                ex.start_rows.append(start_features(doc, facts, v, i, rule_s, words_between, near))
                 ex.start_labels.append(int(doc[i].idx <= best[0] < doc[i].idx + len(doc[i].text)))
             for i in end_candidates(doc, facts, v):
-                ex.end_rows.append(end_features(doc, facts, v, i, rule_e, words_between, live))
+                ex.end_rows.append(end_features(doc, facts, v, i, rule_e, words_between, near))
                 ex.end_labels.append(int(doc[i].idx < best[1] <= doc[i].idx + len(doc[i].text)))
         out.append(ex)
     return out
