@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from builder.records.choice import is_live
 from builder.store import read_rows
 
 _TABLES = """
@@ -44,7 +45,7 @@ class AnnotationRow:
 
     @property
     def live(self) -> bool:
-        return not (self.deleted or self.was_cancelled)
+        return is_live(self)
 
 
 @dataclass(slots=True)
@@ -54,18 +55,6 @@ class ProposalRow:
     regions: list[dict[str, Any]]
     relations: list[dict[str, Any]]
     error: str | None
-
-
-def resolve_export_annotation(rows: Iterable[AnnotationRow]) -> AnnotationRow | None:
-    """The annotation a document is exported with: among live ones (not deleted, not
-    cancelled) the reviewed ground truth, else the latest by ``updated_at`` (ties: the
-    highest annotation id); None when none is live. ``rows`` hold one row per annotation."""
-    from builder.annotate.resolve import export_rank  # the rule lives once, with the annotations
-
-    live = [r for r in rows if r.live]
-    if not live:
-        return None
-    return max(live, key=lambda r: export_rank(r.ground_truth, r.updated_at, r.annotation_id))
 
 
 class InputIndex:
