@@ -6,9 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from builder.records.scores import least_quote_score
-from builder.schema import Region, from_row
-
 ORDERS = ("workspace", "uncertainty")
 
 
@@ -33,8 +30,8 @@ def uncertainty(props: dict[str, dict[str, Any]]) -> float:
         return 0.0
     disagreement = max((1 - _agreement(_quotes(a), _quotes(b)) for i, a in enumerate(rows) for b in rows[i + 1:]),
                        default=0.0)
-    least = least_quote_score(from_row(Region, g) for r in rows for g in r.get("regions") or [])
-    doubt = 0.5 if least is None else 1 - least
+    scores = [g["score"] for r in rows for g in _quotes(r) if g.get("score") is not None]
+    doubt = 1 - min(scores) if scores else 0.5
     return max(disagreement, doubt)
 
 

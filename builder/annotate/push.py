@@ -61,7 +61,8 @@ def proposed_documents(workspace: Any) -> tuple[dict[str, dict], dict[str, dict[
     proposals: dict[str, dict[str, dict]] = {}
     for row in read_rows(workspace.proposals):
         proposals.setdefault(row["doc_id"], {})[row["model_version"]] = row
-    docs = {r["doc_id"]: r for r in read_rows(workspace.documents, columns=list(TASK_FIELDS)) if r["doc_id"] in proposals}
+    docs = {r["doc_id"]: r for r in read_rows(workspace.documents, columns=list(TASK_FIELDS))
+            if r["doc_id"] in proposals}
     rejects = [{"stage": "push", "source": d, "position": None, "reason": "no_document",
                 "hint": "the proposal's document is missing from workspace/documents; re-run `quotes ingest`",
                 "detail": None} for d in proposals if d not in docs]
@@ -69,7 +70,7 @@ def proposed_documents(workspace: Any) -> tuple[dict[str, dict], dict[str, dict[
 
 
 def task_payload(doc: dict, props: dict[str, dict]) -> dict[str, Any]:
-    """The task of one document with its proposer versions' predictions (in version order; failed proposals left out)."""
+    """The task of one document with its proposer versions' predictions (in version order; failed ones left out)."""
     return task(doc, [p for _, p in sorted(props.items()) if not p.get("error")])
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from builder.records.choice import is_live
+from builder.records.choice import is_live, supersedes
 from builder.store import read_rows
 
 _TABLES = """
@@ -62,6 +62,7 @@ class InputIndex:
 
     def __init__(self, path: Path):
         self.db = sqlite3.connect(str(path))
+        self.db.create_function("supersedes", 2, supersedes, deterministic=True)
         self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16000;"
                               "PRAGMA temp_store=FILE;" + _TABLES)
 
@@ -81,8 +82,8 @@ class InputIndex:
         return n
 
     def load_annotations(self, folder: str) -> int:
-        """Index annotation rows, keeping the latest row (by ``updated_at``, then read order)
-        of each annotation_id."""
+        """Index annotation rows, keeping the latest row of each annotation_id
+        (``builder.records.choice.supersedes``)."""
         n = 0
         rows = ((r["annotation_id"], r["doc_id"], r.get("task_id"), r.get("annotator"), r.get("updated_at") or "",
                  bool(r.get("was_cancelled")), bool(r.get("ground_truth")), bool(r.get("deleted")),
@@ -90,7 +91,8 @@ class InputIndex:
                 for r in read_rows(folder))
         sets = ", ".join(f"{c} = excluded.{c}" for c in _ANNOTATION_COLUMNS[1:])
         sql = (f"INSERT INTO annotations VALUES ({', '.join('?' * len(_ANNOTATION_COLUMNS))}) "
-               f"ON CONFLICT (annotation_id) DO UPDATE SET {sets} WHERE excluded.updated_at >= annotations.updated_at")
+               f"ON CONFLICT (annotation_id) DO UPDATE SET {sets} "
+               "WHERE supersedes(excluded.updated_at, annotations.updated_at)")
         for chunk in _chunks(rows, 2000):
             self.db.executemany(sql, chunk)
             n += len(chunk)

@@ -1,6 +1,6 @@
 """Which annotation of a task the export uses (documented in annotation/README.md): one rule.
 
-Per annotation_id the latest stored row wins (pulls append; tombstones delete). Per document:
+Per annotation_id the latest row wins (``supersedes``: pulls append; tombstones delete). Per document:
 the ground-truth (reviewed) annotation if any, else the latest non-cancelled, non-deleted one
 (by ``updated_at``, then annotation id). Documents with only skipped or deleted annotations
 get none. ``choose`` is the rule; ``quotes agreement``, ``resolve_annotations`` and the export
@@ -18,11 +18,20 @@ RESOLUTION = "quotes.resolve.v1: ground_truth, else latest non-cancelled non-del
 A = TypeVar("A")  # an annotation: an ``Annotation`` record or any row with its attributes
 
 
+def supersedes(updated_at: str | None, stored_updated_at: str | None) -> bool:
+    """Whether a row of an annotation replaces one stored before it: unless it is older (ISO 8601
+    times compare as strings; at equal times the later-stored row wins, so a tombstone does).
+    The export's on-disk index calls this too (``builder.export.inputs``)."""
+    return (updated_at or "") >= (stored_updated_at or "")
+
+
 def latest_per_annotation(rows: Iterable[dict[str, Any]]) -> dict[int, dict[str, Any]]:
-    """The last row seen per annotation_id (rows in storage order)."""
+    """The latest row per annotation_id (``supersedes``; rows in storage order)."""
     out: dict[int, dict[str, Any]] = {}
     for row in rows:
-        out[row["annotation_id"]] = row
+        stored = out.get(row["annotation_id"])
+        if stored is None or supersedes(row["updated_at"], stored["updated_at"]):
+            out[row["annotation_id"]] = row
     return out
 
 
