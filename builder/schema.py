@@ -201,7 +201,7 @@ def _nested(name: str) -> tuple[tuple[str, str, bool], ...]:
 def from_row(name: str | type, row: Any) -> Any:
     """The record ``name`` (a schema name or a ``record_class``) of a plain dict row, nested records
     included (the inverse of ``as_row``); a record already of that class is returned as it is."""
-    cls = record_class(name if isinstance(name, str) else name.__name__)
+    cls = record_class(name) if isinstance(name, str) else name
     if isinstance(row, cls):
         return row
     nested = _nested(cls.__name__)
