@@ -85,6 +85,9 @@ def test_the_loop_trains_on_a_demo_export_and_proposes_with_the_result(tmp_path)
 
     hybrid = load_trained(str(model), "hybrid").pipe_names   # rules + refiners, the tagger left out
     assert "quotes_cues_sources" in hybrid and "quotes_bio" not in hybrid
+    assert hybrid.index("quotes_cues_sources") < hybrid.index("quotes_content") < hybrid.index("quotes_resolver")
+    assert json.loads((model / "quotes_content" / "cfg.json").read_text())["refiner"] == "quotes.refiner.content.v1"
+    assert "quotes_content" in q["scores"]["refiners"]   # trained (what it could) on the documents
     assert "quotes_cues_sources" not in load_trained(str(model), "hybrid", scope="broad").pipe_names  # other scope
     assert "quotes_attribution" not in load_trained(str(model), "learned").pipe_names
     again = subprocess.run(QUOTES + ["train", "--export", str(export), "--max-steps", "1", "-o", str(model)],
