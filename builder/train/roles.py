@@ -265,7 +265,11 @@ def _groups(doc: Doc, record: Any, speaker: Span | None = None) -> dict[str, tup
 
 
 def refine(doc: Doc, records: list[Any], weights: dict[str, dict[str, float]]) -> list[Any]:
-    """The records with each source and cue moved to its best-scored candidate bounds."""
+    """The records, with the missed attributions the ``add`` model finds (``missed_records``),
+    each source and cue moved to its best-scored candidate bounds."""
+    added = missed_records(doc, records, weights)
+    if added:
+        records = sorted(records + added, key=lambda f: f.quote)
     out = []
     for f in records:
         groups = _groups(doc, f)
@@ -342,12 +346,53 @@ def fit(groups: list, c: float = 1.0) -> dict[str, float]:
     return {name: round(float(w), 5) for name, w in zip(vec.get_feature_names_out(), model.coef_[0]) if abs(w) > 1e-6}
 
 
-def train_cues_sources(docs: list[Doc], golds: list[tuple[list[Any], list[Any]]], c: float = 1.0) -> dict[str, Any]:
+ADD_THRESHOLDS = (0.4, 0.5, 0.6, 0.7, 0.8)
+
+
+def train_cues_sources(docs: list[Doc], golds: list[tuple[list[Any], list[Any]]], c: float = 1.0,
+                       dev_docs: list[Doc] | None = None,
+                       dev_golds: list[tuple[list[Any], list[Any]]] | None = None) -> dict[str, Any]:
     """Weights of both roles, trained on ``docs`` (``doc._.quote_records`` set by the rules)
-    against ``golds`` (regions and relations over the same texts)."""
+    against ``golds`` (regions and relations over the same texts); with validation articles,
+    also the ``add`` model of missed attributions and its threshold: the one of
+    ``ADD_THRESHOLDS`` with the best sum of strict F1 (content, source, cue) on them, if any
+    beats adding nothing."""
     groups = training_groups(docs, golds)
-    return {"model": ROLES_MODEL, "groups": {r: len(g) for r, g in groups.items()},
-            **{role: fit(groups[role], c) if groups[role] else {} for role in ROLES}}
+    weights: dict[str, Any] = {"model": ROLES_MODEL, "groups": {r: len(g) for r, g in groups.items()},
+                               **{role: fit(groups[role], c) if groups[role] else {} for role in ROLES}}
+    if not dev_docs:
+        return weights
+    rows = missed_rows(docs, golds)
+    weights["add"] = fit([([f for f, _ in rows], [r for _, r in rows])], c) if rows else {}
+    weights["groups"]["add"] = len(rows)
+    best, best_sum = None, sum(strict_f1(dev_docs, dev_golds or [], weights).values())
+    for threshold in ADD_THRESHOLDS if weights["add"] else ():
+        total = sum(strict_f1(dev_docs, dev_golds or [], {**weights, "add_threshold": threshold}).values())
+        if total > best_sum:
+            best, best_sum = threshold, total
+    weights["add_threshold"] = best
+    return weights
+
+
+def strict_f1(docs: list[Doc], golds: list[tuple[list[Any], list[Any]]], weights: dict[str, Any]) -> dict[str, float]:
+    """Strict exact F1 per role (``builder.evaluate.strict``) of the refined records."""
+    from builder.evaluate.gold import PredDoc
+    from builder.evaluate.strict import ROLES as ALL_ROLES, StrictFigures, strict_doc
+    from builder.schema import Region, Relation
+
+    total = StrictFigures()
+    for doc, (regions, relations) in zip(docs, golds):
+        text, pred, links = doc.text, [], []
+        for i, f in enumerate(refine(doc, list(doc._.quote_records or []), weights)):
+            pred.append(Region(id=f"q{i}", label="Quote", start=f.quote[0], end=f.quote[1],
+                               text=text[f.quote[0]:f.quote[1]]))
+            for label, rng, rel in (("Speaker", f.speaker, "said_by"), ("Cue", f.cue, "cue")):
+                if rng:
+                    pred.append(Region(id=f"{rel}{i}", label=label, start=rng[0], end=rng[1], text=text[rng[0]:rng[1]]))
+                    links.append(Relation(from_id=f"q{i}", to_id=f"{rel}{i}", label=rel))
+        gold = PredDoc("", regions, relations)
+        total.add(strict_doc(gold, PredDoc("", pred, links)))
+    return {role: total.f1(role) or 0.0 for role in ALL_ROLES}
 
 
 # -- the component -----------------------------------------------------------------------
@@ -383,3 +428,97 @@ class CuesSources(Pipe):
 @Language.factory("quotes_cues_sources", default_config={})
 def make_cues_sources(nlp: Language, name: str) -> CuesSources:
     return CuesSources(nlp, name)
+
+
+# -- attributions the rules missed -------------------------------------------------------
+
+SUBJECT_DEPS = {"nsubj", "nsubjpass"}
+CONTENT_DEPS = ("ccomp", "xcomp", "dobj")       # a missed attribution's content, in this preference
+ABOUT = {"about", "on", "of", "for", "over", "against", "with"}
+
+
+def _content_head(verb: Token) -> tuple[Token | None, str]:
+    kids = list(verb.children)
+    for dep in CONTENT_DEPS:
+        for c in kids:
+            if c.dep_ == dep and c.i > verb.i:
+                return c, dep
+    for c in kids:
+        if c.dep_ == "prep" and c.lower_ in ABOUT and c.i > verb.i:
+            obj = next((g for g in c.children if g.dep_ == "pobj"), None)
+            if obj is not None:
+                return obj, "prep_" + c.lower_
+    return None, "-"
+
+
+def missed_candidates(doc: Doc, records: list[Any]) -> list[tuple[Token, Token, Token, str]]:
+    """Verbs with a subject before them and a content after them (a that-clause, an infinitive,
+    an object, "about ..."), outside every cue and source of the rules' records:
+    ``(verb, subject, content head, content dependency)``."""
+    taken = set()
+    for f in records:
+        for rng in (f.cue, f.speaker):
+            span = _tokens_of(doc, rng)
+            if span is not None:
+                taken.update(range(span.start, span.end))
+    out = []
+    for verb in doc:
+        if verb.pos_ != "VERB" or verb.i in taken:
+            continue
+        subj = next((c for c in verb.children if c.dep_ in SUBJECT_DEPS and c.i < verb.i), None)
+        if subj is None or subj.i in taken:
+            continue
+        head, dep = _content_head(verb)
+        if head is not None:
+            out.append((verb, subj, head, dep))
+    return out
+
+
+def missed_features(doc: Doc, verb: Token, subj: Token, head: Token, dep: str, records: list[Any]) -> list[str]:
+    vw = _word(verb)
+    quoted = any(f.quote[0] <= verb.idx < f.quote[1] for f in records)
+    neg = any(c.dep_ == "neg" for c in verb.children)
+    feats = ["bias", f"V:w={vw}", f"V:tag={verb.tag_}", f"V:dep={verb.dep_}", f"C:dep={dep}", f"V={vw}|C={dep}",
+             f"S:pos={subj.pos_}", f"S:ent={subj.ent_type_ or '-'}", f"S:w={_word(subj)}", f"S:dep={subj.dep_}",
+             f"in_quote={quoted}", f"neg={neg}", f"C:pos={head.pos_}", f"V={vw}|S={subj.ent_type_ or subj.pos_}",
+             f"H:dep={verb.head.dep_ if verb.head.i != verb.i else 'ROOT'}", f"H:w={_word(verb.head)}"]
+    feats += [f"child:{c.dep_}" for c in verb.children]
+    return feats
+
+
+def missed_records(doc: Doc, records: list[Any], weights: dict[str, Any]) -> list[Any]:
+    """New records for the candidates the ``add`` model scores at least ``add_threshold``."""
+    import math
+
+    from builder.propose.extract import Found
+
+    add, threshold = weights.get("add"), weights.get("add_threshold")
+    if not add or threshold is None:
+        return []
+    out = []
+    for verb, subj, head, dep in missed_candidates(doc, records):
+        p = 1 / (1 + math.exp(-_score(add, missed_features(doc, verb, subj, head, dep, records))))
+        if p < threshold:
+            continue
+        a, b = _trim(doc, head.left_edge.i, head.right_edge.i + 1)
+        if b <= a:
+            continue
+        s0, s1 = _trim(doc, subj.left_edge.i, subj.right_edge.i + 1)
+        quote = _char(doc, (a, b))
+        out.append(Found(quote=quote, quote_type="indirect", kind="learned", cue=_char(doc, (verb.i, verb.i + 1)),
+                         speaker=_char(doc, (s0, s1)) if s1 > s0 else None, score=round(p, 4)))
+    return out
+
+
+def missed_rows(docs: Iterable[Doc], golds: Iterable[tuple[list[Any], list[Any]]]) -> list:
+    """``(features, right)`` of every missed-attribution candidate: right when a gold cue
+    covers its verb."""
+    rows = []
+    for doc, (regions, relations) in zip(docs, golds):
+        by_id = {r.id: r for r in regions}
+        cues = [by_id[r.to_id] for r in relations if r.label == "cue" and r.to_id in by_id]
+        records = list(doc._.quote_records or [])
+        for verb, subj, head, dep in missed_candidates(doc, records):
+            right = any(c.start <= verb.idx < c.end for c in cues)
+            rows.append((missed_features(doc, verb, subj, head, dep, records), right))
+    return rows

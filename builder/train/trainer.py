@@ -387,12 +387,14 @@ def train_refiners(nlp, corpus: Corpus, settings: TrainSettings, scope: str,
     t0 = time.perf_counter()
     docs = annotated(train_arts)
     say(f"{len(docs)} train articles annotated by the rules in {time.perf_counter() - t0:.0f}s")
-    component = nlp.get_pipe("quotes_cues_sources")
-    component.weights = train_cues_sources(docs, [(a.regions, a.relations) for a in train_arts])
-    out: dict[str, Any] = {"quotes_cues_sources": component.weights["groups"]}
     dev_arts = corpus.articles.get("validation") or []
+    dev = annotated(dev_arts) if dev_arts else []
+    component = nlp.get_pipe("quotes_cues_sources")
+    component.weights = train_cues_sources(docs, [(a.regions, a.relations) for a in train_arts], dev_docs=dev,
+                                           dev_golds=[(a.regions, a.relations) for a in dev_arts])
+    out: dict[str, Any] = {"quotes_cues_sources": component.weights["groups"],
+                           "add_threshold": component.weights.get("add_threshold")}
     if dev_arts:
-        dev = annotated(dev_arts)
         out["validation_rules"] = _strict(dev, dev_arts)
         for name in REFINERS:
             dev = [nlp.get_pipe(name)(d) for d in dev]
