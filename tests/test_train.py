@@ -144,7 +144,8 @@ def test_cues_sources_learn_the_corpus_bounds_and_keep_the_rest(tmp_path):
     learns it from the parse (other titles, names and verbs than it is shown) and rewrites
     the rules' records; untrained, it changes nothing."""
     from builder.train.articles import rules_pipeline
-    from builder.train.roles import CuesSources, train_cues_sources
+    from builder.train.roles import CuesSources
+    from builder.train.roles_training import train_cues_sources
 
     nlp = rules_pipeline("broad")
     train = [("Senator Jane Doe has said that taxes will rise next year.", "Senator Jane Doe", "has said"),

@@ -373,7 +373,7 @@ def train_refiners(nlp, corpus: Corpus, settings: TrainSettings, scope: str,
     (strict exact F1 per role). Without articles (an export before ``documents`` rows) the
     refiners stay untrained and change nothing."""
     from builder.train.articles import annotated_articles, rules_pipeline
-    from builder.train.roles import train_cues_sources
+    from builder.train.roles_training import train_cues_sources
 
     train_arts = corpus.articles.get("train") or []
     if not train_arts:
