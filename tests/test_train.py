@@ -147,7 +147,8 @@ def test_cues_sources_learn_the_corpus_bounds_and_keep_the_rest(tmp_path):
     learns it from the parse (other titles, names and verbs than it is shown) and rewrites
     the rules' records; untrained, it changes nothing."""
     from builder.train.articles import rules_pipeline
-    from builder.train.roles import CuesSources, train_cues_sources
+    from builder.train.roles import CuesSources
+    from builder.train.roles_training import train_cues_sources
 
     nlp = rules_pipeline("broad")
     train = [("Senator Jane Doe has said that taxes will rise next year.", "Senator Jane Doe", "has said"),
@@ -178,7 +179,8 @@ def test_content_refiner_learns_the_corpus_bounds_and_round_trips(tmp_path):
     changes nothing; its weights survive to_disk / from_disk."""
     from builder.schema import Region
     from builder.train.articles import rules_pipeline
-    from builder.train.content import ContentRefiner, train_content
+    from builder.train.content import ContentRefiner
+    from builder.train.content_training import train_content
 
     nlp = rules_pipeline("broad")
     train = [("Mayor John Smith urged voters to support the new bridge plan.", "voters to support the new bridge plan"),

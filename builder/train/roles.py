@@ -10,15 +10,17 @@ phrase it is a conjunct, apposition or possessor of; for a cue: the tokens up to
 and after its verb in the sentence, never into the quote or the source) and keeps the one a
 linear model scores best. The model (logistic regression over sparse features of the
 candidate's edges and of the children it keeps or cuts: lemma of closed-class words, POS,
-dependency label, entity type, relation to the head) is trained by ``train_cues_sources`` on
-articles the rules annotated, against their gold, and stored as plain JSON weights.
+dependency label, entity type, relation to the head) is trained by
+``builder.train.roles_training.train_cues_sources`` on articles the rules annotated, against
+their gold, and stored as plain JSON weights. It also adds the attributions the rules missed
+that a third model (``missed_records``: a verb with a subject before it and a content after
+it) scores above a threshold chosen on the validation articles.
 
-Training reads nothing else; proposing needs no scikit-learn (a sum of weights per candidate).
+Proposing needs no scikit-learn (a sum of weights per candidate).
 """
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -265,7 +267,11 @@ def _groups(doc: Doc, record: Any, speaker: Span | None = None) -> dict[str, tup
 
 
 def refine(doc: Doc, records: list[Any], weights: dict[str, dict[str, float]]) -> list[Any]:
-    """The records with each source and cue moved to its best-scored candidate bounds."""
+    """The records, with the missed attributions the ``add`` model finds (``missed_records``),
+    each source and cue moved to its best-scored candidate bounds."""
+    added = missed_records(doc, records, weights)
+    if added:
+        records = sorted(records + added, key=lambda f: f.quote)
     out = []
     for f in records:
         groups = _groups(doc, f)
@@ -284,70 +290,6 @@ def refine(doc: Doc, records: list[Any], weights: dict[str, dict[str, float]]) -
                 cue = _char(doc, _best(weights["cue"], cands, feats))
         out.append(replace(f, speaker=speaker, cue=cue))
     return out
-
-
-# -- training ----------------------------------------------------------------------------
-
-def _key(text: str, rng: tuple[int, int]) -> tuple:
-    from builder.evaluate.strict import span_key
-    from builder.schema import Region
-
-    return span_key(Region(id="", label="", start=rng[0], end=rng[1], text=text[rng[0]:rng[1]]))
-
-
-def gold_keys(regions: list[Any], relations: list[Any]) -> dict[str, set[tuple]]:
-    """Word-token keys of the gold sources and cues (as the strict scorer reads them)."""
-    from builder.evaluate.strict import role_spans
-
-    spans = role_spans(regions, relations)
-    return {role: spans[role] for role in ROLES}
-
-
-def training_groups(docs: Iterable[Doc], golds: Iterable[tuple[list[Any], list[Any]]]) -> dict[str, list]:
-    """Per role: (features of each candidate, index set of the right ones) for every rules
-    record whose span has at least one candidate equal to a gold span."""
-    out: dict[str, list] = {role: [] for role in ROLES}
-    for doc, (regions, relations) in zip(docs, golds):
-        keys = gold_keys(regions, relations)
-        text = doc.text
-        for f in doc._.quote_records or []:
-            groups = _groups(doc, f)
-            if "source" in groups and "cue" in groups:  # the cue learns with the right source blocked, as used
-                right = [c for c in groups["source"][1] if _key(text, _char(doc, c)) in keys["source"]]
-                if right:
-                    groups["cue"] = _groups(doc, replace(f, speaker=None), doc[right[0][0]:right[0][1]])["cue"]
-            for role, (_span, cands, feats) in groups.items():
-                labels = [_key(text, _char(doc, c)) in keys[role] for c in cands]
-                if any(labels):
-                    out[role].append((feats, labels))
-    return out
-
-
-def fit(groups: list, c: float = 1.0) -> dict[str, float]:
-    """Logistic regression over the candidates of all groups (right vs not), as feature weights."""
-    from sklearn.feature_extraction import DictVectorizer
-    from sklearn.linear_model import LogisticRegression
-
-    rows, y = [], []
-    for feats, labels in groups:
-        for f, lab in zip(feats, labels):
-            rows.append(dict.fromkeys(f, 1.0))
-            y.append(int(lab))
-    if len(set(y)) < 2:
-        return {}   # nothing to tell apart: the rules' bounds stay
-    vec = DictVectorizer()
-    X = vec.fit_transform(rows)
-    model = LogisticRegression(C=c, max_iter=2000, fit_intercept=False)
-    model.fit(X, y)
-    return {name: round(float(w), 5) for name, w in zip(vec.get_feature_names_out(), model.coef_[0]) if abs(w) > 1e-6}
-
-
-def train_cues_sources(docs: list[Doc], golds: list[tuple[list[Any], list[Any]]], c: float = 1.0) -> dict[str, Any]:
-    """Weights of both roles, trained on ``docs`` (``doc._.quote_records`` set by the rules)
-    against ``golds`` (regions and relations over the same texts)."""
-    groups = training_groups(docs, golds)
-    return {"model": ROLES_MODEL, "groups": {r: len(g) for r, g in groups.items()},
-            **{role: fit(groups[role], c) if groups[role] else {} for role in ROLES}}
 
 
 # -- the component -----------------------------------------------------------------------
@@ -383,3 +325,84 @@ class CuesSources(Pipe):
 @Language.factory("quotes_cues_sources", default_config={})
 def make_cues_sources(nlp: Language, name: str) -> CuesSources:
     return CuesSources(nlp, name)
+
+
+# -- attributions the rules missed -------------------------------------------------------
+
+SUBJECT_DEPS = {"nsubj", "nsubjpass"}
+CONTENT_DEPS = ("ccomp", "xcomp", "dobj")       # a missed attribution's content, in this preference
+ABOUT = {"about", "on", "of", "for", "over", "against", "with"}
+
+
+def _content_head(verb: Token) -> tuple[Token | None, str]:
+    kids = list(verb.children)
+    for dep in CONTENT_DEPS:
+        for c in kids:
+            if c.dep_ == dep and c.i > verb.i:
+                return c, dep
+    for c in kids:
+        if c.dep_ == "prep" and c.lower_ in ABOUT and c.i > verb.i:
+            obj = next((g for g in c.children if g.dep_ == "pobj"), None)
+            if obj is not None:
+                return obj, "prep_" + c.lower_
+    return None, "-"
+
+
+def missed_candidates(doc: Doc, records: list[Any]) -> list[tuple[Token, Token, Token, str]]:
+    """Verbs with a subject before them and a content after them (a that-clause, an infinitive,
+    an object, "about ..."), outside every cue and source of the rules' records:
+    ``(verb, subject, content head, content dependency)``."""
+    taken = set()
+    for f in records:
+        for rng in (f.cue, f.speaker):
+            span = _tokens_of(doc, rng)
+            if span is not None:
+                taken.update(range(span.start, span.end))
+    out = []
+    for verb in doc:
+        if verb.pos_ != "VERB" or verb.i in taken:
+            continue
+        subj = next((c for c in verb.children if c.dep_ in SUBJECT_DEPS and c.i < verb.i), None)
+        if subj is None or subj.i in taken:
+            continue
+        head, dep = _content_head(verb)
+        if head is not None:
+            out.append((verb, subj, head, dep))
+    return out
+
+
+def missed_features(doc: Doc, verb: Token, subj: Token, head: Token, dep: str, records: list[Any]) -> list[str]:
+    vw = _word(verb)
+    quoted = any(f.quote[0] <= verb.idx < f.quote[1] for f in records)
+    neg = any(c.dep_ == "neg" for c in verb.children)
+    feats = ["bias", f"V:w={vw}", f"V:tag={verb.tag_}", f"V:dep={verb.dep_}", f"C:dep={dep}", f"V={vw}|C={dep}",
+             f"S:pos={subj.pos_}", f"S:ent={subj.ent_type_ or '-'}", f"S:w={_word(subj)}", f"S:dep={subj.dep_}",
+             f"in_quote={quoted}", f"neg={neg}", f"C:pos={head.pos_}", f"V={vw}|S={subj.ent_type_ or subj.pos_}",
+             f"H:dep={verb.head.dep_ if verb.head.i != verb.i else 'ROOT'}", f"H:w={_word(verb.head)}"]
+    feats += [f"child:{c.dep_}" for c in verb.children]
+    return feats
+
+
+def missed_records(doc: Doc, records: list[Any], weights: dict[str, Any]) -> list[Any]:
+    """New records for the candidates the ``add`` model scores at least ``add_threshold``."""
+    import math
+
+    from builder.propose.extract import Found
+
+    add, threshold = weights.get("add"), weights.get("add_threshold")
+    if not add or threshold is None:
+        return []
+    out = []
+    for verb, subj, head, dep in missed_candidates(doc, records):
+        p = 1 / (1 + math.exp(-_score(add, missed_features(doc, verb, subj, head, dep, records))))
+        if p < threshold:
+            continue
+        a, b = _trim(doc, head.left_edge.i, head.right_edge.i + 1)
+        if b <= a:
+            continue
+        s0, s1 = _trim(doc, subj.left_edge.i, subj.right_edge.i + 1)
+        quote = _char(doc, (a, b))
+        out.append(Found(quote=quote, quote_type="indirect", kind="learned", cue=_char(doc, (verb.i, verb.i + 1)),
+                         speaker=_char(doc, (s0, s1)) if s1 > s0 else None, score=round(p, 4)))
+    return out
+

@@ -374,8 +374,8 @@ def train_refiners(nlp, corpus: Corpus, settings: TrainSettings, scope: str,
     (strict exact F1 per role). Without articles (an export before ``documents`` rows) the
     refiners stay untrained and change nothing."""
     from builder.train.articles import annotated_articles, rules_pipeline
-    from builder.train.content import train_content
-    from builder.train.roles import train_cues_sources
+    from builder.train.content_training import train_content
+    from builder.train.roles_training import train_cues_sources
 
     train_arts = corpus.articles.get("train") or []
     if not train_arts:
@@ -389,16 +389,18 @@ def train_refiners(nlp, corpus: Corpus, settings: TrainSettings, scope: str,
     t0 = time.perf_counter()
     docs = annotated(train_arts)
     say(f"{len(docs)} train articles annotated by the rules in {time.perf_counter() - t0:.0f}s")
+    dev_arts = corpus.articles.get("validation") or []
+    dev = annotated(dev_arts) if dev_arts else []
     component = nlp.get_pipe("quotes_cues_sources")
-    component.weights = train_cues_sources(docs, [(a.regions, a.relations) for a in train_arts])
-    out: dict[str, Any] = {"quotes_cues_sources": component.weights["groups"]}
+    component.weights = train_cues_sources(docs, [(a.regions, a.relations) for a in train_arts], dev_docs=dev,
+                                           dev_golds=[(a.regions, a.relations) for a in dev_arts])
+    out: dict[str, Any] = {"quotes_cues_sources": component.weights["groups"],
+                           "add_threshold": component.weights.get("add_threshold")}
     docs = [component(d) for d in docs]   # quotes_content learns from the records as they reach it
     content = nlp.get_pipe("quotes_content")
     train_content(docs, [a.regions for a in train_arts], content, progress=say)
     out["quotes_content"] = content.trained
-    dev_arts = corpus.articles.get("validation") or []
     if dev_arts:
-        dev = annotated(dev_arts)
         out["validation_rules"] = _strict(dev, dev_arts)
         for name in REFINERS:
             dev = [nlp.get_pipe(name)(d) for d in dev]

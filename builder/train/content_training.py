@@ -1,0 +1,103 @@
+"""The training half of ``quotes_content`` (it reads the gold as ``builder.evaluate`` does, so
+proposing, which imports ``builder.train.content`` only, imports no other stage)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+import numpy
+from spacy.tokens import Doc
+
+from builder.train.content import (ContentRefiner, Linear, _first_wordy, _last_wordy, _near, doc_facts,
+                                   end_candidates, end_features, keep_features, start_candidates,
+                                   start_features, view_of)
+
+
+# -- training ----------------------------------------------------------------------------------
+
+@dataclass
+class Example:
+    """One rules record of a training article and the gold content it stands for."""
+    start_rows: list[list[str]]
+    start_labels: list[int]
+    end_rows: list[list[str]]
+    end_labels: list[int]
+    keep_row: list[str]
+    keep_label: int
+
+
+def gold_word_bounds(text: str, regions: Iterable[Any]) -> list[tuple[int, int, set[tuple[int, int]]]]:
+    """(first word start, last word end, word offsets) of each gold Quote, as the strict scorer reads it."""
+    from builder.evaluate.matching import tokens
+
+    out = []
+    for r in regions:
+        if r.label != "Quote":
+            continue
+        toks = tokens(r)
+        if toks:
+            out.append((toks[0].start, toks[-1].end, {(t.start, t.end) for t in toks}))
+    return out
+
+
+def record_examples(doc: Doc, gold: list[tuple[int, int, set]]) -> list[Example]:
+    """Candidates of each record of ``doc`` labelled against the gold quote it overlaps most."""
+    from builder.evaluate.matching import WORD
+
+    records = list(doc._.quote_records or [])
+    facts, text = doc_facts(doc), doc.text
+    cum = numpy.concatenate([[0], numpy.cumsum(facts.wordy)])
+
+    def words_between(a: int, b: int) -> int:
+        return int(cum[b] - cum[a])
+
+    views = [view_of(doc, f) for f in records]
+    live = [v for v in views if v is not None]
+    out = []
+    for f, v in zip(records, views):
+        if v is None:
+            continue
+        words = {(m.start() + f.quote[0], m.end() + f.quote[0]) for m in WORD.finditer(text[f.quote[0]:f.quote[1]])}
+        best = max(gold, key=lambda g: len(words & g[2]) / len(words | g[2]), default=None)
+        hit = best is not None and len(words & best[2]) > 0
+        ex = Example([], [], [], [], keep_features(doc, facts, v, f, live, text), int(hit))
+        near = _near(v, live, doc, facts)
+        rule_s, rule_e = _first_wordy(facts, v.start, v.end), _last_wordy(facts, v.start, v.end)
+        if hit and rule_s is not None and rule_e is not None:
+            if doc[rule_s].lower_ == "that":
+                rule_s = _first_wordy(facts, rule_s + 1, v.end) or rule_s
+            for i in start_candidates(doc, facts, v):
+                ex.start_rows.append(start_features(doc, facts, v, i, rule_s, words_between, near))
+                ex.start_labels.append(int(doc[i].idx <= best[0] < doc[i].idx + len(doc[i].text)))
+            for i in end_candidates(doc, facts, v):
+                ex.end_rows.append(end_features(doc, facts, v, i, rule_e, words_between, near))
+                ex.end_labels.append(int(doc[i].idx < best[1] <= doc[i].idx + len(doc[i].text)))
+        out.append(ex)
+    return out
+
+
+def train_content(docs: list[Doc], golds: list[list[Any]], refiner: ContentRefiner | None = None,
+                  c: float = 0.5, progress: Callable[[str], None] | None = None) -> ContentRefiner:
+    """Fit the start, end and keep models on rules-annotated ``docs`` and their gold regions."""
+    say = progress or (lambda _m: None)
+    refiner = refiner or ContentRefiner(None)
+    examples = [ex for doc, regions in zip(docs, golds)
+                for ex in record_examples(doc, gold_word_bounds(doc.text, regions))]
+    rows: dict[str, tuple[list, list]] = {"start": ([], []), "end": ([], []), "keep": ([], [])}
+    for ex in examples:
+        if 1 in ex.start_labels:  # a candidate can reach the gold bound: learn from it
+            rows["start"][0].extend(ex.start_rows)
+            rows["start"][1].extend(ex.start_labels)
+        if 1 in ex.end_labels:
+            rows["end"][0].extend(ex.end_rows)
+            rows["end"][1].extend(ex.end_labels)
+        rows["keep"][0].append(ex.keep_row)
+        rows["keep"][1].append(ex.keep_label)
+    for key, (x, y) in rows.items():
+        if len(set(y)) < 2:
+            say(f"quotes_content: no {key} model (too few examples)")
+            continue
+        say(f"quotes_content: fitting {key} on {len(y)} rows ({sum(y)} positive)")
+        setattr(refiner, f"{key}_model", Linear.fit(x, y, c))
+        refiner.trained[key] = len(y)
+    return refiner
