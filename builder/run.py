@@ -182,6 +182,10 @@ def run_workspace(paths: list[str | Path] | None, ws, cfg: dict[str, Any], *, ex
     from builder.workspace.lock import workspace_locks
 
     with workspace_locks(ws, *(["ingest"] if spec.paths else []), "propose"):
+        if spec.paths:
+            from builder.ingest.pipeline import remove_stale_runs
+
+            remove_stale_runs(ws, keep=spec.run_id)
         walls = run_stages(stages, ws, cfg, spec, on_progress=on_progress, quiet=quiet)
     if spec.executor == "slurm" and not stages_complete(ws, spec.run_id, stages):
         return {"run_id": spec.run_id, "submitted": True, "executor": "slurm"}

@@ -133,7 +133,7 @@ def test_changes_new_edited_deleted_and_off_scheme():
     ids = sorted((r["annotation_id"], r["deleted"]) for r in rows)
     assert ids == [(11, True), (12, False)] and tombs == 1
     assert rows[0]["annotator"] == "b@x" and rows[0]["prediction_model_version"] == "m1"
-    assert rejects == [{**rejects[0], "stage": "pull", "source": "task 2", "position": 13}]
+    assert [(r.stage, r.source, r.position) for r in rejects] == [("pull", "task 2", 13)]
     # edited annotation: new updated_at -> a new row
     rows, _, _ = changes([task(1, [ann(10, good, updated="2026-01-01T00:00:08Z"), ann(11, good)])], known, {})
     assert [r["annotation_id"] for r in rows] == [10]
@@ -144,8 +144,8 @@ def test_quote_without_type_is_a_reject_naming_task_and_region():
     rows, rejects, _ = changes([task(3, [ann(20, untyped)])], {}, {})
     assert rows == [] and len(rejects) == 1
     r = rejects[0]
-    assert (r["source"], r["position"], r["reason"]) == ("task 3", 20, "missing_quote_type")
-    assert r["detail"].startswith("region q1 ")
+    assert (r.source, r.position, r.reason) == ("task 3", 20, "missing_quote_type")
+    assert r.detail.startswith("region q1 ")
 
 
 def test_write_rows_is_atomic(tmp_path):
