@@ -65,7 +65,10 @@ class ProposeStep(PipelineStep):
         from builder.propose.core import propose_docs
         from builder.propose.records import model_version
 
+        loaded = len(_PIPELINES)
         nlp = worker_pipeline(self.model, self.cfg)
+        if len(_PIPELINES) > loaded:  # this rank loaded it; later ranks in the same worker process reuse it
+            self.stat_update("pipeline_loads")
         version = model_version(nlp)
         done = proposed_ids(self.workspace, version)
         publishers: dict[str, str | None] = {}  # filled as documents stream in, before their batch runs
