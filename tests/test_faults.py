@@ -306,30 +306,38 @@ def test_propose_killed_right_after_listing_rejects_lists_none_twice(ingested, p
     assert state_of(tmp_path / "ws") == propose_rejects_reference
 
 
-def _write_same_rejects(path: str, go: str) -> None:
-    """A writer process: waits for ``go``, then lists the same 50 rejects as its sibling."""
+def _write_same_rejects(path: str, ready: str, go: str) -> None:
+    """A writer process: says it is ``ready``, waits for ``go``, then lists the same 50 rejects as its siblings."""
     import time
 
     from builder.schema import Reject
     from builder.workspace.rejects import write_rejects
 
+    Path(ready).touch()
     while not os.path.exists(go):
         time.sleep(0.001)
     write_rejects(Workspace(path), [Reject(stage="propose", source=f"d{i}", reason="component_failed", hint="h")
                                     for i in range(50)])
 
 
+@pytest.mark.slow
 def test_writers_listing_the_same_rejects_at_once_list_each_once(tmp_path):
-    """The listed keys are read under the same lock as the append: two commands listing the same rejects at
-    once (before: both read the file, then both appended) leave each row once."""
+    """The listed keys are read under the same lock as the append: commands listing the same rejects at once
+    leave each row once (before, each read the file, then each appended: 100 lines for 50 rejects in 1 of
+    5 such attempts)."""
     import multiprocessing
+    import time
 
     for attempt in range(5):
         ws, go = tmp_path / f"ws{attempt}", tmp_path / f"go{attempt}"
-        procs = [multiprocessing.get_context("spawn").Process(target=_write_same_rejects, args=(str(ws), str(go)))
-                 for _ in range(4)]
+        ready = [tmp_path / f"ready{attempt}-{i}" for i in range(4)]
+        procs = [multiprocessing.get_context("spawn").Process(target=_write_same_rejects,
+                                                              args=(str(ws), str(r), str(go))) for r in ready]
         for p in procs:
             p.start()
+        while not all(r.exists() for r in ready):  # every writer imported and waiting: they start together
+            assert all(p.exitcode in (None, 0) for p in procs)
+            time.sleep(0.01)
         go.touch()
         for p in procs:
             p.join(timeout=120)
