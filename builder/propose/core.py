@@ -69,18 +69,6 @@ def load_trained(path: str | None, proposer: str = "hybrid", *, scope: str | Non
     return nlp
 
 
-def keep_going(nlp) -> None:
-    """Make the quote components record failures on the doc instead of raising."""
-    def record(name, component, doc, error):
-        return None
-
-    from builder.propose.components import QuoteAttribution, SpeakerResolver
-
-    for _, component in nlp.pipeline:
-        if isinstance(component, (QuoteAttribution, SpeakerResolver)):
-            component.set_error_handler(record)
-
-
 def _failed(nlp, doc_id: str, version: str, err: Exception) -> Proposal:
     return Proposal(doc_id=doc_id, model_version=version, regions=[], relations=[],
                     error=f"spacy: {type(err).__name__}: {err}")
@@ -94,10 +82,11 @@ def propose_docs(nlp, items: Iterable[tuple[str, str]], *, batch_size: int = 32,
     the cost grows linearly with its length; one over ``max_chars`` gets a ``too_long`` error.
     ``publishers``: doc_id -> the article's publisher (``doc._.publisher``: never a relaying outlet).
     """
+    from builder.propose.components import record_failures
     from builder.propose.records import model_version, proposal_of
     from builder.propose.windows import MAX_CHARS, WINDOW_CHARS, merge, pieces, too_long
 
-    keep_going(nlp)
+    record_failures(nlp)  # a quote component's failure is recorded on its doc
     version = model_version(nlp)
     window_chars = int(window_chars or WINDOW_CHARS)
     max_chars = int(max_chars or MAX_CHARS)
@@ -174,26 +163,17 @@ def propose_options(cfg: dict[str, Any] | None) -> dict[str, int | None]:
 
 
 def read_inputs(paths: Iterable[str | Path], cfg: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Input files -> {"doc_id", "text", "publisher", "title", "url"} or {"reject": {...}} items.
+    """Input files (txt, JSONL, HTML, WARC: ``builder.ingest`` reads them) -> {"doc_id", "text",
+    "publisher", "title", "url"} or {"reject": {...}} items."""
+    from builder.ingest import iter_records
 
-    Uses ``builder.ingest`` readers when they are there (txt, JSONL, HTML, WARC); else .txt/.jsonl.
-    """
-    try:
-        from builder.ingest import iter_records
-        from builder.ingest.text import doc_id_of  # noqa: F401
-    except (ImportError, AttributeError):
-        iter_records = None
-    if iter_records is not None:
-        for rec in iter_records([str(p) for p in paths], cfg):
-            if hasattr(rec, "text") and getattr(rec, "text", None):
-                meta = {k: getattr(rec, k, None) for k in ("publisher", "title", "url")}
-                doc_id = getattr(rec, "doc_id", None) or getattr(rec, "id", None) or _stem(rec)
-                yield {"doc_id": str(doc_id), "text": rec.text, **meta}
-            else:
-                yield {"reject": _reject_of(rec)}
-        return
-    for p in paths:
-        yield from _read_simple(Path(p))
+    for rec in iter_records([str(p) for p in paths], cfg):
+        if getattr(rec, "text", None):
+            meta = {k: getattr(rec, k, None) for k in ("publisher", "title", "url")}
+            doc_id = getattr(rec, "doc_id", None) or getattr(rec, "id", None) or _stem(rec)
+            yield {"doc_id": str(doc_id), "text": rec.text, **meta}
+        else:
+            yield {"reject": _reject_of(rec)}
 
 
 def _stem(rec) -> str:
@@ -205,26 +185,6 @@ def _reject_of(rec) -> dict[str, Any]:
     return {"stage": "propose", "source": str(getattr(rec, "source", "?")), "position": getattr(rec, "position", None),
             "reason": str(getattr(rec, "reason", "unreadable")), "hint": str(getattr(rec, "hint", "check the input file")),
             "detail": getattr(rec, "detail", None)}
-
-
-def _read_simple(path: Path) -> Iterator[dict[str, Any]]:
-    def reject(reason, hint, detail=None, position=None):
-        return {"reject": {"stage": "propose", "source": str(path), "position": position, "reason": reason,
-                           "hint": hint, "detail": detail}}
-    if not path.exists():
-        yield reject("missing_file", "check the path", None)
-        return
-    if path.suffix == ".jsonl":
-        for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-            try:
-                row = json.loads(line)
-                yield {"doc_id": str(row.get("doc_id") or row.get("id") or f"{path.stem}-{n}"), "text": row["text"],
-                       **{k: row.get(k) for k in ("publisher", "title", "url")}}
-            except (ValueError, KeyError, TypeError, AttributeError) as err:
-                yield reject("malformed_json", "fix the line: a JSON object with a text field", str(err), n)
-        return
-    text = path.read_text(encoding="utf-8", errors="replace")
-    yield {"doc_id": path.stem, "text": text, "publisher": None, "title": None, "url": None}
 
 
 def propose_files(paths: Iterable[str | Path], cfg: dict[str, Any], *, model: str | None = None,
@@ -241,8 +201,9 @@ def propose_files(paths: Iterable[str | Path], cfg: dict[str, Any], *, model: st
     proposals = propose_docs(nlp, pairs, **propose_options(cfg),
                              publishers={it["doc_id"]: it.get("publisher") for it in items})
     if progress:
-        from tqdm import tqdm
-        proposals = tqdm(proposals, total=len(pairs), desc="propose", unit="doc")
+        from builder.progress import track
+
+        proposals = track(proposals, "propose", total=len(pairs))
     tasks = []
     for prop in proposals:
         item = by_id[prop.doc_id]
