@@ -16,7 +16,6 @@ from typing import Any, Iterable
 from builder.annotate.client import Studio, StudioError, connect, read_json, state_dir, write_json
 
 ANNOTATION_DIR = Path(__file__).resolve().parents[2] / "annotation"
-PUSH_VERSION = "quotes.push.v1"
 ORDER_VIEW = "Lowest confidence first"
 ORDERING = ["tasks:predictions_score"]  # ascending: builder.scheme.task_score, lowest first
 DOC_FIELDS = ["doc_id", "text", "publisher", "title", "url"]

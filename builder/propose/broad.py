@@ -10,7 +10,6 @@ rule passes of the broad scope (``builder.propose.rules``). The nominal content 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from spacy.tokens import Token
 
@@ -20,10 +19,6 @@ from builder.propose.extract import (
 )
 from builder.propose.marks import words
 from builder.propose.rules import register
-
-
-def with_score(f: Found, score: float) -> Found:
-    return replace(f, score=score)
 
 
 LINE_LABELS = {"photo", "photos", "update", "updated", "note", "editor's note", "editor’s note", "related", "read more",

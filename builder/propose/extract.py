@@ -39,8 +39,6 @@ MODIFIER_CLAUSES = frozenset({"acl", "relcl", "amod", "xcomp", "advcl"})  # a ve
 NAME_SKIP = frozenset({"punct", "cc", "preconj", "appos"})  # left dependents that are no part of a name
 TRAILING_MODIFIERS = frozenset({"advmod", "npadvmod", "prep", "pobj", "det", "amod", "compound"})
 FIRST_SECOND = {"i", "we", "you", "me", "us"}
-PRONOUNS = {"he", "she", "they", "we", "i", "it", "him", "her", "them"}
-LEADING_DROP = {"that", "how"}
 FINAL_PUNCT = ".!?:;\"”’'»"
 DIRECT_MIN_WORDS = 5
 
