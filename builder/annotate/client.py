@@ -180,7 +180,7 @@ class Studio:
             if code == 404:
                 raise StudioError(f"Label Studio at {self.url}: not found during {what} (404)",
                                   "the project or task was deleted on the server; remove "
-                                  "workspace/studio/ to start a fresh project, or check --url") from None
+                                  "workspace/state/studio/ to start a fresh project, or check --url") from None
             if code < 500 and code not in (408, 429):
                 raise StudioError(f"Label Studio refused {what} ({code}): {self._safe(e.body)[:300]}",
                                   "check the labeling config and the data being sent") from None
