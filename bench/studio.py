@@ -22,7 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from builder.annotate import connect, pull, push, start_server, stop_server  # noqa: E402
-from builder.annotate.push import labeling_config, proposed_documents, task_payload  # noqa: E402
+from builder.annotate.project import labeling_config  # noqa: E402
+from builder.annotate.push import proposed_documents, task_payload  # noqa: E402
 from builder.config import Workspace  # noqa: E402
 from tests.studio.data import synthetic, write_workspace  # noqa: E402
 

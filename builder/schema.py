@@ -185,6 +185,36 @@ def as_row(record: Any) -> dict[str, Any]:
     return dataclasses.asdict(record) if dataclasses.is_dataclass(record) else dict(record)
 
 
+@cache
+def _nested(name: str) -> tuple[tuple[str, str, bool], ...]:
+    """(field, record name, is a list) for the fields of ``name`` that hold records."""
+    out = []
+    for f in fields(name):
+        t, many = f["type"], False
+        if isinstance(t, dict) and "list" in t:
+            t, many = t["list"], True
+        if isinstance(t, str) and t not in _SCALARS:
+            out.append((f["name"], t, many))
+    return tuple(out)
+
+
+def from_row(name: str | type, row: Any) -> Any:
+    """The record ``name`` (a schema name or a ``record_class``) of a plain dict row, nested records
+    included (the inverse of ``as_row``); a record already of that class is returned as it is."""
+    cls = record_class(name) if isinstance(name, str) else name
+    if isinstance(row, cls):
+        return row
+    nested = _nested(cls.__name__)
+    if not nested:
+        return cls(**row)
+    values = dict(row)
+    for field_name, sub, many in nested:
+        value = values.get(field_name)
+        if value is not None:
+            values[field_name] = [from_row(sub, v) for v in value] if many else from_row(sub, value)
+    return cls(**values)
+
+
 Document = record_class("Document")
 Region = record_class("Region")
 Relation = record_class("Relation")

@@ -55,5 +55,5 @@ def test_every_imported_third_party_module_is_declared():
 
 def test_the_walk_sees_lazy_imports():
     imported = _imported()
-    assert "builder/annotate/push.py" in imported["markdown_it"]  # imported inside a function
+    assert "builder/annotate/project.py" in imported["markdown_it"]  # imported inside a function
     assert "ray" in imported  # an extra ([ray]), not installed by `make install`

@@ -18,8 +18,8 @@ from builder.evaluate.lemmas import CueLemmatizer
 from builder.evaluate.matching import (
     fallback_lemma, match_quotes, overlap, same_cue, same_speaker, same_speaker_no_coref, tokens,
 )
+from builder.records.studio import results_from_regions
 from builder.schema import Proposal, Region, Relation
-from builder.scheme import results_from_regions
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 GOLD_DIR = SHARED / "gold"

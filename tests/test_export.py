@@ -412,7 +412,7 @@ def test_a_killed_export_leaves_no_partial_version(tmp_path):
 def test_gold_annotations_export_and_load(tmp_path, offline_hf):
     import datasets
 
-    from builder.scheme import regions_from_results
+    from builder.records.studio import regions_from_results
     from builder.schema import as_row
     from builder.workspace import doc_id_of
 

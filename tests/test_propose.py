@@ -9,8 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from builder.propose.marks import quoted_spans
+from builder.records.studio import regions_from_results
 from builder.schema import arrow_schema
-from builder.scheme import regions_from_results
 
 ARTICLE = (
     "Officials Warn of Delays\n\n"

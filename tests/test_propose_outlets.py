@@ -252,7 +252,7 @@ def test_speech_relayed_by_another_cue_or_according_to_an_outlet(nlp):
 
 def test_description_resolves_to_a_titled_name_only_when_definite_and_singular(nlp):
     from builder.propose import propose_texts
-    from builder.scheme import linked_quotes
+    from builder.records.scheme import linked_quotes
 
     text = ("Report: Ann Lee To Visit Paris\n\nAccording to recent reports, Ann Lee will visit Paris in May.\n\n"
             "The spokesman for the ministry, Alan Price, said the staff would move. "

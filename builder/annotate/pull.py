@@ -16,6 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from builder.annotate.client import Studio, connect, read_json, state_dir, write_json
+from builder.annotate.project import ensure_project, server_key
+from builder.records.choice import latest_per_annotation
+from builder.records.scheme import SchemeError
+from builder.records.studio import annotation_row, iso
 from builder.rejects import append_rejects
 
 OVERLAP = timedelta(seconds=2)  # re-list tasks updated just before the mark (late commits)
@@ -34,15 +38,6 @@ class PullSummary:
     mark: str | None = None
 
 
-def iso(value: Any) -> str | None:
-    """A timestamp (str or datetime) as an ISO 8601 UTC string."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    return str(value)
-
-
 def _parse(ts: str) -> datetime:
     return datetime.fromisoformat(ts.replace("Z", "+00:00"))
 
@@ -51,33 +46,7 @@ def latest_rows(workspace: Any, columns: list[str] | None = None) -> dict[int, d
     """The latest stored row per annotation_id."""
     from builder.store import read_rows
 
-    out: dict[int, dict] = {}
-    for row in read_rows(workspace.annotations, columns=columns):
-        out[row["annotation_id"]] = row
-    return out
-
-
-def annotation_row(task: dict, ann: dict, users: dict[int, str], pred_versions: dict[int, str]) -> dict:
-    """An Annotation row from a Label Studio task and one of its annotations (SchemeError if off-scheme)."""
-    from builder.schema import as_row
-    from builder.scheme import regions_from_results
-
-    text = (task.get("data") or {}).get("text") or ""
-    regions, relations = regions_from_results(ann.get("result") or [], text)
-    who = ann.get("completed_by")
-    if isinstance(who, dict):
-        who = who.get("email") or who.get("id")
-    return {
-        "doc_id": str((task.get("data") or {}).get("doc_id") or task["id"]),
-        "task_id": int(task["id"]), "annotation_id": int(ann["id"]),
-        "annotator": users.get(who, str(who)) if who is not None else "unknown",
-        "created_at": iso(ann.get("created_at")), "updated_at": iso(ann.get("updated_at")),
-        "lead_time": float(ann["lead_time"]) if ann.get("lead_time") is not None else None,
-        "was_cancelled": bool(ann.get("was_cancelled")), "ground_truth": bool(ann.get("ground_truth")),
-        "deleted": False,
-        "prediction_model_version": pred_versions.get(ann.get("parent_prediction")),
-        "regions": [as_row(g) for g in regions], "relations": [as_row(r) for r in relations],
-    }
+    return latest_per_annotation(read_rows(workspace.annotations, columns=columns))
 
 
 def untyped_quotes(row: dict, task: dict) -> list[dict]:
@@ -97,8 +66,6 @@ def tombstone(last: dict, when: str | None) -> dict:
 
 def changes(tasks: list[dict], known: dict[int, dict], users: dict[int, str]) -> tuple[list[dict], list[dict], int]:
     """(new rows, rejects, tombstone count) for fetched tasks against the stored latest rows. Pure."""
-    from builder.scheme import SchemeError
-
     rows, rejects, tombs = [], [], 0
     by_task: dict[int, set[int]] = {}
     for aid, r in known.items():
@@ -198,12 +165,11 @@ def pull(workspace: Any, cfg: dict[str, Any], client: Studio | None = None) -> P
 
 
 def _pull(workspace: Any, cfg: dict[str, Any], client: Studio | None = None) -> PullSummary:
-    from builder.annotate.push import ensure_project, _server_key
     from builder.workspace.faults import fault
 
     studio = client or connect(workspace, cfg)
     project_id, _ = ensure_project(studio, workspace, cfg)
-    mark_file = state_dir(workspace) / f"pull-{_server_key(studio.url)}-{project_id}.json"
+    mark_file = state_dir(workspace) / f"pull-{server_key(studio.url)}-{project_id}.json"
     mark = read_json(mark_file, {}) or {}
     stamps = changed_task_stamps(studio, project_id, mark.get("mark"))
     seen = mark.get("seen") or {}  # tasks of the last overlap window, already stored at these stamps

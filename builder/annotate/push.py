@@ -8,17 +8,16 @@ import and saving the map), the map is rebuilt from the server's tasks by ``data
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
 from builder.annotate.client import Studio, StudioError, connect, read_json, state_dir, write_json
+from builder.annotate.project import ensure_project, server_key
+from builder.records.studio import TASK_FIELDS, prediction, task
 
-ANNOTATION_DIR = Path(__file__).resolve().parents[2] / "annotation"
 ORDER_VIEW = "Lowest confidence first"
-ORDERING = ["tasks:predictions_score"]  # ascending: builder.scheme.task_score, lowest first
-DOC_FIELDS = ["doc_id", "text", "publisher", "title", "url"]
+ORDERING = ["tasks:predictions_score"]  # ascending: builder.records.scores.task_score, lowest first
 
 
 @dataclass
@@ -33,56 +32,8 @@ class PushSummary:
     project_created: bool = False
 
 
-def labeling_config() -> str:
-    return (ANNOTATION_DIR / "config.xml").read_text(encoding="utf-8")
-
-
-def guidelines_html() -> str:
-    """``annotation/guidelines.md`` rendered as HTML (CommonMark and tables, markdown-it-py) for the
-    project's instructions."""
-    from markdown_it import MarkdownIt
-
-    md = (ANNOTATION_DIR / "guidelines.md").read_text(encoding="utf-8")
-    return MarkdownIt("commonmark").enable("table").render(md)
-
-
-def _server_key(url: str) -> str:
-    return hashlib.sha1(url.encode()).hexdigest()[:8]
-
-
 def map_path(workspace: Any, url: str, project_id: int) -> Path:
-    return state_dir(workspace) / f"tasks-{_server_key(url)}-{project_id}.json"
-
-
-def ensure_project(studio: Studio, workspace: Any, cfg: dict[str, Any]) -> tuple[int, bool]:
-    """The project id (created, or updated when the config or guidelines changed)."""
-    c = studio.client
-    title = (cfg.get("studio") or {}).get("project_title") or "Quote attribution"
-    config, guide = labeling_config(), guidelines_html()
-    digest = hashlib.sha1((config + guide + title).encode()).hexdigest()
-    file = state_dir(workspace) / "project.json"
-    state = read_json(file, {}) or {}
-    if state.get("url") == studio.url and state.get("project_id"):
-        pid = state["project_id"]
-        studio.call(c.projects.get, pid, what=f"project {pid} lookup")
-        if state.get("digest") != digest:
-            studio.call(c.projects.update, pid, title=title, label_config=config, expert_instruction=guide,
-                        show_instruction=True, what="project update")
-            write_json(file, {**state, "digest": digest})
-        return pid, False
-    found = [p for p in studio.call(lambda: list(c.projects.list(title=title)), what="project list")
-             if p.title == title]
-    if found:
-        pid = found[0].id
-        studio.call(c.projects.update, pid, label_config=config, expert_instruction=guide,
-                    show_instruction=True, what="project update")
-        created = False
-    else:
-        p = studio.call(c.projects.create, title=title, label_config=config, expert_instruction=guide,
-                        show_instruction=True, what="project creation")
-        pid, created = p.id, True
-    write_json(file, {"url": studio.url, "project_id": pid, "title": title, "digest": digest})
-    return pid, created
+    return state_dir(workspace) / f"tasks-{server_key(url)}-{project_id}.json"
 
 
 def annotator_settings(studio: Studio, project_id: int, model_version: str | None) -> None:
@@ -109,28 +60,17 @@ def proposed_documents(workspace: Any) -> tuple[dict[str, dict], dict[str, dict[
     proposals: dict[str, dict[str, dict]] = {}
     for row in read_rows(workspace.proposals):
         proposals.setdefault(row["doc_id"], {})[row["model_version"]] = row
-    docs = {r["doc_id"]: r for r in read_rows(workspace.documents, columns=DOC_FIELDS) if r["doc_id"] in proposals}
+    docs = {r["doc_id"]: r for r in read_rows(workspace.documents, columns=list(TASK_FIELDS))
+            if r["doc_id"] in proposals}
     rejects = [{"stage": "push", "source": d, "position": None, "reason": "no_document",
                 "hint": "the proposal's document is missing from workspace/documents; re-run `quotes ingest`",
                 "detail": None} for d in proposals if d not in docs]
     return docs, proposals, rejects
 
 
-def prediction(row: dict) -> dict[str, Any]:
-    """A Label Studio prediction from a Proposal row."""
-    from builder.schema import Region, Relation
-    from builder.scheme import results_from_regions, task_score
-
-    regions = [Region(**g) for g in row["regions"] or []]
-    relations = [Relation(**r) for r in row["relations"] or []]
-    return {"model_version": row["model_version"], "score": task_score(regions),
-            "result": results_from_regions(regions, relations)}
-
-
 def task_payload(doc: dict, props: dict[str, dict]) -> dict[str, Any]:
-    data = {k: doc.get(k) for k in ("text", "doc_id", "publisher", "title", "url")}
-    preds = [prediction(p) for _, p in sorted(props.items()) if not p.get("error")]
-    return {"data": data, "predictions": preds}
+    """The task of one document with its proposer versions' predictions (in version order; failed ones left out)."""
+    return task(doc, [p for _, p in sorted(props.items()) if not p.get("error")])
 
 
 def reconcile(studio: Studio, project_id: int) -> dict[str, dict]:

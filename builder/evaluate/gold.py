@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from builder.schema import Region, Relation
-from builder.scheme import SchemeError, regions_from_results
+from builder.records.scheme import SchemeError
+from builder.records.studio import regions_from_results
+from builder.schema import Region, Relation, from_row
 
 
 @dataclass
@@ -336,10 +337,6 @@ def load_predictions(path: str | Path, problems: list[Problem] | None = None) ->
     return out
 
 
-def _record(cls: type, item: Any) -> Any:
-    return item if isinstance(item, cls) else cls(**item)
-
-
 def predictions_from_proposals(proposals: Iterable[Any], texts: dict[str, str] | None = None) -> dict[str, PredDoc]:
     """doc_id -> PredDoc from ``Proposal`` records (or Proposal rows as dicts)."""
     out = {}
@@ -348,8 +345,8 @@ def predictions_from_proposals(proposals: Iterable[Any], texts: dict[str, str] |
         doc_id = get("doc_id")
         out[doc_id] = PredDoc(
             doc_id=doc_id,
-            regions=[_record(Region, r) for r in get("regions") or []],
-            relations=[_record(Relation, r) for r in get("relations") or []],
+            regions=[from_row(Region, r) for r in get("regions") or []],
+            relations=[from_row(Relation, r) for r in get("relations") or []],
             text=(texts or {}).get(doc_id), model_version=get("model_version"),
         )
     return out

@@ -126,7 +126,7 @@ def _same_outlet(pred: str | None, gold: str) -> bool:
 def outlet_recall(cases: list[OutletCase], predictions: Mapping[str, PredDoc]) -> OutletRecall:
     """How many ``cases`` a prediction (on the gold text) gets: a proposed quote matched at 0.3
     to one of the case's fragments, with a ``via`` outlet of the same name."""
-    from builder.scheme import linked_quotes
+    from builder.records.scheme import linked_quotes
 
     res = OutletRecall()
     views: dict[str, list] = {}

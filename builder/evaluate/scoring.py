@@ -36,8 +36,8 @@ from builder.evaluate.matching import (
     same_speaker_no_coref, tokens,
 )
 from builder.evaluate.strict import StrictFigures, f1_of, rate, strict_doc
+from builder.records.scheme import linked_quotes
 from builder.schema import Region, Relation
-from builder.scheme import linked_quotes
 
 SCORER_VERSION = "quotes.eval.v1"
 BIN_EDGES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)

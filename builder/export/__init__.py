@@ -7,7 +7,7 @@ card and ``manifest.json``; ``diff_versions(a, b)`` compares two versions' quote
 """
 from builder.export.build import export_dataset
 from builder.export.diff import VersionDiff, diff_versions
-from builder.export.inputs import resolve_export_annotation
 from builder.export.versions import ExportError
+from builder.records.choice import choose as resolve_export_annotation  # the one rule (old name kept)
 
 __all__ = ["export_dataset", "diff_versions", "VersionDiff", "resolve_export_annotation", "ExportError"]

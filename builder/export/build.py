@@ -15,7 +15,7 @@ from typing import Any
 from builder.config import DEFAULTS, Workspace
 from builder.export.card import CardStats, render
 from builder.export.docbin import FORMATS, docbins_from_parquet
-from builder.export.inputs import AnnotationRow, InputIndex, resolve_export_annotation
+from builder.export.inputs import AnnotationRow, InputIndex
 from builder.export.manifest import code_version, last_pull, workspace_state, write_manifest
 from builder.export.rows import (EXPORT_VERSION, RowError, Tokenizer, attribution_rows, check_regions,
                                  document_row, source_from_dicts, token_rows)
@@ -23,6 +23,8 @@ from builder.export.splits import check_ratios, split_of
 from builder.export.versions import (ExportError, build_folder, check_shrink, clean_stale_builds,
                                      include_proposed_setting, last_manifest, publish, target_version)
 from builder.export.writer import CONFIG_RECORDS, SplitWriter, data_file
+from builder.records.agreement import annotator_agreement
+from builder.records.choice import choose
 from builder.schema import Reject, as_row, class_names
 from builder.store import count_rows, parquet_files, read_rows
 
@@ -180,8 +182,6 @@ class _Tally:
 
 def _fill_agreement(s: CardStats, ws: Workspace) -> None:
     """The card's agreement: the Quote span F1 that ``quotes agreement`` prints (one definition)."""
-    from builder.annotate.agreement import annotator_agreement
-
     iaa = annotator_agreement(list(read_rows(ws.annotations)))
     quote = iaa["f1"].get("Quote")
     s.agreement_docs = iaa["tasks"]
@@ -197,7 +197,7 @@ def _export_one(doc: dict[str, Any], index: InputIndex, writers: dict[str, Split
                        "re-run `quotes ingest` to rebuild the documents")
     annotations = index.annotations(doc_id)
     tally.annotations(annotations)
-    chosen = resolve_export_annotation(annotations)
+    chosen = choose(annotations)
     if chosen is not None:
         src = source_from_dicts("annotated", chosen.regions, chosen.relations, chosen.prediction_model_version,
                                 [chosen.annotator] if chosen.annotator else [])

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from builder.records.choice import is_live, supersedes
 from builder.store import read_rows
 
 _TABLES = """
@@ -44,7 +45,7 @@ class AnnotationRow:
 
     @property
     def live(self) -> bool:
-        return not (self.deleted or self.was_cancelled)
+        return is_live(self)
 
 
 @dataclass(slots=True)
@@ -56,23 +57,12 @@ class ProposalRow:
     error: str | None
 
 
-def resolve_export_annotation(rows: Iterable[AnnotationRow]) -> AnnotationRow | None:
-    """The annotation a document is exported with: among live ones (not deleted, not
-    cancelled) the reviewed ground truth, else the latest by ``updated_at`` (ties: the
-    highest annotation id); None when none is live. ``rows`` hold one row per annotation."""
-    from builder.annotate.resolve import export_rank  # the rule lives once, with the annotations
-
-    live = [r for r in rows if r.live]
-    if not live:
-        return None
-    return max(live, key=lambda r: export_rank(r.ground_truth, r.updated_at, r.annotation_id))
-
-
 class InputIndex:
     """An on-disk index of proposals and annotations by doc_id."""
 
     def __init__(self, path: Path):
         self.db = sqlite3.connect(str(path))
+        self.db.create_function("supersedes", 2, supersedes, deterministic=True)
         self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16000;"
                               "PRAGMA temp_store=FILE;" + _TABLES)
 
@@ -92,8 +82,8 @@ class InputIndex:
         return n
 
     def load_annotations(self, folder: str) -> int:
-        """Index annotation rows, keeping the latest row (by ``updated_at``, then read order)
-        of each annotation_id."""
+        """Index annotation rows, keeping the latest row of each annotation_id
+        (``builder.records.choice.supersedes``)."""
         n = 0
         rows = ((r["annotation_id"], r["doc_id"], r.get("task_id"), r.get("annotator"), r.get("updated_at") or "",
                  bool(r.get("was_cancelled")), bool(r.get("ground_truth")), bool(r.get("deleted")),
@@ -101,7 +91,8 @@ class InputIndex:
                 for r in read_rows(folder))
         sets = ", ".join(f"{c} = excluded.{c}" for c in _ANNOTATION_COLUMNS[1:])
         sql = (f"INSERT INTO annotations VALUES ({', '.join('?' * len(_ANNOTATION_COLUMNS))}) "
-               f"ON CONFLICT (annotation_id) DO UPDATE SET {sets} WHERE excluded.updated_at >= annotations.updated_at")
+               f"ON CONFLICT (annotation_id) DO UPDATE SET {sets} "
+               "WHERE supersedes(excluded.updated_at, annotations.updated_at)")
         for chunk in _chunks(rows, 2000):
             self.db.executemany(sql, chunk)
             n += len(chunk)

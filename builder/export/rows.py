@@ -5,8 +5,8 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Any
 
-from builder.schema import Region, Relation, class_id
-from builder.scheme import attributions
+from builder.records.scheme import attributions
+from builder.schema import Region, Relation, class_id, from_row
 
 EXPORT_VERSION = "quotes.export.v2"
 TAGGED_LABELS = ("Quote", "Speaker", "Cue", "Outlet")
@@ -33,7 +33,7 @@ class Source:
 
 def source_from_dicts(origin: str, regions: list[dict[str, Any]], relations: list[dict[str, Any]],
                       model_version: str | None, annotator_ids: list[str]) -> Source:
-    return Source(origin, [Region(**r) for r in regions], [Relation(**r) for r in relations],
+    return Source(origin, [from_row(Region, r) for r in regions], [from_row(Relation, r) for r in relations],
                   model_version, annotator_ids)
 
 

@@ -1,12 +1,12 @@
-"""Processed spaCy ``Doc`` -> scheme regions and relations -> ``Proposal`` and Label Studio tasks."""
+"""Processed spaCy ``Doc`` -> scheme regions and relations -> ``Proposal`` (its Label Studio task:
+``builder.records.studio.task_of``, re-exported here)."""
 from __future__ import annotations
-
-from typing import Any
 
 from spacy.tokens import Doc
 
+from builder.records.scores import confidence
+from builder.records.studio import task_of  # noqa: F401  (builder.propose.task_of)
 from builder.schema import Proposal, Region, Relation
-from builder.scheme import results_from_regions, task_score
 
 PROPOSER = "quotes.proposer.v1"
 
@@ -37,7 +37,7 @@ class _Regions:
         rid = f"{label[0].lower()}{len(self.regions) + 1}"
         self.ids[key] = rid
         self.regions.append(Region(id=rid, label=label, start=rng[0], end=rng[1], text=self.text[rng[0]:rng[1]],
-                                   quote_type=quote_type, score=round(float(score), 4)))
+                                   quote_type=quote_type, score=confidence(score)))
         return rid
 
 
@@ -77,22 +77,3 @@ def proposal_of(doc: Doc, doc_id: str, version: str) -> Proposal:
         return Proposal(doc_id=doc_id, model_version=version, regions=[], relations=[], error=doc._.quote_error)
     regions, relations = regions_of(doc)
     return Proposal(doc_id=doc_id, model_version=version, regions=regions, relations=relations, error=None)
-
-
-def _as_record(cls, item):
-    return item if isinstance(item, cls) else cls(**item)
-
-
-def task_of(proposal: Proposal, text: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A Label Studio task with the proposal as its prediction (offsets into ``data.text``)."""
-    regions = [_as_record(Region, r) for r in proposal.regions or []]
-    relations = [_as_record(Relation, r) for r in proposal.relations or []]
-    extra = {k: (data or {}).get(k) for k in ("publisher", "title", "url")}
-    return {
-        "data": {"text": text, "doc_id": proposal.doc_id, **extra},
-        "predictions": [{
-            "model_version": proposal.model_version,
-            "score": task_score(regions),
-            "result": results_from_regions(regions, relations),
-        }],
-    }

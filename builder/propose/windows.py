@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from builder.schema import Proposal, Region, Relation
+from builder.schema import Proposal, Region, Relation, from_row
 
 WINDOW_CHARS = 40_000
 MAX_CHARS = 2_000_000
@@ -81,13 +81,13 @@ def merge(doc_id: str, version: str, parts: list[tuple[int, Proposal]], text: st
     for start, part in parts:
         ids: dict[str, str] = {}
         for r in part.regions:
-            r = r if isinstance(r, Region) else Region(**r)
+            r = from_row(Region, r)
             new_id = f"{r.label[0].lower()}{len(regions) + 1}"
             ids[r.id] = new_id
             regions.append(Region(id=new_id, label=r.label, start=r.start + start, end=r.end + start,
                                   text=text[r.start + start:r.end + start], quote_type=r.quote_type, score=r.score))
         for rel in part.relations:
-            rel = rel if isinstance(rel, Relation) else Relation(**rel)
+            rel = from_row(Relation, rel)
             relations.append(Relation(from_id=ids[rel.from_id], to_id=ids[rel.to_id], label=rel.label))
     return Proposal(doc_id=doc_id, model_version=version, regions=regions, relations=relations, error=None)
 

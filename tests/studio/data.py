@@ -8,8 +8,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from builder.records.studio import regions_from_results
 from builder.schema import arrow_schema, as_row
-from builder.scheme import regions_from_results
 
 GOLD = Path(__file__).resolve().parents[3] / "shared" / "gold"
 MODEL = "quotes.proposer.test+v1"

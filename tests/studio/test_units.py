@@ -7,12 +7,16 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from builder.annotate import StudioError, resolve_annotations
-from builder.annotate.agreement import agreement_report, cohen_kappa, token_classes
+from builder.annotate.agreement import agreement_report
 from builder.annotate.client import Studio, resolve_token
+from builder.annotate.project import guidelines_html, labeling_config
 from builder.annotate.pull import changes, write_rows
-from builder.annotate.push import guidelines_html, labeling_config, prediction, task_payload
+from builder.annotate.push import task_payload
 from builder.config import Workspace
-from builder.scheme import LABELS, RELATIONS, SchemeError, regions_from_results, task_score
+from builder.records.agreement import cohen_kappa, token_classes
+from builder.records.scheme import LABELS, RELATIONS, SchemeError
+from builder.records.scores import task_score
+from builder.records.studio import prediction, regions_from_results
 from .data import invented_results, proposal_row, synthetic
 
 TEXT = synthetic(1)[0]["text"]
@@ -63,8 +67,8 @@ def test_unlabelled_relations_get_the_label_their_ends_imply():
 
 
 def test_said_by_and_via_to_one_outlet_travel_as_one_label_studio_relation():
+    from builder.records.studio import results_from_regions
     from builder.schema import Region, Relation
-    from builder.scheme import results_from_regions
 
     text = "According to The Gazette, it rains."
     regions = [Region(id="q", label="Quote", start=26, end=34, text=text[26:34], quote_type="indirect", score=None),

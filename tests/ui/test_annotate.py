@@ -14,8 +14,9 @@ import httpx
 import pytest
 
 from builder.annotate.server import token_auth
+from builder.records.scheme import attributions
+from builder.records.studio import regions_from_results
 from builder.schema import Region, Relation
-from builder.scheme import attributions, regions_from_results
 from .lsf import CHROMIUM, CHROMIUM_ARGS, ARTIFACTS, Actions, Editor
 
 pytestmark = [pytest.mark.studio, pytest.mark.slow]
