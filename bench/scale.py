@@ -214,8 +214,9 @@ def one_size(workdir: Path, n: int, proposer: str, run_id: str) -> dict:
             "loads": pipeline_loads(workdir, run_id)}
 
 
-def _child(workdir: Path, n: int, proposer: str, run_id: str, bar) -> dict:
-    """``one_size`` in a fresh process; ``bar`` (tqdm) follows its documents through the progress files."""
+def _child(workdir: Path, n: int, proposer: str, run_id: str, done) -> dict:
+    """``one_size`` in a fresh process; ``done`` (a progress bar's setter) follows its documents through
+    the progress files."""
     from builder.workspace import Workspace
     from builder.runner.executors import progress_of
     from builder.run import logging_dir
@@ -227,13 +228,11 @@ def _child(workdir: Path, n: int, proposer: str, run_id: str, bar) -> dict:
         while child.poll() is None:
             time.sleep(1.0)
             with contextlib.suppress(Exception):
-                bar.n = progress_of(folder, known)[0]
-                bar.refresh()
+                done(progress_of(folder, known)[0])
         out.seek(0), err.seek(0)
         if child.returncode != 0:
             raise SystemExit(f"size {n} failed:\n{err.read()[-3000:]}")
-        bar.n = n
-        bar.refresh()
+        done(n)
         return json.loads(out.read().strip().splitlines()[-1])
 
 
@@ -261,7 +260,7 @@ def main() -> None:
         print(json.dumps(one_size(args.workdir, args.one_size, args.proposer, args.run_id)))
         return
 
-    from tqdm import tqdm
+    from builder.progress import counter
 
     _quiet_datatrove()
     low, high = args.paragraphs
@@ -274,14 +273,13 @@ def main() -> None:
             for workers in (1, 2):
                 work = Path(tmp) / f"throughput{workers}"
                 write_documents(work / "documents" / "synthetic", n, shards=1, seed=args.seed, length=args.paragraphs)
-                with tqdm(total=n, desc=f"throughput, {workers} worker(s)", unit="art", file=sys.stderr) as bar:
+                with counter(f"throughput, {workers} worker(s)", n) as done:
                     started = time.perf_counter()
 
-                    def follow(state, bar=bar, workers=workers, started=started):
+                    def follow(state, done=done, workers=workers, started=started):
                         if state.documents and workers not in firsts:
                             firsts[workers] = time.perf_counter() - started  # start-up: imports, first model load
-                        bar.n = state.documents
-                        bar.refresh()
+                        done(state.documents)
 
                     walls[workers] = run_propose(work, tasks=2, workers=workers, proposer=args.proposer,
                                                  run_id=f"w{workers}", on_progress=follow)
@@ -310,8 +308,8 @@ def main() -> None:
             for n in sizes:
                 work = Path(tmp) / f"size{n}"
                 write_documents(work / "documents" / "synthetic", n, shards=1, seed=args.seed, length=args.paragraphs)
-                with tqdm(total=n, desc=f"scaling, {n} articles", unit="art", file=sys.stderr) as bar:
-                    results.append(_child(work, n, args.proposer, f"s{n}", bar))
+                with counter(f"scaling, {n} articles", n) as done:
+                    results.append(_child(work, n, args.proposer, f"s{n}", done))
                 print_scaling_row(results[-1], results[-2] if len(results) > 1 else None)
                 shutil.rmtree(work, ignore_errors=True)
             print_scaling_summary(results)

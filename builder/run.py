@@ -162,7 +162,7 @@ def run_workspace(paths: list[str | Path] | None, ws, cfg: dict[str, Any], *, ex
     ``stages``/``outputs`` replace the real pipeline (tests, other pipelines). On Slurm the
     jobs are submitted and ``{"submitted": True, ...}`` comes back; relaunch with the same
     ``run_id`` once they finished to get the stats. ``on_progress``: see ``run_stages``;
-    ``progress`` turns on ingest's own per-rank tqdm bars (one line per rank; off by default).
+    ``progress`` turns on ingest's own per-rank progress bars (rich) (one line per rank; off by default).
     """
     from builder.runner.executors import KINDS, run_settings
 

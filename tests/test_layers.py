@@ -1,5 +1,6 @@
-"""The layers hold (issue 12): stages -> runner -> workspace -> schema, checked by import-linter
-with the contracts under [tool.importlinter] in pyproject.toml."""
+"""The layers hold (issue 12): stages -> runner -> workspace -> records -> schema; stages reach each
+other only through builder.records; no import cycles inside a package. Checked by import-linter with
+the contracts under [tool.importlinter] in pyproject.toml."""
 import shutil
 import subprocess
 import sys

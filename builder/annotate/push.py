@@ -17,7 +17,6 @@ from builder.annotate.project import ensure_project, server_key
 from builder.records.studio import TASK_FIELDS, prediction, task
 from builder.schema import Reject
 
-PUSH_VERSION = "quotes.push.v1"
 ORDER_VIEW = "Lowest confidence first"
 ORDERING = ["tasks:predictions_score"]  # ascending: builder.records.scores.task_score, lowest first
 

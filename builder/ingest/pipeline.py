@@ -96,19 +96,12 @@ def _threshold(cfg: dict[str, Any]) -> float:
     return float(cfg["ingest"].get("near_duplicate_threshold", DEFAULT_THRESHOLD))
 
 
-def _progress(iterable, progress: bool, **kwargs):
+def _progress(iterable, progress: bool, description: str, total: int | None = None):
     if not progress:
         return iterable
-    from tqdm.auto import tqdm
+    from builder.progress import track
 
-    return tqdm(iterable, file=sys_stderr(), dynamic_ncols=True, **kwargs)
-
-
-def sys_stderr():
-    """The real stderr (progress bars stay visible while datatrove's logs are silenced)."""
-    import sys
-
-    return sys.__stderr__
+    return track(iterable, description, total)
 
 
 # ---------------------------------------------------------------- extract (any number of tasks)
@@ -125,7 +118,7 @@ class ReadInputs(PipelineStep):
 
     def run(self, data=None, rank: int = 0, world_size: int = 1) -> Iterator[DTDocument]:
         mine = self.inputs[rank::world_size]
-        for item in _progress(mine, self.progress, desc=f"ingest: read [{rank}]", unit="file"):
+        for item in _progress(mine, self.progress, f"ingest: read [{rank}]"):
             for seq, record in enumerate(_guarded(item, self.cfg)):
                 self.stat_update("rejected" if isinstance(record, Reject) else "read")
                 yield DTDocument(text=getattr(record, "content", ""), id=f"{item.index}:{seq}",
@@ -247,8 +240,7 @@ class ReadStaged(PipelineStep):
         if world_size != 1:
             raise ValueError("the dedupe pipeline runs as one task (tasks=1)")
         total = count_rows(self.folder) if self.progress else None
-        for row in _progress(staged_rows(self.folder), self.progress, total=total, desc="ingest: dedupe",
-                             unit="rec"):
+        for row in _progress(staged_rows(self.folder), self.progress, "ingest: dedupe", total):
             yield DTDocument(text=row.pop("text") or "", id=row["doc_id"] or "", metadata=row)
 
 

@@ -44,8 +44,10 @@ def propose(
                        f"what to do, are listed in {ws.rejects}", err=True)
             raise typer.Exit(1)
         write_tasks(task_list, output)
-        quotes = sum(1 for t in task_list for r in t["predictions"][0]["result"]
-                     if r.get("type") == "labels" and r["value"]["labels"] == ["Quote"])
+        from builder.records.studio import regions_from_results
+
+        quotes = sum(g.label == "Quote" for t in task_list
+                     for g in regions_from_results(t["predictions"][0]["result"], t["data"]["text"])[0])
         typer.echo(f"{len(task_list)} tasks, {quotes} quotes -> {output}"
                    + (f"; {len(rejects)} rejected (see {ws.rejects})" if rejects else ""))
         return

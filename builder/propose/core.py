@@ -69,18 +69,6 @@ def load_trained(path: str | None, proposer: str = "hybrid", *, scope: str | Non
     return nlp
 
 
-def keep_going(nlp) -> None:
-    """Make the quote components record failures on the doc instead of raising."""
-    def record(name, component, doc, error):
-        return None
-
-    from builder.propose.components import QuoteAttribution, SpeakerResolver
-
-    for _, component in nlp.pipeline:
-        if isinstance(component, (QuoteAttribution, SpeakerResolver)):
-            component.set_error_handler(record)
-
-
 def _failed(nlp, doc_id: str, version: str, err: Exception) -> Proposal:
     return Proposal(doc_id=doc_id, model_version=version, regions=[], relations=[],
                     error=f"spacy: {type(err).__name__}: {err}")
@@ -94,10 +82,11 @@ def propose_docs(nlp, items: Iterable[tuple[str, str]], *, batch_size: int = 32,
     the cost grows linearly with its length; one over ``max_chars`` gets a ``too_long`` error.
     ``publishers``: doc_id -> the article's publisher (``doc._.publisher``: never a relaying outlet).
     """
+    from builder.propose.components import record_failures
     from builder.propose.records import model_version, proposal_of
     from builder.propose.windows import MAX_CHARS, WINDOW_CHARS, merge, pieces, too_long
 
-    keep_going(nlp)
+    record_failures(nlp)  # a quote component's failure is recorded on its doc
     version = model_version(nlp)
     window_chars = int(window_chars or WINDOW_CHARS)
     max_chars = int(max_chars or MAX_CHARS)
@@ -202,8 +191,9 @@ def propose_files(paths: Iterable[str | Path], cfg: dict[str, Any], *, model: st
     proposals = propose_docs(nlp, pairs, **propose_options(cfg),
                              publishers={it["doc_id"]: it.get("publisher") for it in items})
     if progress:
-        from tqdm import tqdm
-        proposals = tqdm(proposals, total=len(pairs), desc="propose", unit="doc")
+        from builder.progress import track
+
+        proposals = track(proposals, "propose", total=len(pairs))
     tasks = []
     for prop in proposals:
         item = by_id[prop.doc_id]

@@ -89,11 +89,9 @@ class ProposeStep(PipelineStep):
 
         proposals = propose_docs(nlp, todo(), **propose_options(self.cfg), publishers=publishers)
         if self.progress:
-            import sys
+            from builder.progress import track
 
-            from tqdm.auto import tqdm
-
-            proposals = tqdm(proposals, desc=f"propose [{rank}]", unit="doc", file=sys.__stderr__, dynamic_ncols=True)
+            proposals = track(proposals, f"propose [{rank}]")
         for prop in proposals:
             quotes = sum(1 for r in prop.regions if r.label == "Quote")
             self.stat_update("quotes", value=quotes)
