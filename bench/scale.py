@@ -15,7 +15,10 @@ shared cores; ``--paragraphs 4-8`` makes longer ones (about 140 words).
 2. scaling: for each size, a fresh process runs the stage (1 task, 1 worker) and reports
    wall time and its peak RSS (VmHWM: its own, not the parent's; see bench/peak.py); prints
    cost per article and both ratios largest/smallest (target <= 1.2: flat per-article cost
-   and flat memory).
+   and flat memory);
+3. pipeline loads: ``--loads-docs`` articles as 4 tasks on 2 workers; prints how many times the
+   spaCy pipeline was loaded (the propose step's ``pipeline_loads`` statistic; target: once per
+   worker process, not once per task).
 
 ``--proposer spacy`` measures the bare spaCy pipeline (``nlp.pipe`` in ``memory_zone``)
 instead of the quotes proposer, as a floor to compare with.
@@ -189,6 +192,15 @@ def _quiet_datatrove() -> None:
     logger.add(sys.stderr, level="WARNING")
 
 
+def pipeline_loads(workdir: Path, run_id: str) -> int:
+    """How many times the propose stage's ranks loaded the spaCy pipeline (summed over ranks)."""
+    from builder.run import logging_dir, stage_step_stats
+    from builder.workspace import Workspace
+
+    steps = stage_step_stats(logging_dir(Workspace(workdir), run_id, "propose"))
+    return int(sum(step["metrics"].get("pipeline_loads", 0) for step in steps))
+
+
 def one_size(workdir: Path, n: int, proposer: str, run_id: str) -> dict:
     """Runs in a fresh process: the stage on ``n`` articles, its wall time and this process's peak RSS."""
     from peak import peak_rss_mib
@@ -198,11 +210,13 @@ def one_size(workdir: Path, n: int, proposer: str, run_id: str) -> dict:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu = usage.ru_utime + usage.ru_stime  # the whole process: imports and model load included
     return {"n": n, "wall_s": wall, "cpu_s": cpu, "peak_mib": peak_rss_mib(),
-            "ms_per_article": 1000 * wall / n, "cpu_ms_per_article": 1000 * cpu / n}
+            "ms_per_article": 1000 * wall / n, "cpu_ms_per_article": 1000 * cpu / n,
+            "loads": pipeline_loads(workdir, run_id)}
 
 
-def _child(workdir: Path, n: int, proposer: str, run_id: str, bar) -> dict:
-    """``one_size`` in a fresh process; ``bar`` (tqdm) follows its documents through the progress files."""
+def _child(workdir: Path, n: int, proposer: str, run_id: str, done) -> dict:
+    """``one_size`` in a fresh process; ``done`` (a progress bar's setter) follows its documents through
+    the progress files."""
     from builder.workspace import Workspace
     from builder.runner.executors import progress_of
     from builder.run import logging_dir
@@ -214,13 +228,11 @@ def _child(workdir: Path, n: int, proposer: str, run_id: str, bar) -> dict:
         while child.poll() is None:
             time.sleep(1.0)
             with contextlib.suppress(Exception):
-                bar.n = progress_of(folder, known)[0]
-                bar.refresh()
+                done(progress_of(folder, known)[0])
         out.seek(0), err.seek(0)
         if child.returncode != 0:
             raise SystemExit(f"size {n} failed:\n{err.read()[-3000:]}")
-        bar.n = n
-        bar.refresh()
+        done(n)
         return json.loads(out.read().strip().splitlines()[-1])
 
 
@@ -238,6 +250,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--skip-throughput", action="store_true")
     ap.add_argument("--skip-scaling", action="store_true")
+    ap.add_argument("--loads-docs", type=int, default=200, help="articles for the pipeline-loads check (0: skip it)")
     ap.add_argument("--one-size", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--run-id", default="bench", help=argparse.SUPPRESS)
@@ -247,7 +260,7 @@ def main() -> None:
         print(json.dumps(one_size(args.workdir, args.one_size, args.proposer, args.run_id)))
         return
 
-    from tqdm import tqdm
+    from builder.progress import counter
 
     _quiet_datatrove()
     low, high = args.paragraphs
@@ -260,14 +273,13 @@ def main() -> None:
             for workers in (1, 2):
                 work = Path(tmp) / f"throughput{workers}"
                 write_documents(work / "documents" / "synthetic", n, shards=1, seed=args.seed, length=args.paragraphs)
-                with tqdm(total=n, desc=f"throughput, {workers} worker(s)", unit="art", file=sys.stderr) as bar:
+                with counter(f"throughput, {workers} worker(s)", n) as done:
                     started = time.perf_counter()
 
-                    def follow(state, bar=bar, workers=workers, started=started):
+                    def follow(state, done=done, workers=workers, started=started):
                         if state.documents and workers not in firsts:
                             firsts[workers] = time.perf_counter() - started  # start-up: imports, first model load
-                        bar.n = state.documents
-                        bar.refresh()
+                        done(state.documents)
 
                     walls[workers] = run_propose(work, tasks=2, workers=workers, proposer=args.proposer,
                                                  run_id=f"w{workers}", on_progress=follow)
@@ -280,6 +292,15 @@ def main() -> None:
             print(f"  speed-up 2 vs 1 workers: {walls[1] / walls[2]:.2f}x (target >= 1.7); after start-up: "
                   f"{steady[1] / max(steady[2], 1e-9):.2f}x; load average now {os.getloadavg()[0]:.1f}", flush=True)
 
+        if args.loads_docs and args.proposer == "quotes":
+            work = Path(tmp) / "loads"
+            write_documents(work / "documents" / "synthetic", args.loads_docs, shards=1, seed=args.seed,
+                            length=args.paragraphs)
+            run_propose(work, tasks=4, workers=2, proposer=args.proposer, run_id="loads")
+            print(f"\nspaCy pipeline loads: {pipeline_loads(work, 'loads')} for 4 tasks on 2 worker processes "
+                  f"({args.loads_docs} articles; target: one per worker process, not one per task)", flush=True)
+            shutil.rmtree(work, ignore_errors=True)
+
         if not args.skip_scaling:
             sizes = [int(s) for s in args.sizes.split(",")]
             results: list[dict] = []
@@ -287,8 +308,8 @@ def main() -> None:
             for n in sizes:
                 work = Path(tmp) / f"size{n}"
                 write_documents(work / "documents" / "synthetic", n, shards=1, seed=args.seed, length=args.paragraphs)
-                with tqdm(total=n, desc=f"scaling, {n} articles", unit="art", file=sys.stderr) as bar:
-                    results.append(_child(work, n, args.proposer, f"s{n}", bar))
+                with counter(f"scaling, {n} articles", n) as done:
+                    results.append(_child(work, n, args.proposer, f"s{n}", done))
                 print_scaling_row(results[-1], results[-2] if len(results) > 1 else None)
                 shutil.rmtree(work, ignore_errors=True)
             print_scaling_summary(results)
@@ -304,7 +325,7 @@ def print_scaling_header() -> None:
     print("\nscaling, 1 task, 1 worker (fresh process per size; ms/art includes start-up and model load, "
           "marg = per extra article since the previous size):")
     print(f"  {'articles':>9} {'wall s':>8} {'ms/art':>8} {'marg ms':>8} {'cpu s':>8} {'cpu ms/art':>10} "
-          f"{'marg cpu ms':>11} {'peak MiB':>9}", flush=True)
+          f"{'marg cpu ms':>11} {'peak MiB':>9} {'loads':>5}", flush=True)
 
 
 def print_scaling_row(r: dict, previous: dict | None) -> None:
@@ -312,7 +333,7 @@ def print_scaling_row(r: dict, previous: dict | None) -> None:
     fmt = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731
     wm, cm = _marginal(previous, r, "wall_s"), _marginal(previous, r, "cpu_s")
     print(f"  {r['n']:>9} {r['wall_s']:>8.1f} {r['ms_per_article']:>8.1f} {fmt(wm):>8} {r['cpu_s']:>8.1f} "
-          f"{r['cpu_ms_per_article']:>10.1f} {fmt(cm):>11} {r['peak_mib']:>9.1f}", flush=True)
+          f"{r['cpu_ms_per_article']:>10.1f} {fmt(cm):>11} {r['peak_mib']:>9.1f} {r.get('loads', '-'):>5}", flush=True)
 
 
 def print_scaling_summary(results: list[dict]) -> None:

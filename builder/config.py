@@ -59,7 +59,7 @@ DEFAULTS: dict[str, Any] = {
                 "trained": "models/quotes/0.1.0", "scope": "speech", "lexicon_dir": None, "resolver": "heuristic",
                 "max_chars": 2_000_000, "window_chars": 40_000},
     "studio": {"url": None, "project_title": "Quote attribution", "token": None, "timeout": 120.0, "retries": 4,
-               "backoff": 0.5, "batch_size": 500},
+               "batch_size": 500},
     "export": {
         "name": "quotes",
         "ratios": {"train": 0.8, "validation": 0.1, "test": 0.1},

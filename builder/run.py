@@ -162,7 +162,7 @@ def run_workspace(paths: list[str | Path] | None, ws, cfg: dict[str, Any], *, ex
     ``stages``/``outputs`` replace the real pipeline (tests, other pipelines). On Slurm the
     jobs are submitted and ``{"submitted": True, ...}`` comes back; relaunch with the same
     ``run_id`` once they finished to get the stats. ``on_progress``: see ``run_stages``;
-    ``progress`` turns on ingest's own per-rank tqdm bars (one line per rank; off by default).
+    ``progress`` turns on ingest's own per-rank progress bars (rich) (one line per rank; off by default).
     """
     from builder.runner.executors import KINDS, run_settings
 
@@ -182,6 +182,10 @@ def run_workspace(paths: list[str | Path] | None, ws, cfg: dict[str, Any], *, ex
     from builder.workspace.lock import workspace_locks
 
     with workspace_locks(ws, *(["ingest"] if spec.paths else []), "propose"):
+        if spec.paths:
+            from builder.ingest.pipeline import remove_stale_runs
+
+            remove_stale_runs(ws, keep=spec.run_id)
         walls = run_stages(stages, ws, cfg, spec, on_progress=on_progress, quiet=quiet)
     if spec.executor == "slurm" and not stages_complete(ws, spec.run_id, stages):
         return {"run_id": spec.run_id, "submitted": True, "executor": "slurm"}

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from builder.ingest import ingest, iter_records, read_jsonl, read_warc
-from builder.ingest.readers import Extracted, Rejected, expand_paths
+from builder.ingest.readers import Extracted, expand_paths
+from builder.schema import Reject as Rejected
 from tests.test_ingest import cfg, story, write
 
 QUOTES = str(Path(sys.executable).with_name("quotes"))
@@ -95,7 +96,7 @@ def test_non_string_jsonl_metadata_is_a_reject_row(tmp_path):
         {"text": story(5), "publisher": ["A", "B"]},
     ]) + "\n")
     records = list(read_jsonl(str(path), cfg()))
-    assert [type(r).__name__ for r in records] == ["Rejected", "Raw", "Rejected"]
+    assert [type(r).__name__ for r in records] == ["Reject", "Raw", "Reject"]
     assert records[0].reason == "bad_metadata" and "'title' is a JSON dict" in records[0].detail
     assert records[1].meta["date"] == "2024" and records[1].meta["title"] == "Fine"
     assert records[2].position == 3 and "'publisher'" in records[2].detail
@@ -129,11 +130,16 @@ def test_rerunning_a_command_lists_each_reject_once(tmp_path):
 
 
 def test_reject_rows_are_appended_once(tmp_path):
+    from dataclasses import replace
+
     from builder.config import Workspace
-    from builder.rejects import append_rejects
+    from builder.schema import Reject
+    from builder.workspace.rejects import write_rejects
 
     ws = Workspace(tmp_path)
-    row = {"stage": "propose", "source": "d1", "position": None, "reason": "component_failed", "detail": "x"}
-    assert append_rejects(ws, [row, dict(row)]) == 1
-    assert append_rejects(ws, [row, {**row, "source": "d2"}]) == 1
+    row = Reject(stage="propose", source="d1", reason="component_failed", hint="h", detail="x")
+    assert write_rejects(ws, [row, replace(row)]) == 1
+    assert write_rejects(ws, [row, replace(row, source="d2")]) == 1
     assert len((tmp_path / "rejects.jsonl").read_text().splitlines()) == 2
+    with pytest.raises(TypeError):  # stages hand typed records to the one writer, never dicts
+        write_rejects(ws, [{"stage": "propose", "source": "d3", "reason": "x"}])

@@ -267,6 +267,13 @@ def test_manifest_and_card_describe_the_files(synthetic):
     assert "## Citation" in card and "@misc{" in card and "## Fields" in card
     assert "| `quote_type` | ClassLabel(direct, indirect, mixed) |" in card
     assert "| quotes |" in card and "| speakers |" in card
+    from huggingface_hub import DatasetCard
+
+    hub = DatasetCard.load(folder / "README.md")  # the Hub's own metadata parsing
+    assert hub.data.license == "other" and hub.data.license_name == head["license_name"]
+    assert hub.data.source_datasets == ["original"] and hub.data.pretty_name == "quotes (quote attribution)"
+    assert [c["config_name"] for c in hub.data.configs] == list(CONFIG_RECORDS)
+    assert str(hub) == card  # what the Hub writes back is the card as exported
     assert not any(p.name.startswith(".tmp-") for p in folder.parent.iterdir())
 
 

@@ -268,3 +268,121 @@ def test_bit_flips_in_a_documents_shard_never_pass_silently(ingested, tmp_path):
         except CorruptShard:
             caught += 1
     assert silent == 0 and caught > 0
+
+
+# ------------------------------------------------------------------ rejects: one writer, each row once
+
+REJECT_POINTS = ["rejects:listed"]  # right after the one reject writer appended, before the stage's mark
+
+
+@pytest.fixture(scope="module")
+def propose_rejects_reference(ingested, tmp_path_factory):
+    """A propose run where some documents fail (``[propose] max_chars`` below their length): rejects listed."""
+    tmp = tmp_path_factory.mktemp("propose-rejects-ref")
+    shutil.copytree(ingested, tmp / "ws")
+    (tmp / "quotes.toml").write_text("[propose]\nmax_chars = 800\n")
+    quotes("propose", "-w", "ws", cwd=tmp)
+    state = state_of(tmp / "ws")
+    assert any('"too_long"' in line for line in state["rejects"]) and state["proposals"]
+    return state
+
+
+@pytest.mark.parametrize("sig", [pytest.param("KILL"), pytest.param("TERM", marks=pytest.mark.slow)])
+def test_ingest_killed_right_after_listing_rejects_lists_none_twice(ingest_reference, tmp_path, sig):
+    src, reference = ingest_reference
+    interrupted_then_again(["ingest", str(src), "-w", "ws", "--no-progress"], tmp_path, "rejects:listed", sig)
+    assert state_of(tmp_path / "ws") == reference
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", SIGNALS)
+def test_propose_killed_right_after_listing_rejects_lists_none_twice(ingested, propose_rejects_reference,
+                                                                      tmp_path, sig):
+    shutil.copytree(ingested, tmp_path / "ws")
+    (tmp_path / "quotes.toml").write_text("[propose]\nmax_chars = 800\n")
+    interrupted_then_again(["propose", "-w", "ws"], tmp_path, "rejects:listed", sig)
+    assert state_of(tmp_path / "ws") == propose_rejects_reference
+    quotes("propose", "-w", "ws", cwd=tmp_path)  # and once more: nothing new
+    assert state_of(tmp_path / "ws") == propose_rejects_reference
+
+
+def _write_same_rejects(path: str, ready: str, go: str) -> None:
+    """A writer process: says it is ``ready``, waits for ``go``, then lists the same 50 rejects as its siblings."""
+    import time
+
+    from builder.schema import Reject
+    from builder.workspace.rejects import write_rejects
+
+    Path(ready).touch()
+    while not os.path.exists(go):
+        time.sleep(0.001)
+    write_rejects(Workspace(path), [Reject(stage="propose", source=f"d{i}", reason="component_failed", hint="h")
+                                    for i in range(50)])
+
+
+@pytest.mark.slow
+def test_writers_listing_the_same_rejects_at_once_list_each_once(tmp_path):
+    """The listed keys are read under the same lock as the append: commands listing the same rejects at once
+    leave each row once (before, each read the file, then each appended: 100 lines for 50 rejects in 1 of
+    5 such attempts)."""
+    import multiprocessing
+    import time
+
+    for attempt in range(5):
+        ws, go = tmp_path / f"ws{attempt}", tmp_path / f"go{attempt}"
+        ready = [tmp_path / f"ready{attempt}-{i}" for i in range(4)]
+        procs = [multiprocessing.get_context("spawn").Process(target=_write_same_rejects,
+                                                              args=(str(ws), str(r), str(go))) for r in ready]
+        for p in procs:
+            p.start()
+        while not all(r.exists() for r in ready):  # every writer imported and waiting: they start together
+            assert all(p.exitcode in (None, 0) for p in procs)
+            time.sleep(0.01)
+        go.touch()
+        for p in procs:
+            p.join(timeout=120)
+        assert [p.exitcode for p in procs] == [0] * 4
+        lines = (ws / "rejects.jsonl").read_text().splitlines()
+        assert len(lines) == len(set(lines)) == 50
+
+
+# ------------------------------------------------------------------ staging of killed ingests
+
+def leftovers(ws: Path) -> list[str]:
+    """Run folders under state/ingest/ and state/runs/ (a finished plain ingest removes its own)."""
+    return sorted(p.relative_to(ws).as_posix() for sub in ("state/ingest", "state/runs")
+                  if (ws / sub).exists() for p in (ws / sub).iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("point", ["ingest:staged:after-publish",
+                                   pytest.param("ingest:documents:before-publish", marks=pytest.mark.slow)])
+def test_staging_of_a_killed_ingest_is_removed_by_the_next_one(ingest_reference, tmp_path, point):
+    src, reference = ingest_reference
+    out = quotes("ingest", str(src), "-w", "ws", "--no-progress", cwd=tmp_path, fault=f"{point}:KILL", check=False)
+    assert out.returncode == SIGNALS["KILL"]
+    assert list((tmp_path / "ws" / "state" / "ingest").glob("*/extracted"))  # the killed run's staging
+    quotes("ingest", str(src), "-w", "ws", "--no-progress", cwd=tmp_path)
+    assert leftovers(tmp_path / "ws") == []
+    assert state_of(tmp_path / "ws") == reference
+
+
+@pytest.mark.slow
+def test_staging_of_an_ingest_killed_from_outside_is_removed_by_the_next_one(ingest_reference, tmp_path):
+    """A real SIGKILL from another process (the OOM killer's way) while the dedupe step is at work."""
+    import time
+
+    src, reference = ingest_reference
+    env = {**os.environ, "QUOTES_FAULT": "ingest:documents:before-publish:SLEEP"}
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen([QUOTES, "ingest", str(src), "-w", "ws", "--no-progress"], cwd=tmp_path, env=env,
+                                stdout=log, stderr=log)
+        deadline = time.monotonic() + 300
+        while not list((tmp_path / "ws" / "documents").glob("*/*.part")) and proc.poll() is None:
+            assert time.monotonic() < deadline, "ingest never reached its documents shard"
+            time.sleep(0.1)
+        proc.kill()
+        assert proc.wait(timeout=60) == -signal.SIGKILL
+    assert leftovers(tmp_path / "ws")
+    quotes("ingest", str(src), "-w", "ws", "--no-progress", cwd=tmp_path)
+    assert leftovers(tmp_path / "ws") == []
+    assert state_of(tmp_path / "ws") == reference

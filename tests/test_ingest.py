@@ -167,7 +167,7 @@ def test_read_warc_html_responses_with_positions(tmp_path):
         ("https://news.example.org/logo.png", "image/png", "PNG"),
     ])
     records = list(read_warc(str(warc), cfg()))
-    assert [type(r).__name__ for r in records] == ["Raw", "Rejected"]
+    assert [type(r).__name__ for r in records] == ["Raw", "Reject"]
     assert records[0].position == 2 and records[0].meta["url"] == "https://news.example.org/a"
     assert records[1].reason == "not_html" and records[1].position == 4
     [doc, rej] = list(iter_records([warc], cfg()))

@@ -118,7 +118,7 @@ def test_no_failure_path_prints_or_stores_the_token(tmp_path, not_studio):
     for n, (url, token, expected) in enumerate(cases):
         for command in ("push", "pull") if n in (0, 5) else ("push",):
             cfg = tmp_path / "quotes.toml"
-            cfg.write_text('[studio]\nretries = 0\nbackoff = 0.01\ntimeout = 5\n')
+            cfg.write_text('[studio]\nretries = 0\ntimeout = 5\n')
             r = run_quotes([command, "-w", str(ws), "--url", url], tmp_path, token)
             outputs.append(r.stdout + r.stderr)
             assert r.returncode == 1, (command, url, r.stdout, r.stderr)

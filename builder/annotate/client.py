@@ -1,4 +1,4 @@
-"""Talking to Label Studio: credentials, the SDK client, bounded retries, clear errors.
+"""Talking to Label Studio: credentials, the SDK client (its own bounded retries), clear errors.
 
 Credentials come from (first found): the ``QUOTES_STUDIO_TOKEN`` environment variable,
 ``quotes.toml`` ``[studio] token``, or -- only for the local server's own URL -- the 0600
@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -157,43 +156,40 @@ def resolve_token(workspace: Any, cfg: dict[str, Any], url: str | None = None) -
 
 @dataclass
 class Studio:
-    """An SDK client plus the retry policy; ``call`` runs one API call with retries."""
+    """An SDK client and what turns its failures into ``StudioError``s with a hint.
+
+    The client retries by itself (label-studio-sdk's ``max_retries``, set from ``[studio]
+    retries``): refused connections, dropped ones and 408/409/429/5xx answers, with exponential
+    backoff and jitter; ``[studio] timeout`` bounds each request. ``call`` adds no retries."""
 
     client: Any
     url: str
-    retries: int = 4
-    backoff: float = 0.5
     secret: str | None = field(default=None, repr=False)  # redacted from every error message
 
     def call(self, fn: Callable[..., Any], *args: Any, what: str = "request", **kwargs: Any) -> Any:
         import httpx
         from label_studio_sdk.core.api_error import ApiError
 
-        last: Exception | None = None
-        for attempt in range(self.retries + 1):
-            try:
-                return fn(*args, **kwargs)
-            except ApiError as e:
-                code = e.status_code or 0
-                if code in (401, 403):
-                    raise StudioError(f"Label Studio at {self.url} rejected the API token ({code}) during {what}",
-                                      TOKEN_HINT) from None
-                if code == 404:
-                    raise StudioError(f"Label Studio at {self.url}: not found during {what} (404)",
-                                      "the project or task was deleted on the server; remove "
-                                      "workspace/state/studio/ to start a fresh project, or check --url") from None
-                if code < 500 and code != 429:
-                    raise StudioError(f"Label Studio refused {what} ({code}): {self._safe(e.body)[:300]}",
-                                      "check the labeling config and the data being sent") from None
-                last = e
-            except httpx.LocalProtocolError as e:  # e.g. an illegal header value: retrying cannot help
-                raise StudioError(f"could not send {what} to {self.url}: {self._safe(e)[:200]}", TOKEN_HINT) from None
-            except (httpx.TransportError, ConnectionError) as e:
-                last = e
-            if attempt < self.retries:
-                time.sleep(min(self.backoff * 2 ** attempt, 8.0))
-        raise StudioError(f"Label Studio at {self.url} did not answer {what} after {self.retries + 1} tries: "
-                          f"{type(last).__name__}: {self._safe(last)[:200]}",
+        try:
+            return fn(*args, **kwargs)
+        except ApiError as e:
+            code = e.status_code or 0
+            if code in (401, 403):
+                raise StudioError(f"Label Studio at {self.url} rejected the API token ({code}) during {what}",
+                                  TOKEN_HINT) from None
+            if code == 404:
+                raise StudioError(f"Label Studio at {self.url}: not found during {what} (404)",
+                                  "the project or task was deleted on the server; remove "
+                                  "workspace/state/studio/ to start a fresh project, or check --url") from None
+            if code < 500 and code not in (408, 429):
+                raise StudioError(f"Label Studio refused {what} ({code}): {self._safe(e.body)[:300]}",
+                                  "check the labeling config and the data being sent") from None
+            failure = f"{code}: {self._safe(e.body)[:200]}"
+        except httpx.LocalProtocolError as e:  # e.g. an illegal header value: retrying cannot help
+            raise StudioError(f"could not send {what} to {self.url}: {self._safe(e)[:200]}", TOKEN_HINT) from None
+        except (httpx.TransportError, ConnectionError) as e:
+            failure = f"{type(e).__name__}: {self._safe(e)[:200]}"
+        raise StudioError(f"Label Studio at {self.url} did not answer {what} ({failure})",
                           "check that the server runs (`quotes studio status`), the URL, and the network; "
                           "then run the command again: it resumes where it stopped")
 
@@ -213,10 +209,11 @@ def connect(workspace: Any, cfg: dict[str, Any], url: str | None = None, token: 
     base = resolve_url(workspace, cfg, url)
     key = clean_token(token, "the caller") if token is not None else resolve_token(workspace, cfg, base)
     try:
-        client = LabelStudio(base_url=base, api_key=key, timeout=float(s.get("timeout", 120)))
+        client = LabelStudio(base_url=base, api_key=key, timeout=float(s.get("timeout", 120)),
+                             max_retries=int(s.get("retries", 4)))
     except Exception as e:  # a malformed or expired JWT fails here
         raise StudioError(f"could not use the API token: {type(e).__name__}", TOKEN_HINT) from None
-    studio = Studio(client, base, retries=int(s.get("retries", 4)), backoff=float(s.get("backoff", 0.5)), secret=key)
+    studio = Studio(client, base, secret=key)
     try:
         me = studio.call(client.users.whoami, what="token check")
     except StudioError as e:

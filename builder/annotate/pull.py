@@ -20,7 +20,8 @@ from builder.annotate.project import ensure_project, server_key
 from builder.records.choice import latest_per_annotation
 from builder.records.scheme import SchemeError
 from builder.records.studio import annotation_row, iso
-from builder.rejects import append_rejects
+from builder.schema import Reject
+from builder.workspace.rejects import write_rejects
 
 OVERLAP = timedelta(seconds=2)  # re-list tasks updated just before the mark (late commits)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -49,14 +50,14 @@ def latest_rows(workspace: Any, columns: list[str] | None = None) -> dict[int, d
     return latest_per_annotation(read_rows(workspace.annotations, columns=columns))
 
 
-def untyped_quotes(row: dict, task: dict) -> list[dict]:
+def untyped_quotes(row: dict, task: dict) -> list[Reject]:
     """One Reject per Quote region of ``row`` without a quote_type (the scheme requires one; Label Studio
     cannot require a per-region choice for Quote regions only, so the check is here)."""
-    return [{"stage": "pull", "source": f"task {task['id']}", "position": row["annotation_id"],
-             "reason": "missing_quote_type",
-             "hint": f"open task {task['id']} in Label Studio, select the Quote, pick direct/indirect/mixed "
-                     "(keys d/i/m), Update, and pull again",
-             "detail": f"region {g['id']} {g['start']}:{g['end']} {g['text'][:80]!r}"}
+    return [Reject(stage="pull", source=f"task {task['id']}", position=row["annotation_id"],
+                   reason="missing_quote_type",
+                   hint=f"open task {task['id']} in Label Studio, select the Quote, pick direct/indirect/mixed "
+                        "(keys d/i/m), Update, and pull again",
+                   detail=f"region {g['id']} {g['start']}:{g['end']} {g['text'][:80]!r}")
             for g in row["regions"] if g["label"] == "Quote" and not g.get("quote_type")]
 
 
@@ -64,7 +65,7 @@ def tombstone(last: dict, when: str | None) -> dict:
     return {**last, "deleted": True, "updated_at": when or last.get("updated_at"), "regions": [], "relations": []}
 
 
-def changes(tasks: list[dict], known: dict[int, dict], users: dict[int, str]) -> tuple[list[dict], list[dict], int]:
+def changes(tasks: list[dict], known: dict[int, dict], users: dict[int, str]) -> tuple[list[dict], list[Reject], int]:
     """(new rows, rejects, tombstone count) for fetched tasks against the stored latest rows. Pure."""
     rows, rejects, tombs = [], [], 0
     by_task: dict[int, set[int]] = {}
@@ -82,10 +83,9 @@ def changes(tasks: list[dict], known: dict[int, dict], users: dict[int, str]) ->
             try:
                 row = annotation_row(task, ann, users, preds)
             except (SchemeError, KeyError, ValueError, TypeError) as e:
-                rejects.append({"stage": "pull", "source": f"task {task['id']}", "position": int(ann["id"]),
-                                "reason": "off_scheme",
-                                "hint": "fix this annotation in Label Studio (labels, offsets, relations) "
-                                        "and pull again", "detail": str(e)[:500]})
+                rejects.append(Reject(stage="pull", source=f"task {task['id']}", position=int(ann["id"]),
+                                      reason="off_scheme", hint="fix this annotation in Label Studio (labels, "
+                                      "offsets, relations) and pull again", detail=str(e)[:500]))
                 continue
             untyped = untyped_quotes(row, task)
             if untyped:
@@ -179,15 +179,14 @@ def _pull(workspace: Any, cfg: dict[str, Any], client: Studio | None = None) -> 
     rows, rejects, tombs = changes(tasks, known, users_by_id(studio))
     summary = PullSummary(project_id=project_id, tasks_fetched=len(tasks), rows_written=len(rows),
                           tombstones=tombs, rejects=len(rejects),
-                          untyped=sum(r["reason"] == "missing_quote_type" for r in rejects))
+                          untyped=sum(r.reason == "missing_quote_type" for r in rejects))
     folder = Path(workspace.local()) / "annotations"
     if rows:
         existing = sorted(folder.glob("*.parquet")) if folder.exists() else []
         seq = int(existing[-1].stem) + 1 if existing else 1
         summary.file = str(write_rows(folder, seq, rows))
     fault("pull:rows-written")
-    if rejects:
-        append_rejects(workspace, rejects)
+    write_rejects(workspace, rejects)
     new_mark = max([mark.get("mark"), *stamps.values()], key=lambda x: _parse(x) if x else _EPOCH)
     window = _parse(new_mark) - OVERLAP if new_mark else _EPOCH
     recent = {str(t): ts for t, ts in stamps.items() if _parse(ts) > window}

@@ -15,8 +15,8 @@ from typing import Any, Iterable
 from builder.annotate.client import Studio, StudioError, connect, read_json, state_dir, write_json
 from builder.annotate.project import ensure_project, server_key
 from builder.records.studio import TASK_FIELDS, prediction, task
+from builder.schema import Reject
 
-PUSH_VERSION = "quotes.push.v1"
 ORDER_VIEW = "Lowest confidence first"
 ORDERING = ["tasks:predictions_score"]  # ascending: builder.records.scores.task_score, lowest first
 
@@ -54,7 +54,7 @@ def annotator_settings(studio: Studio, project_id: int, model_version: str | Non
                     what="view creation")
 
 
-def proposed_documents(workspace: Any) -> tuple[dict[str, dict], dict[str, dict[str, dict]], list[dict]]:
+def proposed_documents(workspace: Any) -> tuple[dict[str, dict], dict[str, dict[str, dict]], list[Reject]]:
     """(documents by doc_id, proposals by doc_id then model_version, rejects for orphan proposals)."""
     from builder.store import read_rows
 
@@ -63,9 +63,9 @@ def proposed_documents(workspace: Any) -> tuple[dict[str, dict], dict[str, dict[
         proposals.setdefault(row["doc_id"], {})[row["model_version"]] = row
     docs = {r["doc_id"]: r for r in read_rows(workspace.documents, columns=list(TASK_FIELDS))
             if r["doc_id"] in proposals}
-    rejects = [{"stage": "push", "source": d, "position": None, "reason": "no_document",
-                "hint": "the proposal's document is missing from workspace/documents; re-run `quotes ingest`",
-                "detail": None} for d in proposals if d not in docs]
+    rejects = [Reject(stage="push", source=d, reason="no_document",
+                      hint="the proposal's document is missing from workspace/documents; re-run `quotes ingest`")
+               for d in proposals if d not in docs]
     return docs, proposals, rejects
 
 
@@ -103,7 +103,7 @@ def push(workspace: Any, cfg: dict[str, Any], client: Studio | None = None, batc
     ``order="uncertainty"`` imports the new documents most uncertain first (``builder.annotate.order``)."""
     from builder.annotate.order import order_documents
 
-    from builder.rejects import append_rejects
+    from builder.workspace.rejects import write_rejects
 
     studio = client or connect(workspace, cfg)
     size = int(batch_size or (cfg.get("studio") or {}).get("batch_size", 500))
@@ -112,7 +112,7 @@ def push(workspace: Any, cfg: dict[str, Any], client: Studio | None = None, batc
     summary = PushSummary(project_id=project_id, url=studio.url, project_created=created)
     docs, proposals, rejects = proposed_documents(workspace)
     if rejects:
-        append_rejects(workspace, rejects)
+        write_rejects(workspace, rejects)
         summary.rejects = len(rejects)
     mfile = map_path(workspace, studio.url, project_id)
     tmap: dict[str, dict] = read_json(mfile, {}) or {}

@@ -96,61 +96,53 @@ def _alive(pid: int | None) -> bool:
 def _auth_header(url: str, token: str, timeout: float) -> dict[str, str] | None:
     """The Authorization header for ``token``: a personal access token (JWT refresh token) is
     exchanged for an access token first; a legacy token is sent as is. None if the exchange fails."""
-    import requests
+    import httpx
 
     if token.count(".") != 2:
         return {"Authorization": f"Token {token}"}
-    r = requests.post(f"{url}/api/token/refresh/", json={"refresh": token}, timeout=timeout)
+    r = httpx.post(f"{url}/api/token/refresh/", json={"refresh": token}, timeout=timeout)
     if r.status_code != 200:
         return None
     return {"Authorization": f"Bearer {r.json()['access']}"}
 
 
 def token_auth(url: str, token: str):
-    """A ``requests`` auth for ``token`` at ``url`` (scripts and tests that call the API directly): a
+    """An ``httpx`` auth for ``token`` at ``url`` (scripts and tests that call the API directly): a
     legacy token is sent as is; a personal access token is exchanged for an access token, and again
     when the server answers 401 (access tokens live minutes)."""
-    import requests
+    import httpx
 
-    class TokenAuth(requests.auth.AuthBase):
+    class TokenAuth(httpx.Auth):
         header: dict[str, str] | None = None
 
         def fresh(self) -> dict[str, str]:
             self.header = _auth_header(url, token, 30.0) or {}
             return self.header
 
-        def __call__(self, r):
-            r.headers.update(self.header if self.header is not None else self.fresh())
-            if token.count(".") == 2:
-                r.register_hook("response", self.again)
-            return r
-
-        def again(self, resp, **kwargs):
-            if resp.status_code != 401 or resp.request.headers.get("X-Quotes-Retry"):
-                return resp
-            retry = resp.request.copy()
-            retry.headers.update(self.fresh())
-            retry.headers["X-Quotes-Retry"] = "1"
-            resp.content  # noqa: B018 - release the connection first
-            return resp.connection.send(retry, **kwargs)
+        def auth_flow(self, request: httpx.Request):
+            request.headers.update(self.header if self.header is not None else self.fresh())
+            response = yield request
+            if response.status_code == 401 and token.count(".") == 2:
+                request.headers.update(self.fresh())
+                yield request
 
     return TokenAuth()
 
 
 def answers(url: str, token: str | None = None, timeout: float = 3.0) -> bool:
     """True when the server's API answers (with the token, when given)."""
-    import requests
+    import httpx
 
     try:
         if token:
             headers = _auth_header(url, token, timeout)
             if headers is None:
                 return False
-            r = requests.get(f"{url}/api/current-user/whoami", headers=headers, timeout=timeout)
+            r = httpx.get(f"{url}/api/current-user/whoami", headers=headers, timeout=timeout, follow_redirects=True)
         else:
-            r = requests.get(f"{url}/health", timeout=timeout)
+            r = httpx.get(f"{url}/health", timeout=timeout, follow_redirects=True)
         return r.status_code == 200
-    except (requests.RequestException, ValueError, KeyError):
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError, KeyError):
         return False
 
 
@@ -169,16 +161,16 @@ def lock_down(folder: Path) -> None:
 def _personal_access_token(url: str, bootstrap: str, timeout: float = 30.0) -> str:
     """Create the admin's personal access token with the one-time legacy ``bootstrap`` token, then
     switch legacy tokens off for the organisation (the bootstrap token is dead afterwards)."""
-    import requests
+    import httpx
 
-    r = requests.post(f"{url}/api/token/", headers={"Authorization": f"Token {bootstrap}"}, timeout=timeout)
+    r = httpx.post(f"{url}/api/token/", headers={"Authorization": f"Token {bootstrap}"}, timeout=timeout)
     if r.status_code not in (200, 201):
         raise StudioError(f"could not create a personal access token on the local server ({r.status_code})",
                           "the server's database belongs to another token: stop the server, move "
                           "workspace/studio/ aside and run `quotes studio start` again")
     pat = clean_token(r.json().get("token"), "the local server")
     headers = _auth_header(url, pat, timeout)
-    r = requests.post(f"{url}/api/jwt/settings", headers=headers, timeout=timeout,
+    r = httpx.post(f"{url}/api/jwt/settings", headers=headers, timeout=timeout,
                       json={"api_tokens_enabled": True, "legacy_api_tokens_enabled": False})
     if r.status_code not in (200, 201):
         raise StudioError(f"could not switch legacy API tokens off on the local server ({r.status_code})",

@@ -25,8 +25,9 @@ from builder.export.versions import (ExportError, build_folder, check_shrink, cl
 from builder.export.writer import CONFIG_RECORDS, SplitWriter, data_file
 from builder.records.agreement import annotator_agreement
 from builder.records.choice import choose
-from builder.schema import Reject, as_row, class_names
+from builder.schema import Reject, class_names
 from builder.store import count_rows, parquet_files, read_rows
+from builder.workspace.rejects import write_rejects
 
 PAUSE_ENV = "QUOTES_EXPORT_PAUSE_S"  # test hook: sleep this long once the data files are written
 
@@ -70,7 +71,7 @@ def export_dataset(workspace: Workspace | str | Path, cfg: dict[str, Any], versi
             stats, rejects = _write_configs(ws, index, dataset, ratios, ecfg, include_proposed, progress)
         finally:
             index.close()
-        _append_rejects(ws, rejects)
+        write_rejects(ws, rejects)
         if not stats.docs_by_origin:
             raise ExportError("nothing to export: no document has a live annotation; run `quotes pull` "
                               "or pass --include-proposed to export proposals as silver data")
@@ -228,13 +229,6 @@ def _export_one(doc: dict[str, Any], index: InputIndex, writers: dict[str, Split
 
 def _reject(doc_id: str, reason: str, hint: str, detail: str | None = None) -> Any:
     return Reject(stage="export", source=doc_id, reason=reason, hint=hint, detail=detail)
-
-
-def _append_rejects(ws: Workspace, rejects: list[Any]) -> None:
-    """Append this run's rejects to ``rejects.jsonl``, skipping ones already listed."""
-    from builder.rejects import append_rejects
-
-    append_rejects(ws, [as_row(r) for r in rejects])
 
 
 def _progress(enabled: bool, total: int | None):

@@ -8,8 +8,8 @@ from builder.lazy import lazy_exports
 
 _EXPORTS = {
     "builder.ingest.pipeline": ["IngestSummary", "dedupe_pipeline", "extract_pipeline", "ingest"],
-    "builder.ingest.readers": ["Extracted", "Raw", "Rejected", "expand_paths", "extract", "iter_records",
-                               "read_html", "read_jsonl", "read_path", "read_txt", "read_warc"],
+    "builder.ingest.readers": ["Extracted", "Raw", "expand_paths", "extract", "iter_records",
+                               "read_html", "read_jsonl", "read_path", "read_txt", "read_warc", "rejected"],
     "builder.ingest.text": ["INGEST_VERSION", "doc_id_of", "normalize_text"],
 }
 __getattr__, __all__ = lazy_exports(__name__, _EXPORTS)

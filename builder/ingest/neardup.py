@@ -82,13 +82,12 @@ CREATE TABLE IF NOT EXISTS docs (doc_id TEXT PRIMARY KEY, cluster_id TEXT NOT NU
 CREATE TABLE IF NOT EXISTS cluster_bands (band INTEGER NOT NULL, key INTEGER NOT NULL, cluster_id TEXT NOT NULL,
                                           doc_id TEXT NOT NULL, PRIMARY KEY (band, key, cluster_id));
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS rejects (source TEXT NOT NULL, position INTEGER NOT NULL, reason TEXT NOT NULL,
-                                    PRIMARY KEY (source, position, reason));
 """
 
 
 class Index:
-    """Every ingested document and listed reject of a workspace, with LSH band keys, in one SQLite file."""
+    """Every ingested document of a workspace, with LSH band keys, in one SQLite file (rejects are listed once
+    by the workspace's reject writer, ``builder.workspace.rejects``)."""
 
     def __init__(self, path: str | Path, threshold: float):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -151,12 +150,6 @@ class Index:
     def add(self, doc_id: str, cluster_id: str, source: str, position: int | None, sig: bytes) -> None:
         self.db.execute("INSERT INTO docs VALUES (?, ?, ?, ?, ?)", (doc_id, cluster_id, source, position, sig))
         self._add_bands(doc_id, cluster_id, sig, self.threshold)
-
-    def mark_reject(self, source: str, position: int | None, reason: str) -> bool:
-        """Record a reject; False when it was listed before (then it is not listed again)."""
-        cur = self.db.execute("INSERT OR IGNORE INTO rejects VALUES (?, ?, ?)",
-                              (source, -1 if position is None else position, reason))
-        return cur.rowcount == 1
 
     def commit(self) -> None:
         self.db.commit()

@@ -29,7 +29,8 @@ from datatrove.pipeline.base import PipelineStep
 
 from builder.workspace import Workspace
 from builder.runner.executors import quiet_logs
-from builder.ingest.readers import HINTS, Extracted, Input, Raw, Rejected, expand_paths, extract, read_input
+from builder.ingest.readers import Extracted, Input, Raw, expand_paths, extract, read_input, rejected
+from builder.schema import Reject, as_row
 from builder.ingest.text import INGEST_VERSION
 from builder.workspace.shards import count_rows
 
@@ -95,19 +96,12 @@ def _threshold(cfg: dict[str, Any]) -> float:
     return float(cfg["ingest"].get("near_duplicate_threshold", DEFAULT_THRESHOLD))
 
 
-def _progress(iterable, progress: bool, **kwargs):
+def _progress(iterable, progress: bool, description: str, total: int | None = None):
     if not progress:
         return iterable
-    from tqdm.auto import tqdm
+    from builder.progress import track
 
-    return tqdm(iterable, file=sys_stderr(), dynamic_ncols=True, **kwargs)
-
-
-def sys_stderr():
-    """The real stderr (progress bars stay visible while datatrove's logs are silenced)."""
-    import sys
-
-    return sys.__stderr__
+    return track(iterable, description, total)
 
 
 # ---------------------------------------------------------------- extract (any number of tasks)
@@ -124,14 +118,14 @@ class ReadInputs(PipelineStep):
 
     def run(self, data=None, rank: int = 0, world_size: int = 1) -> Iterator[DTDocument]:
         mine = self.inputs[rank::world_size]
-        for item in _progress(mine, self.progress, desc=f"ingest: read [{rank}]", unit="file"):
+        for item in _progress(mine, self.progress, f"ingest: read [{rank}]"):
             for seq, record in enumerate(_guarded(item, self.cfg)):
-                self.stat_update("rejected" if isinstance(record, Rejected) else "read")
+                self.stat_update("rejected" if isinstance(record, Reject) else "read")
                 yield DTDocument(text=getattr(record, "content", ""), id=f"{item.index}:{seq}",
                                  metadata={"record": record, "input_index": item.index, "seq": seq})
 
 
-def _guarded(item: Input, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
+def _guarded(item: Input, cfg: dict[str, Any]) -> Iterator[Raw | Reject]:
     """``read_input``, with an unexpected reader error turned into a reject (the run goes on)."""
     records = read_input(item, cfg)
     position = None
@@ -141,7 +135,7 @@ def _guarded(item: Input, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
         except StopIteration:
             return
         except Exception as e:  # noqa: BLE001 - any reader failure is reported, never fatal
-            yield Rejected(item.path, position, "read_error", f"{type(e).__name__}: {e}")
+            yield rejected(item.path, position, "read_error", f"{type(e).__name__}: {e}")
             return
         position = record.position
         yield record
@@ -165,11 +159,11 @@ class Extract(PipelineStep):
                     try:
                         record = extract(record, self.cfg)
                     except Exception as e:  # noqa: BLE001 - one bad record never stops the run
-                        record = Rejected(record.source, record.position, "extract_error",
+                        record = rejected(record.source, record.position, "extract_error",
                                           f"{type(e).__name__}: {e}")
                 doc.metadata["record"] = record
             doc.text = record.text if isinstance(record, Extracted) else ""
-            self.stat_update(record.reason if isinstance(record, Rejected) else "extracted")
+            self.stat_update(record.reason if isinstance(record, Reject) else "extracted")
             yield doc
 
 
@@ -190,11 +184,11 @@ class Sign(PipelineStep):
 
 
 def staged_row(_writer, doc: DTDocument) -> dict[str, Any]:
-    """The staging row of a datatrove document carrying an ``Extracted`` or ``Rejected`` record."""
+    """The staging row of a datatrove document carrying an ``Extracted`` or ``Reject`` record."""
     record = doc.metadata["record"]
     row = {"input_index": doc.metadata["input_index"], "seq": doc.metadata["seq"], "source": record.source,
            "position": record.position, "signature": doc.metadata.get("signature")}
-    if isinstance(record, Rejected):
+    if isinstance(record, Reject):
         return {**row, "kind": "reject", "reason": record.reason, "detail": record.detail}
     return {**row, "kind": "doc", "doc_id": record.doc_id, "text": record.text, "title": record.title,
             "publisher": record.publisher, "url": record.url, "date": record.date,
@@ -246,15 +240,8 @@ class ReadStaged(PipelineStep):
         if world_size != 1:
             raise ValueError("the dedupe pipeline runs as one task (tasks=1)")
         total = count_rows(self.folder) if self.progress else None
-        for row in _progress(staged_rows(self.folder), self.progress, total=total, desc="ingest: dedupe",
-                             unit="rec"):
+        for row in _progress(staged_rows(self.folder), self.progress, "ingest: dedupe", total):
             yield DTDocument(text=row.pop("text") or "", id=row["doc_id"] or "", metadata=row)
-
-
-def reject_row(source: str, position: int | None, reason: str, detail: str | None) -> dict[str, Any]:
-    """A row of schemas/reject.json for the ingest stage."""
-    return {"stage": "ingest", "source": source, "position": position, "reason": reason,
-            "hint": HINTS.get(reason, ""), "detail": detail}
 
 
 class Dedupe(PipelineStep):
@@ -262,9 +249,10 @@ class Dedupe(PipelineStep):
     once, counts everything.
 
     Order of the writes (each durable before the next starts): the documents shard
-    (``documents/<run_id>/00000.parquet``, renamed into place when closed), then the rejects,
-    then the index that says both are there. ``sync_index`` at the start repairs an index
-    that a kill left behind or ahead of the workspace, so no kill loses or duplicates a document.
+    (``documents/<run_id>/00000.parquet``, renamed into place when closed), then the rejects
+    (through the workspace's one reject writer, which lists each once), then the index that says
+    the documents are there. ``sync_index`` at the start repairs an index that a kill left behind
+    or ahead of the workspace, so no kill loses or duplicates a document or a reject.
     """
 
     name = "dedupe and cluster"
@@ -277,6 +265,7 @@ class Dedupe(PipelineStep):
     def run(self, data: Iterable[DTDocument], rank: int = 0, world_size: int = 1) -> Iterator[DTDocument]:
         from builder.ingest.neardup import Index
         from builder.workspace.faults import fault
+        from builder.workspace.rejects import write_rejects
         from builder.workspace.shards import record_writer
 
         summary = IngestSummary(inputs=self.inputs)
@@ -293,12 +282,11 @@ class Dedupe(PipelineStep):
                         if new is not None:
                             writer.write(new, rank)
                             yield new
-                pending.seek(0)
-                ws.append_text("rejects.jsonl", pending.read())  # only once every document of the run is handled
+                pending.seek(0)  # listed only once every document of the run is handled
+                summary.newly_listed = write_rejects(ws, (Reject(**json.loads(line)) for line in pending))
                 fault("ingest:rejects-listed")
                 _set_meta(index, BATCHES_KEY, sorted(_meta(index, BATCHES_KEY) + ([self.run_id] if summary.ingested
                                                                                    else [])))
-                _set_meta(index, REJECTS_KEY, _rejects_size(ws))
                 index.commit()
                 fault("ingest:index-committed")
             finally:
@@ -312,7 +300,7 @@ class Dedupe(PipelineStep):
         row = doc.metadata
         if row["kind"] == "reject":
             summary.rejected[row["reason"]] = summary.rejected.get(row["reason"], 0) + 1
-            self._list(index, out, summary, reject_row(row["source"], row["position"], row["reason"], row["detail"]))
+            self._list(out, rejected(row["source"], row["position"], row["reason"], row["detail"]))
             return None
         known = index.known(doc.id)
         if known is not None and (known.source, known.position) == (row["source"], row["position"]):
@@ -321,8 +309,7 @@ class Dedupe(PipelineStep):
         if known is not None:
             summary.duplicates += 1
             where = known.source + (f" #{known.position}" if known.position is not None else "")
-            self._list(index, out, summary, reject_row(row["source"], row["position"], "duplicate",
-                                                       f"{known.doc_id} (from {where})"))
+            self._list(out, rejected(row["source"], row["position"], "duplicate", f"{known.doc_id} (from {where})"))
             return None
         with self.track_time():
             cluster = index.cluster_of(row["signature"])
@@ -336,13 +323,12 @@ class Dedupe(PipelineStep):
                         "ingest_version": INGEST_VERSION}
         return doc
 
-    def _list(self, index, out, summary: IngestSummary, row: dict[str, Any]) -> None:
-        if index.mark_reject(row["source"], row["position"], row["reason"]):
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-            summary.newly_listed += 1
+    @staticmethod
+    def _list(out, reject: Reject) -> None:
+        """Keep ``reject`` for the end of the run (a temporary file: memory stays flat)."""
+        out.write(json.dumps(as_row(reject), ensure_ascii=False) + "\n")
 
 BATCHES_KEY = "batches"  # index meta: the documents batches the index holds
-REJECTS_KEY = "rejects_size"  # index meta: bytes of rejects.jsonl whose ingest rows the index holds
 
 
 def _meta(index, key: str) -> Any:
@@ -353,11 +339,6 @@ def _meta(index, key: str) -> Any:
 def _set_meta(index, key: str, value: Any) -> None:
     if _meta(index, key) != value:  # an unchanged index stays byte-identical
         index.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
-
-
-def _rejects_size(workspace: Workspace) -> int:
-    df = workspace.folder()
-    return int(df.size("rejects.jsonl")) if df.exists("rejects.jsonl") else 0
 
 
 def document_batches(workspace: Workspace) -> set[str]:
@@ -372,15 +353,14 @@ def sync_index(index, workspace: Workspace) -> None:
 
     A batch the index holds but the workspace does not (a kill between the index and its shard,
     a damaged shard moved aside) means the index is rebuilt from the documents; a batch the
-    workspace holds but the index does not (a kill after the shard, before the index) is added;
-    rejects listed after the index was last written are marked as listed.
+    workspace holds but the index does not (a kill after the shard, before the index) is added.
     """
     for name in workspace.folder().glob("documents/**/*.part"):  # left by a killed writer (we hold the lock)
         workspace.folder().rm(name)
     on_disk = document_batches(workspace)
     held = _meta(index, BATCHES_KEY)
     if held is None and not index.is_empty():  # an index from before batches were recorded: trust it
-        held, listed = sorted(on_disk), _rejects_size(workspace)
+        held = sorted(on_disk)
     elif held is None or set(held) - on_disk:
         if held is not None:
             from datatrove.utils.logging import logger
@@ -391,19 +371,10 @@ def sync_index(index, workspace: Workspace) -> None:
         for table in tables:
             if table != "meta":
                 index.db.execute(f"DELETE FROM {table}")
-        held, listed = [], 0
-    else:
-        listed = _meta(index, REJECTS_KEY) or 0
+        held = []
     for batch in sorted(on_disk - set(held)):
         rebuild_index(index, workspace, batch)
-    size = _rejects_size(workspace)
-    if size < listed:  # rejects.jsonl was replaced: mark from its start
-        index.db.execute("DELETE FROM rejects")
-        listed = 0
-    if size > listed:
-        mark_listed_rejects(index, workspace, listed)
     _set_meta(index, BATCHES_KEY, sorted(on_disk))
-    _set_meta(index, REJECTS_KEY, size)
 
 
 def rebuild_index(index, workspace: Workspace, batch: str | None = None) -> None:
@@ -416,21 +387,6 @@ def rebuild_index(index, workspace: Workspace, batch: str | None = None) -> None
         if index.known(row["doc_id"]) is None:
             index.add(row["doc_id"], row["cluster_id"], row["source"], row["source_position"],
                       signature(row["text"]))
-
-
-def mark_listed_rejects(index, workspace: Workspace, offset: int = 0) -> None:
-    """Marks the ingest rejects listed in rejects.jsonl after byte ``offset`` (whole lines only)."""
-    df = workspace.folder()
-    with df.open("rejects.jsonl", "rb") as fh:
-        fh.seek(offset)
-        data = fh.read()
-    for line in data.decode("utf-8", errors="replace").splitlines():
-        try:
-            row = json.loads(line)
-        except ValueError:  # a line cut by a kill (the next append removes it)
-            continue
-        if row.get("stage") == "ingest":
-            index.mark_reject(row["source"], row["position"], row["reason"])
 
 
 def dedupe_pipeline(workspace: Workspace | str | Path, cfg: dict[str, Any], run_id: str, *,
@@ -467,6 +423,32 @@ def _run_stage(name: str, steps: list, ws: Workspace, run_id: str, *, tasks: int
         raise IngestFailed(f"{name} rank(s) {failed} failed: see {logs}/logs/")
 
 
+def remove_stale_runs(workspace: Workspace, keep: str | None = None) -> list[str]:
+    """Remove what earlier ingests left under ``state/ingest/`` (the caller holds the ingest lock, so none of
+    them is running): the staging shards and logs of a killed ``quotes ingest`` (it has no ``run.json``:
+    nothing can relaunch it; its documents, if published, are already the workspace's), and the staging
+    shards of a ``quotes run`` that finished (``stats.json`` written). An unfinished ``quotes run`` keeps
+    its staging for ``--run-id``. Returns the run ids cleaned."""
+    df = workspace.folder()
+    if not df.exists("state/ingest"):
+        return []
+    cleaned = []
+    for folder in sorted(df.glob("state/ingest/*")):
+        run_id = folder.rstrip("/").rsplit("/", 1)[-1]
+        if run_id == keep or not df.isdir(folder):
+            continue
+        runs = f"state/runs/{run_id}"
+        if not df.exists(f"{runs}/run.json"):
+            workspace.remove(f"state/ingest/{run_id}")
+            workspace.remove(runs)
+        elif df.exists(f"{runs}/stats.json") and df.exists(f"state/ingest/{run_id}/extracted"):
+            workspace.remove(f"state/ingest/{run_id}/extracted")
+        else:
+            continue
+        cleaned.append(run_id)
+    return cleaned
+
+
 def ingest(paths: Iterable[str | Path], workspace: Workspace | str | Path, cfg: dict[str, Any], *,
            tasks: int = 1, workers: int = 1, progress: bool = True, quiet: bool = True,
            keep_staging: bool = False) -> IngestSummary:
@@ -481,6 +463,7 @@ def ingest(paths: Iterable[str | Path], workspace: Workspace | str | Path, cfg: 
     run_id = new_run_id()
     try:
         with workspace_lock(ws, "ingest"), quiet_logs(quiet):
+            remove_stale_runs(ws, keep=run_id)
             extract_steps = extract_pipeline(list(paths), ws, cfg, run_id, progress=progress)
             inputs = len(extract_steps[0].inputs)
             _run_stage("extract", extract_steps, ws, run_id, tasks=tasks, workers=workers, quiet=quiet)

@@ -2,7 +2,7 @@
 
 The readers are plain generator functions so other stages can reuse them
 (``quotes propose FILE...``): ``read_path(path, cfg)`` picks one by extension,
-``extract(raw, cfg)`` turns a raw record into a clean ``Extracted`` text or a ``Rejected``,
+``extract(raw, cfg)`` turns a raw record into a clean ``Extracted`` text or a ``Reject``,
 and ``iter_records(paths, cfg)`` does both for every input.
 """
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from builder.schema import Reject
 from builder.ingest.text import Undecodable, decode_bytes, doc_id_of, normalize_text, publisher_from_text
 
 FORMATS = {".txt": "txt", ".text": "txt", ".jsonl": "jsonl", ".html": "html", ".htm": "html",
@@ -65,18 +66,10 @@ class Raw:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
-class Rejected:
-    """An input or record that is not ingested, with a machine-readable reason."""
-
-    source: str
-    position: int | None
-    reason: str
-    detail: str | None = None
-
-    @property
-    def hint(self) -> str:
-        return HINTS.get(self.reason, "")
+def rejected(source: str, position: int | None, reason: str, detail: str | None = None) -> Reject:
+    """An input or record that is not ingested: a ``Reject`` (schemas/reject.json) with its reason's hint."""
+    return Reject(stage="ingest", source=source, position=position, reason=reason, hint=HINTS.get(reason, ""),
+                  detail=detail)
 
 
 @dataclass(slots=True)
@@ -155,47 +148,47 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Input]:
     return [Input(i, path, problem) for i, (path, problem) in enumerate(seen.items())]
 
 
-def _read_small(path: str, cfg: dict[str, Any]) -> bytes | Rejected:
+def _read_small(path: str, cfg: dict[str, Any]) -> bytes | Reject:
     """The bytes of a one-document file, or why not."""
     try:
         size = Path(path).stat().st_size
         if size > cfg["ingest"]["max_bytes"]:
-            return Rejected(path, None, "too_large", f"{size} bytes > max_bytes {cfg['ingest']['max_bytes']}")
+            return rejected(path, None, "too_large", f"{size} bytes > max_bytes {cfg['ingest']['max_bytes']}")
         return Path(path).read_bytes()
     except OSError as e:
-        return Rejected(path, None, "read_error", str(e))
+        return rejected(path, None, "read_error", str(e))
 
 
-def _read_document(path: str, cfg: dict[str, Any], kind: str) -> Iterator[Raw | Rejected]:
+def _read_document(path: str, cfg: dict[str, Any], kind: str) -> Iterator[Raw | Reject]:
     """A one-document file (``kind`` txt or html) as one raw record, or why not."""
     data = _read_small(path, cfg)
-    if isinstance(data, Rejected):
+    if isinstance(data, Reject):
         yield data
         return
     try:
         yield Raw(path, kind, None, decode_bytes(data), kind=kind)
     except Undecodable as e:
-        yield Rejected(path, None, "undecodable", str(e))
+        yield rejected(path, None, "undecodable", str(e))
 
 
-def read_txt(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
+def read_txt(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Reject]:
     """A plain-text article: one raw record, its text kept as scraped."""
     return _read_document(path, cfg, "txt")
 
 
-def read_html(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
+def read_html(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Reject]:
     """A saved web page: one raw record whose main text is extracted later."""
     return _read_document(path, cfg, "html")
 
 
-def read_jsonl(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
+def read_jsonl(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Reject]:
     """One raw record per JSON line (1-based line numbers); field names from ``cfg["ingest"]``."""
     icfg = cfg["ingest"]
     text_field, names = icfg["text_field"], icfg["fields"]
     try:
         fh = open(path, "rb")
     except OSError as e:
-        yield Rejected(path, None, "read_error", str(e))
+        yield rejected(path, None, "read_error", str(e))
         return
     records = 0
     with fh:
@@ -204,31 +197,31 @@ def read_jsonl(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
                 continue
             records += 1
             if len(line) > icfg["max_bytes"]:
-                yield Rejected(path, number, "too_large", f"{len(line)} bytes > max_bytes {icfg['max_bytes']}")
+                yield rejected(path, number, "too_large", f"{len(line)} bytes > max_bytes {icfg['max_bytes']}")
                 continue
             try:
                 record = json.loads(line)
             except (json.JSONDecodeError, UnicodeDecodeError) as e:
-                yield Rejected(path, number, "malformed_json", str(e))
+                yield rejected(path, number, "malformed_json", str(e))
                 continue
             if not isinstance(record, dict):
-                yield Rejected(path, number, "malformed_json", f"a JSON {type(record).__name__}, not an object")
+                yield rejected(path, number, "malformed_json", f"a JSON {type(record).__name__}, not an object")
                 continue
             text = record.get(text_field)
             if not isinstance(text, str):
-                yield Rejected(path, number, "missing_text", f"no string field {text_field!r} "
+                yield rejected(path, number, "missing_text", f"no string field {text_field!r} "
                                                              f"(fields: {', '.join(sorted(record)) or 'none'})")
                 continue
             bad = {name: type(record[name]).__name__ for name in names.values()
                    if not isinstance(record.get(name), (str, int, float, type(None))) or isinstance(record.get(name), bool)}
             if bad:
-                yield Rejected(path, number, "bad_metadata", "; ".join(
+                yield rejected(path, number, "bad_metadata", "; ".join(
                     f"field {name!r} is a JSON {kind}, not a string" for name, kind in sorted(bad.items())))
                 continue
             meta = {key: _str_or_none(record.get(name)) for key, name in names.items()}
             yield Raw(path, "jsonl", number, text, meta=meta)
     if records == 0:
-        yield Rejected(path, None, "empty", "no JSON lines")
+        yield rejected(path, None, "empty", "no JSON lines")
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -290,7 +283,7 @@ def _cut_short(record) -> int:
     return max(int(getattr(stream, "limit", 0) or 0), 0)
 
 
-def read_warc(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
+def read_warc(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Reject]:
     """HTML responses of a WARC (plain or gzipped); position is the 1-based record number.
 
     A truncated or corrupt file yields its whole records, then a ``malformed_warc`` reject at
@@ -303,7 +296,7 @@ def read_warc(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
     try:
         fh = open(path, "rb")
     except OSError as e:
-        yield Rejected(path, None, "read_error", str(e))
+        yield rejected(path, None, "read_error", str(e))
         return
     with fh:
         try:
@@ -313,60 +306,60 @@ def read_warc(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
                     break  # this record lies in the damaged part: reported below
                 number += 1
                 if record.format != "warc" or not record.rec_type:
-                    yield Rejected(path, number, "malformed_warc", "not a WARC record (no WARC-Type header)")
+                    yield rejected(path, number, "malformed_warc", "not a WARC record (no WARC-Type header)")
                     return
                 content_type = record.http_headers.get_header("Content-Type") if record.http_headers else None
                 wanted = record.rec_type == "response" and "html" in (content_type or "").lower()
                 payload = record.content_stream().read(cfg["ingest"]["max_bytes"] + 1) if wanted else b""
                 missing = _cut_short(record)
                 if missing:
-                    yield Rejected(path, number, "malformed_warc", f"record {number} is cut short: {missing} bytes of "
+                    yield rejected(path, number, "malformed_warc", f"record {number} is cut short: {missing} bytes of "
                                    f"its Content-Length are missing (truncated file); reading stopped after "
                                    f"{number - 1} whole record(s)")
                     return
                 if record.rec_type != "response":
                     continue
                 if not wanted:
-                    yield Rejected(path, number, "not_html", f"Content-Type {content_type}")
+                    yield rejected(path, number, "not_html", f"Content-Type {content_type}")
                     continue
                 if len(payload) > cfg["ingest"]["max_bytes"]:
-                    yield Rejected(path, number, "too_large", f"payload > max_bytes {cfg['ingest']['max_bytes']}")
+                    yield rejected(path, number, "too_large", f"payload > max_bytes {cfg['ingest']['max_bytes']}")
                     continue
                 url = record.rec_headers.get_header("WARC-Target-URI")
                 try:
                     html = decode_bytes(payload, _charset(content_type))
                 except Undecodable as e:
-                    yield Rejected(path, number, "undecodable", str(e))
+                    yield rejected(path, number, "undecodable", str(e))
                     continue
                 yield Raw(path, "warc", number, html, kind="html", meta={"url": url})
         except Exception as e:  # warcio raises several types on corrupt input
-            yield Rejected(path, number + 1, "malformed_warc", f"{type(e).__name__}: {e}")
+            yield rejected(path, number + 1, "malformed_warc", f"{type(e).__name__}: {e}")
             return
     if broken is not None:
-        yield Rejected(path, number + 1, "malformed_warc",
+        yield rejected(path, number + 1, "malformed_warc",
                        f"{broken[1]}; reading stopped at record {number + 1} (byte {broken[0]}), "
                        f"after {number} whole record(s)")
         return
     if number == 0:
-        yield Rejected(path, None, "empty", "no WARC records")
+        yield rejected(path, None, "empty", "no WARC records")
 
 
 READERS = {"txt": read_txt, "jsonl": read_jsonl, "html": read_html, "warc": read_warc}
 
 
-def read_path(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
+def read_path(path: str, cfg: dict[str, Any]) -> Iterator[Raw | Reject]:
     """The raw records of one input file, by its extension."""
     fmt = format_of(path)
     if fmt is None:
-        yield Rejected(path, None, "unsupported_format")
+        yield rejected(path, None, "unsupported_format")
         return
     yield from READERS[fmt](path, cfg)
 
 
-def read_input(item: Input, cfg: dict[str, Any]) -> Iterator[Raw | Rejected]:
+def read_input(item: Input, cfg: dict[str, Any]) -> Iterator[Raw | Reject]:
     """The raw records of one numbered input (or the reject saying why it has none)."""
     if item.problem:
-        yield Rejected(item.path, None, item.problem)
+        yield rejected(item.path, None, item.problem)
         return
     yield from read_path(item.path, cfg)
 
@@ -387,29 +380,29 @@ def html_main_text(html: str, url: str | None = None, precision: bool = True) ->
             "date": doc.date, "url": doc.url or url}
 
 
-def extract(raw: Raw, cfg: dict[str, Any]) -> Extracted | Rejected:
+def extract(raw: Raw, cfg: dict[str, Any]) -> Extracted | Reject:
     """A raw record as a clean document (HTML main text, normalized), or why it is not one."""
     meta = dict(raw.meta)
     text = raw.content
     if raw.kind == "html":
         page = html_main_text(raw.content, meta.get("url"), cfg["ingest"].get("favor_precision", True))
         if page is None:
-            return Rejected(raw.source, raw.position, "no_main_text", "trafilatura found no article body")
+            return rejected(raw.source, raw.position, "no_main_text", "trafilatura found no article body")
         text = page.pop("text")
         meta = {**page, **{k: v for k, v in meta.items() if v}}
     text = normalize_text(text)
     if not text:
-        return Rejected(raw.source, raw.position, "empty")
+        return rejected(raw.source, raw.position, "empty")
     min_chars = cfg["ingest"]["min_chars"]
     if len(text) < min_chars:
-        return Rejected(raw.source, raw.position, "too_short", f"{len(text)} characters < min_chars {min_chars}")
+        return rejected(raw.source, raw.position, "too_short", f"{len(text)} characters < min_chars {min_chars}")
     return Extracted(doc_id_of(text), text, raw.source, raw.source_format, raw.position,
                      title=meta.get("title"), publisher=meta.get("publisher") or publisher_from_text(text),
                      url=meta.get("url"), date=meta.get("date"))
 
 
-def iter_records(paths: Iterable[str | Path], cfg: dict[str, Any]) -> Iterator[Extracted | Rejected]:
+def iter_records(paths: Iterable[str | Path], cfg: dict[str, Any]) -> Iterator[Extracted | Reject]:
     """Every clean document or reject of ``paths``, in a fixed order (no deduplication)."""
     for item in expand_paths(paths):
         for raw in read_input(item, cfg):
-            yield raw if isinstance(raw, Rejected) else extract(raw, cfg)
+            yield raw if isinstance(raw, Reject) else extract(raw, cfg)

@@ -9,7 +9,7 @@ Names are imported lazily so ``quotes --help`` stays instant.
 from builder.lazy import lazy_exports
 
 _EXPORTS = {
-    "builder.propose.core": ["keep_going", "load_pipeline", "propose_docs", "propose_texts", "read_inputs",
+    "builder.propose.core": ["load_pipeline", "propose_docs", "propose_texts", "read_inputs",
                              "propose_files", "write_tasks"],
     "builder.propose.pipeline": ["ProposeStep", "propose_pipeline", "propose_workspace"],
     "builder.propose.records": ["PROPOSER", "model_version", "proposal_of", "regions_of", "task_of"],

@@ -10,20 +10,15 @@ rule passes of the broad scope (``builder.propose.rules``). The nominal content 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from spacy.tokens import Token
 
 from builder.propose.extract import (
-    Context, FIRST_SECOND, Found, NAME, Quoted, SCORES, _content, _edges, mention,
-    object_content, overlap, span_range, speaker_and_outlet, subject_of, token_range, trim,
+    COMPLEMENT_CLAUSES, DIRECT_OBJECTS, Context, FIRST_SECOND, Found, NAME, Quoted, SCORES, _content, _edges,
+    mention, object_content, overlap, span_range, speaker_and_outlet, subject_of, token_range, trim,
 )
 from builder.propose.marks import words
 from builder.propose.rules import register
-
-
-def with_score(f: Found, score: float) -> Found:
-    return replace(f, score=score)
 
 
 LINE_LABELS = {"photo", "photos", "update", "updated", "note", "editor's note", "editor’s note", "related", "read more",
@@ -58,7 +53,7 @@ def passive_objects(ctx: Context, directs: list[Quoted]) -> list[Found]:
     for verb in ctx.cues:
         subj = next((c for c in verb.children if c.dep_ == "nsubjpass"), None)
         if subj is None or not any(c.dep_ == "agent" for c in verb.children) or any(
-                c.dep_ in {"ccomp", "xcomp"} for c in verb.children):
+                c.dep_ in COMPLEMENT_CLAUSES for c in verb.children):
             continue
         if ctx.para_of(verb.idx) is None or ctx.in_quote(token_range(verb)) is not None:
             continue
@@ -74,6 +69,8 @@ def passive_objects(ctx: Context, directs: list[Quoted]) -> list[Found]:
 
 
 RAISING = {"seem", "appear"}
+PREDICATIVE = frozenset({"xcomp", "oprd", "acomp"})  # "is seen as X", "seems to X"
+NOUN_CLAUSES = frozenset({"acl", "ccomp"})  # "her claim that X", "his plan to X"
 
 
 def raised(ctx: Context, directs: list[Quoted]) -> list[Found]:
@@ -83,7 +80,7 @@ def raised(ctx: Context, directs: list[Quoted]) -> list[Found]:
     for verb in ctx.cues:
         subj = next((c for c in verb.children if c.dep_ == "nsubjpass"
                      or (c.dep_ == "nsubj" and verb.lemma_.lower() in RAISING)), None)
-        comp = next((c for c in verb.children if c.dep_ in {"xcomp", "oprd", "acomp"} and c.i > verb.i), None)
+        comp = next((c for c in verb.children if c.dep_ in PREDICATIVE and c.i > verb.i), None)
         if subj is None or comp is None or any(c.dep_ == "agent" for c in verb.children):
             continue
         if ctx.para_of(verb.idx) is None or ctx.in_quote(token_range(verb)) is not None:
@@ -108,7 +105,7 @@ def _noun_holder(noun: Token) -> Token | None:
     for child in noun.children:
         if child.dep_ == "prep" and child.lower_ in {"by", "from"}:
             return next((g for g in child.children if g.dep_ == "pobj"), None)
-    if noun.dep_ in {"dobj", "attr"} and noun.head.pos_ in {"VERB", "AUX"}:
+    if noun.dep_ in DIRECT_OBJECTS and noun.head.pos_ in {"VERB", "AUX"}:
         return subject_of(noun.head)  # "the mayor repeated her claim", "she made the argument that"
     return None
 
@@ -122,7 +119,7 @@ def noun_cues(ctx: Context, directs: list[Quoted]) -> list[Found]:
     for noun in ctx.doc:
         if noun.pos_ != "NOUN" or noun.lemma_.lower() not in ctx.lex.content_nouns or ctx.para_of(noun.idx) is None:
             continue
-        clause = next((c for c in noun.children if c.dep_ in {"acl", "ccomp"} and c.pos_ in {"VERB", "AUX"}
+        clause = next((c for c in noun.children if c.dep_ in NOUN_CLAUSES and c.pos_ in {"VERB", "AUX"}
                        and c.i > noun.i and any(g.lower_ in {"that", "to"} for g in c.children)), None)
         if clause is None or ctx.in_quote(token_range(noun)) is not None:
             continue

@@ -28,7 +28,7 @@ def propose(
     cfg, ws = settings(config, workspace)
     if paths:
         from builder.propose.core import propose_files, write_tasks
-        from builder.propose.pipeline import append_rejects
+        from builder.workspace.rejects import write_rejects
 
         if output is None:
             raise typer.BadParameter("give -o tasks.json to write the Label Studio tasks", param_hint="-o")
@@ -36,10 +36,10 @@ def propose(
             task_list, rejects = propose_files(paths, cfg, model=model)
         except RuntimeError as err:
             raise typer.Exit(f"propose: {err}") from err
-        append_rejects(ws, rejects)
-        failed = {r["source"] for r in rejects}
+        write_rejects(ws, rejects)
+        failed = {r.source for r in rejects}
         if not [t for t in task_list if t["data"]["doc_id"] not in failed]:
-            reasons = ", ".join(sorted({r["reason"] for r in rejects})) or "no documents"
+            reasons = ", ".join(sorted({r.reason for r in rejects})) or "no documents"
             typer.echo(f"propose: every input failed ({reasons}); nothing written to {output}. The rejects, with "
                        f"what to do, are listed in {ws.rejects}", err=True)
             raise typer.Exit(1)

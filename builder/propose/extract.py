@@ -21,10 +21,24 @@ Range = tuple[int, int]
 
 PERSON_LABELS = {"PERSON"}
 NAME_LABELS = {"PERSON", "ORG", "GPE", "NORP", "FAC"}
-SUBJECTS = {"nsubj", "nsubjpass", "csubj"}
+
+# Dependency labels (spaCy's English scheme, ClearNLP), named by what the rules use them for,
+# as textacy's extract/triples.py names its label sets.
+SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj"})
+NOMINAL_SUBJECTS = frozenset({"nsubj", "nsubjpass"})
+ACTIVE_SUBJECTS = frozenset({"nsubj", "csubj"})  # a passive subject yields to them
+OBJECTS = frozenset({"dobj", "pobj"})  # "citing officials", "a report by X": the outlet or source
+DIRECT_OBJECTS = frozenset({"dobj", "attr"})
+PREP_OBJECTS = frozenset({"pobj", "pcomp"})  # "accused her of lying", "as saying"
+CUE_OBJECTS = frozenset({"dobj", "attr", "npadvmod"})  # "..., reported the Washington Examiner."
+COMPLEMENT_CLAUSES = frozenset({"ccomp", "xcomp"})  # "said she thinks X", "wants to say X"
+OBJECT_COMPLEMENTS = frozenset({"oprd", "prep", "ccomp", "xcomp"})  # what may follow a verb's object
+SUBJECT_SHARING = frozenset({"conj", "xcomp", "advcl", "acl", "relcl"})  # verbs whose subject may be their head's
+CLAUSE_DEPS = frozenset({"advcl", "ccomp", "conj", "relcl", "xcomp", "csubj"})  # a clause of its own
+MODIFIER_CLAUSES = frozenset({"acl", "relcl", "amod", "xcomp", "advcl"})  # a verb that modifies, not asserts
+NAME_SKIP = frozenset({"punct", "cc", "preconj", "appos"})  # left dependents that are no part of a name
+TRAILING_MODIFIERS = frozenset({"advmod", "npadvmod", "prep", "pobj", "det", "amod", "compound"})
 FIRST_SECOND = {"i", "we", "you", "me", "us"}
-PRONOUNS = {"he", "she", "they", "we", "i", "it", "him", "her", "them"}
-LEADING_DROP = {"that", "how"}
 FINAL_PUNCT = ".!?:;\"”’'»"
 DIRECT_MIN_WORDS = 5
 
@@ -145,7 +159,7 @@ def mention(head: Token) -> Span:
         if ent.label_ != "PERSON" and start > 0 and doc[start - 1].lower_ == "the" and doc[start - 1].head.i in range(ent.start, ent.end):
             start -= 1
         return _strip_possessive(doc[start:ent.end])
-    keep = [t for t in head.lefts if t.dep_ not in {"punct", "cc", "preconj", "appos"}]
+    keep = [t for t in head.lefts if t.dep_ not in NAME_SKIP]
     start = min([head.i] + [t.left_edge.i for t in keep])
     end = head.i + 1
     for child in head.rights:
@@ -167,7 +181,7 @@ def subject_of(verb: Token) -> Token | None:
         agent = None
         subj = None
         for child in verb.children:
-            if child.dep_ in {"nsubj", "csubj"} and (subj is None or subj.dep_ == "nsubjpass" or child.i < verb.i):
+            if child.dep_ in ACTIVE_SUBJECTS and (subj is None or subj.dep_ == "nsubjpass" or child.i < verb.i):
                 subj = child  # the subject nearest before the verb: "The fight flared: Republicans said ..."
             elif child.dep_ == "nsubjpass":
                 subj = subj or child
@@ -183,7 +197,7 @@ def subject_of(verb: Token) -> Token | None:
             return verb.head
         if subj is None and verb.dep_ == "acl" and verb.tag_ == "VBD" and verb.head.pos_ in {"NOUN", "PROPN"}:
             return verb.head  # misparsed main verb: "The Institute, a think tank, assessed that ..."
-        if verb.dep_ in {"conj", "xcomp", "advcl", "acl", "relcl"}:
+        if verb.dep_ in SUBJECT_SHARING:
             nxt = verb.head
             while nxt.dep_ == "ccomp" and nxt.head.i != nxt.i:
                 nxt = nxt.head
@@ -211,7 +225,6 @@ MEDIUM_NOUNS = frozenset({"clip", "video", "post", "interview", "broadcast", "se
 SPEAKING_VERBS = frozenset({"speak", "talk", "appear", "write", "post", "tweet", "share", "interview", "tell"})
 AFFILIATION_DEPS = frozenset({"compound", "poss", "prep", "pobj", "appos", "nmod", "amod", "case"})
 AFFILIATION_PREPS = frozenset({"of", "at", "for", "from", "with", "in", "by", "on"})
-CLAUSE_DEPS = frozenset({"advcl", "ccomp", "conj", "relcl", "xcomp", "csubj", "acl"})
 CUE_CONTEXT = re.compile(r"(?:\b(?:told|on|to|with|via)\s+)$")
 TITLE_WORD = r"[A-Z][\w'’&.-]*"
 _TITLE_RUN = re.compile(TITLE_WORD + r"(?:\s+(?:the|of|and|&|in|" + TITLE_WORD + r"))*")
@@ -408,10 +421,10 @@ def outlet_for(cue: Token, sent: Span, outlets: list[Span], exclude: list[Range]
         tok = o.root
         steps = 0
         while tok.i != cue.i and tok.head.i != tok.i and steps < 6:
-            if steps and tok.dep_ in {"advcl", "ccomp", "conj", "relcl", "xcomp", "csubj"} and not (
+            if steps and tok.dep_ in CLAUSE_DEPS and not (
                     tok.dep_ == "advcl" and tok.lemma_.lower() in SPEAKING_VERBS):
                 break  # another clause; but "Speaking to LBC, she said": the cue's own occasion
-            if tok.dep_ in {"nsubj", "nsubjpass", "csubj"}:
+            if tok.dep_ in SUBJECTS:
                 break  # in a subject: its own affiliation is ``source_outlet``'s, not the cue's medium
             tok = tok.head
             steps += 1
@@ -483,7 +496,7 @@ def phrase_cues(doc: Doc, lex: Lexicons, text: str | None = None) -> Iterator[tu
             span = doc.char_span(m.start(), m.end(), alignment_mode="strict")
             if span is None:
                 continue
-            obj = next((t for t in span[-1].children if t.dep_ in {"pobj", "dobj"}), None)
+            obj = next((t for t in span[-1].children if t.dep_ in OBJECTS), None)
             if obj is None:
                 nxt = span.end
                 obj = doc[nxt] if nxt < len(doc) and doc[nxt].pos_ in {"PROPN", "NOUN", "PRON", "DET"} else None
@@ -571,7 +584,7 @@ def _phrase_outlet(ctx: Context, cue: Token) -> Range | None:
 def _inverted_outlet(cue: Token, outlets: list[Span]) -> Token | None:
     """"..., reported the Washington Examiner.": an outlet the parser took for the object of a
     sentence-final reporting verb."""
-    obj = next((c for c in cue.children if c.dep_ in {"dobj", "attr", "npadvmod"} and c.i > cue.i), None)
+    obj = next((c for c in cue.children if c.dep_ in CUE_OBJECTS and c.i > cue.i), None)
     if obj is None or any(not t.is_punct for t in cue.doc[obj.right_edge.i + 1:cue.sent.end]):
         return None
     return obj if any(o.start <= obj.i < o.end for o in outlets) else None
@@ -583,7 +596,7 @@ def _cited_source(cue: Token) -> Token | None:
     if _quoted_as_saying(cue) is not None:
         return next((c for c in cue.children if c.dep_ == "dobj"), None)
     for child in _citing(cue):
-        return next((g for g in child.children if g.dep_ in {"dobj", "pobj"}), None)
+        return next((g for g in child.children if g.dep_ in OBJECTS), None)
     return None
 
 
@@ -884,15 +897,15 @@ def object_range(verb: Token, lex: Lexicons | None = None) -> Range | None:
     lemma = verb.lemma_.lower()
     addressee = lex is not None and lemma in lex.addressee_verbs
     needs_complement = lex is not None and lemma in lex.complement_verbs and not _evidence_subject(verb, lex)
-    dobj = next((c for c in verb.children if c.dep_ in {"dobj", "attr"}), None)
-    rest = [c for c in verb.children if c.i > verb.i and c.dep_ in {"oprd", "prep", "ccomp", "xcomp"}
+    dobj = next((c for c in verb.children if c.dep_ in DIRECT_OBJECTS), None)
+    rest = [c for c in verb.children if c.i > verb.i and c.dep_ in OBJECT_COMPLEMENTS
             and (c.dep_ != "prep" or c.lower_ in OBJECT_PREPS | COMPLEMENT_PREPS)]
     if dobj is not None:
         if dobj.tag_ in {"WP", "WDT"} or dobj.ent_type_ in CIRCUMSTANCE:
             return None
         comp = next((c for c in rest if c.i > dobj.i and (c.dep_ != "prep" or c.lower_ in COMPLEMENT_PREPS)), None)
         if comp is not None and comp.dep_ == "prep" and (comp.lower_ == "of" or comp.lower_ == "for" and _person_like(dobj)):
-            obj = next((g for g in comp.children if g.dep_ in {"pobj", "pcomp"}), None)  # "accused her of lying"
+            obj = next((g for g in comp.children if g.dep_ in PREP_OBJECTS), None)  # "accused her of lying"
             if obj is None:
                 return None
             return _edges(obj) if dobj.pos_ == "PRON" else (_edges(dobj)[0], _edges(comp)[1])
@@ -905,7 +918,7 @@ def object_range(verb: Token, lex: Lexicons | None = None) -> Range | None:
         return start, end
     for child in rest:
         if child.dep_ == "prep" and child.lower_ in OBJECT_PREPS:
-            obj = next((g for g in child.children if g.dep_ in {"pobj", "pcomp"}), None)
+            obj = next((g for g in child.children if g.dep_ in PREP_OBJECTS), None)
             if obj is None or obj.ent_type_ in CIRCUMSTANCE or (child.lower_ in HEARER_PREPS and _person_like(obj)):
                 continue
             end = max([_edges(obj)[1]] + [_edges(c)[1] for c in verb.children if c.i > child.i and c.dep_ in OBJECT_TAIL])
@@ -939,7 +952,7 @@ def verb_clauses(ctx: Context, directs: list[Quoted]) -> list[Found]:
     for verb in ctx.cues:
         if ctx.para_of(verb.idx) is None:
             continue
-        if ctx.lex.broad and verb.dep_ in {"ccomp", "xcomp"} and verb.head.i in cue_ids:
+        if ctx.lex.broad and verb.dep_ in COMPLEMENT_CLAUSES and verb.head.i in cue_ids:
             continue  # "she said she thinks X", "wants to say X": one attribution, the outer one (PolNeAR)
         located = _content_range(ctx, verb)
         if located is None:
@@ -963,7 +976,7 @@ def verb_clauses(ctx: Context, directs: list[Quoted]) -> list[Found]:
             continue  # "I think ..." inside a quote is the quote's own content, not a new attribution
         score = SCORES["mixed" if qtype == "mixed" else kind] - (0.25 if nested else 0.0)
         if speaker is None:
-            if nested or kind != "indirect" or verb.dep_ in {"acl", "relcl", "amod", "xcomp", "advcl"}:
+            if nested or kind != "indirect" or verb.dep_ in MODIFIER_CLAUSES:
                 continue
             score = SCORES["nospeaker"]
         parts = _around_cue(ctx.text, (s, e), verb) if kind == "parenthetical" else [(s, e)]
@@ -1028,7 +1041,7 @@ def _quoted_as_saying(verb: Token) -> Token | None:
     if verb.lemma_.lower() != "quote":
         return None
     for prep in (c for c in verb.children if c.dep_ == "prep" and c.lower_ == "as"):
-        for saying in (g for g in prep.children if g.dep_ in {"pcomp", "pobj"} and g.lemma_.lower() == "say"):
+        for saying in (g for g in prep.children if g.dep_ in PREP_OBJECTS and g.lemma_.lower() == "say"):
             return next((c for c in saying.children if c.dep_ == "ccomp"), None)
     return None
 
@@ -1051,7 +1064,7 @@ def _as_clause(verb: Token) -> Range | None:
 
 def _has_subject(tok: Token) -> bool:
     """A clause headed by an adjective or noun the parser took for its predicate ("X was 'unhinged'")."""
-    return any(c.dep_ in {"nsubj", "nsubjpass", "csubj"} for c in tok.children)
+    return any(c.dep_ in SUBJECTS for c in tok.children)
 
 
 def _around_cue(text: str, rng: Range, verb: Token) -> list[Range]:
@@ -1075,7 +1088,7 @@ def _that_clause(verb: Token) -> Range | None:
     """A "that" clause the parser did not attach to the cue verb: "said prior to X that ..."."""
     sent = verb.sent
     for tok in verb.doc[verb.i + 1:min(sent.end, verb.i + 14)]:
-        if tok.pos_ in {"VERB", "AUX"} and tok.dep_ not in {"amod"}:
+        if tok.pos_ in {"VERB", "AUX"} and tok.dep_ != "amod":
             return None
         if tok.lower_ == "that" and tok.dep_ == "mark":
             last = sent[-1]
@@ -1095,7 +1108,7 @@ def _parenthetical(verb: Token) -> Range | None:
     if left - 1 <= sent.start or doc[left - 1].text not in {",", "—", "–"}:
         return None
     right = verb.i + 1
-    while right < sent.end and doc[right].dep_ in {"advmod", "npadvmod", "prep", "pobj", "det", "amod", "compound"} \
+    while right < sent.end and doc[right].dep_ in TRAILING_MODIFIERS \
             and doc[right].head.i in range(verb.i, right):
         right = doc[right].right_edge.i + 1
     tail = [t for t in doc[right:sent.end] if not t.is_punct and not t.is_space]
@@ -1217,7 +1230,7 @@ def remark_outlets(ctx: Context) -> list[tuple[int, str | None, Range]]:
     for o in ctx.outlets:
         root = o.root
         sent = root.sent
-        subj = next((t for t in sent if t.dep_ in {"nsubj", "nsubjpass"} and t.lemma_.lower() in REMARK_NOUNS
+        subj = next((t for t in sent if t.dep_ in NOMINAL_SUBJECTS and t.lemma_.lower() in REMARK_NOUNS
                      and any(d.lower_ in {"the", "these", "those", "his", "her", "their", "that", "this"}
                              for d in t.children)), None)
         if subj is None or _medium_phrase(root) is None and not any(

@@ -9,7 +9,6 @@ typo) opens a quote there. Unbalanced marks are left alone.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 PAIRS = {"“": "”", "«": "»", "„": "“”", "\"": "\"", "‟": "”"}
@@ -100,13 +99,3 @@ def quoted_spans(text: str) -> list[Quoted]:
 def words(text: str) -> list[str]:
     return re.findall(r"\w+(?:['’]\w+)*", text)
 
-
-def iter_unquoted(text: str, quotes: list[Quoted]) -> Iterator[tuple[int, int]]:
-    """Character ranges of ``text`` outside every quoted span (marks included in the quotes)."""
-    pos = 0
-    for q in quotes:
-        if q.open > pos:
-            yield pos, q.open
-        pos = max(pos, q.close + 1)
-    if pos < len(text):
-        yield pos, len(text)

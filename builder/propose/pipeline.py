@@ -18,6 +18,7 @@ from datatrove.pipeline.base import PipelineStep
 
 from builder.workspace import Workspace
 from builder.runner.executors import quiet_logs
+from builder.workspace.rejects import ListRejects
 from builder.workspace.shards import parquet_files, read_rows, record_writer
 
 
@@ -29,21 +30,6 @@ def proposed_ids(workspace: Workspace | str, version: str) -> set[str]:
     """doc_ids that already have a proposal of ``version`` in the workspace."""
     return {r["doc_id"] for r in read_rows(_ws(workspace).proposals, columns=["doc_id", "model_version"])
             if r.get("model_version") == version}
-
-
-def append_rejects(workspace: Workspace | str, rows: list[dict[str, Any]]) -> int:
-    """Append reject rows (schemas/reject.json) not listed yet to the workspace's ``rejects.jsonl``."""
-    from builder.rejects import append_rejects as append
-
-    return append(_ws(workspace), rows)
-
-
-def reject_of(doc_id: str, error: str) -> dict[str, Any]:
-    from builder.propose.windows import HINTS, reject_reason
-
-    reason = reject_reason(error)
-    return {"stage": "propose", "source": doc_id, "position": None, "reason": reason, "hint": HINTS[reason],
-            "detail": error}
 
 
 _PIPELINES: dict[str, Any] = {}  # this process's loaded spaCy pipelines, by model and [propose] settings
@@ -79,7 +65,10 @@ class ProposeStep(PipelineStep):
         from builder.propose.core import propose_docs
         from builder.propose.records import model_version
 
+        loaded = len(_PIPELINES)
         nlp = worker_pipeline(self.model, self.cfg)
+        if len(_PIPELINES) > loaded:  # this rank loaded it; later ranks in the same worker process reuse it
+            self.stat_update("pipeline_loads")
         version = model_version(nlp)
         done = proposed_ids(self.workspace, version)
         publishers: dict[str, str | None] = {}  # filled as documents stream in, before their batch runs
@@ -94,29 +83,27 @@ class ProposeStep(PipelineStep):
                 publishers[doc.id] = (doc.metadata or {}).get("publisher")
                 yield doc.id, doc.text or ""
 
-        rejects = []
         from builder.propose.core import propose_options
+        from builder.propose.windows import reject_of
+        from builder.workspace.rejects import REJECT_KEY
 
         proposals = propose_docs(nlp, todo(), **propose_options(self.cfg), publishers=publishers)
         if self.progress:
-            import sys
+            from builder.progress import track
 
-            from tqdm.auto import tqdm
-
-            proposals = tqdm(proposals, desc=f"propose [{rank}]", unit="doc", file=sys.__stderr__, dynamic_ncols=True)
+            proposals = track(proposals, f"propose [{rank}]")
         for prop in proposals:
             quotes = sum(1 for r in prop.regions if r.label == "Quote")
             self.stat_update("quotes", value=quotes)
             if prop.error:
                 self.stat_update("failed")
-                rejects.append(reject_of(prop.doc_id, prop.error))
             yield DTDocument(text="", id=prop.doc_id, metadata={
                 "model_version": prop.model_version,
                 "regions": [asdict(r) for r in prop.regions],
                 "relations": [asdict(r) for r in prop.relations],
                 "error": prop.error,
+                REJECT_KEY: reject_of(prop.doc_id, prop.error) if prop.error else None,
             })
-        append_rejects(self.workspace, rejects)
 
 
 def documents_reader(workspace: Workspace | str):
@@ -129,11 +116,13 @@ def documents_reader(workspace: Workspace | str):
 
 def propose_pipeline(workspace: Workspace | str, cfg: dict[str, Any] | None, run_id: str, model: str | None = None,
                      progress: bool = False) -> list:
-    """Reader of workspace documents -> ``ProposeStep`` -> writer of ``proposals/<run_id>/<rank>.parquet``."""
+    """Reader of workspace documents -> ``ProposeStep`` -> its rejects listed -> writer of
+    ``proposals/<run_id>/<rank>.parquet``."""
     ws = _ws(workspace)
     return [
         documents_reader(ws),
         ProposeStep(ws, cfg, model, progress=progress),
+        ListRejects(ws),
         record_writer("Proposal", ws.sub("proposals", run_id), fault_point="propose:proposals"),
     ]
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from builder.schema import Proposal, Region, Relation, from_row
+from builder.schema import Proposal, Region, Reject, Relation, from_row
 
 WINDOW_CHARS = 40_000
 MAX_CHARS = 2_000_000
@@ -90,6 +90,12 @@ def merge(doc_id: str, version: str, parts: list[tuple[int, Proposal]], text: st
             rel = from_row(Relation, rel)
             relations.append(Relation(from_id=ids[rel.from_id], to_id=ids[rel.to_id], label=rel.label))
     return Proposal(doc_id=doc_id, model_version=version, regions=regions, relations=relations, error=None)
+
+
+def reject_of(doc_id: str, error: str) -> Reject:
+    """The ``Reject`` of a document whose proposal failed with ``error``."""
+    reason = reject_reason(error)
+    return Reject(stage="propose", source=doc_id, position=None, reason=reason, hint=HINTS[reason], detail=error)
 
 
 def reject_reason(error: str | None) -> str:

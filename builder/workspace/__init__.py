@@ -10,6 +10,7 @@ _EXPORTS = {
     "builder.workspace.errors": ["WorkspaceError"],
     "builder.workspace.folder": ["Workspace"],
     "builder.workspace.lock": ["WorkspaceBusy", "workspace_lock", "workspace_locks"],
+    "builder.workspace.rejects": ["ListRejects", "listed_rows", "write_rejects"],
     "builder.workspace.shards": ["CorruptShard", "count_rows", "doc_id_of", "parquet_files", "read_rows",
                                  "record_writer", "row_of", "shard_writer"],
 }

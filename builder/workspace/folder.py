@@ -85,20 +85,6 @@ class Workspace:
         with self.folder().open(name, "wb") as fh:
             fh.write(data)
 
-    def append_text(self, name: str, text: str) -> None:
-        """Append whole lines to a workspace file, durably and one writer at a time (any process);
-        object stores cannot append, so there it is read and rewritten."""
-        if not text:
-            return
-        if self.is_local():
-            from builder.workspace.atomic import append_durable
-            from builder.workspace.lock import workspace_lock
-
-            with workspace_lock(self, f"append-{name.replace('/', '_')}", on_wait=None):
-                append_durable(self.local() / name, text)
-            return
-        self.write_text(name, (self.read_text(name) or "") + text)
-
     def remove(self, name: str) -> None:
         """Delete a workspace file or folder (recursively); nothing if it is not there."""
         df = self.folder()

@@ -9,6 +9,7 @@ that wants the same part prints who holds it and waits; with ``QUOTES_LOCK_TIMEO
     propose      proposals/
     annotations  annotations/ and the pull marks
     export       the exports folder
+    rejects      rejects.jsonl (held only while its writer reads the listed keys and appends)
 
 Readers take no lock: every shard appears whole (rename on close) or not at all. Object-store
 workspaces (s3://, hf://) have no file locks: there, run one writing command at a time.

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.studio
 @pytest.fixture(scope="module")
 def env(studio_server):
     ws, info = studio_server
-    cfg = {"studio": {"url": info.url, "project_title": "quotes test", "retries": 1, "backoff": 0.1}}
+    cfg = {"studio": {"url": info.url, "project_title": "quotes test", "retries": 1}}
     arts = articles()
     write_workspace(Path(ws.path), arts)
     studio = connect(ws, cfg)

@@ -28,15 +28,15 @@ def test_local_server_uses_a_personal_access_token_and_keeps_its_files_private(s
 
 
 def test_token_auth_exchanges_the_personal_access_token_and_refreshes_it(studio_server):
-    import requests
+    import httpx
 
     from builder.annotate.server import token_auth
 
     ws, info = studio_server
     auth = token_auth(info.url, Path(info.token_file).read_text().strip())
-    assert requests.get(f"{info.url}/api/current-user/whoami", auth=auth, timeout=30).status_code == 200
+    assert httpx.get(f"{info.url}/api/current-user/whoami", auth=auth, timeout=30).status_code == 200
     auth.header = {"Authorization": "Bearer an.expired.access"}  # what an access token becomes after minutes
-    assert requests.get(f"{info.url}/api/current-user/whoami", auth=auth, timeout=30).status_code == 200
+    assert httpx.get(f"{info.url}/api/current-user/whoami", auth=auth, timeout=30).status_code == 200
 
 
 def test_wrong_known_token_never_printed_nor_logged(studio_server, tmp_path):

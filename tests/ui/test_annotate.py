@@ -10,8 +10,8 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
-import requests
 
 from builder.annotate.server import token_auth
 from builder.records.scheme import attributions
@@ -44,8 +44,7 @@ def project(studio_server, tmp_path_factory):
     quotes("ingest", str(SAMPLES), "-w", str(ws), env=env)
     quotes("propose", "-w", str(ws), env=env)
     quotes("push", "-w", str(ws), "--url", info.url, env=env)
-    api = requests.Session()
-    api.auth = token_auth(info.url, token)  # a personal access token: exchanged for access tokens
+    api = httpx.Client(auth=token_auth(info.url, token), timeout=60, follow_redirects=True)  # token exchanged
     pid = next(p["id"] for p in api.get(f"{info.url}/api/projects").json()["results"]
                if p["title"] == "Quote attribution")
     tasks = api.get(f"{info.url}/api/tasks", params={"project": pid, "fields": "all", "page_size": 100}).json()
