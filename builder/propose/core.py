@@ -26,7 +26,7 @@ def load_pipeline(model: str | None = None, cfg: dict[str, Any] | None = None, *
     opts = (cfg or {}).get("propose") or {}
     proposer = opts.get("proposer") or "rules"
     if proposer != "rules":
-        return load_trained(opts.get("trained"), proposer, scope=scope)
+        return load_trained(opts.get("trained"), proposer, scope=scope or opts.get("scope"))
     name = model or opts.get("model") or DEFAULT_MODEL
     scope = scope or opts.get("scope") or "speech"
     lexicon_dir = lexicon_dir or opts.get("lexicon_dir")
@@ -46,13 +46,22 @@ def load_pipeline(model: str | None = None, cfg: dict[str, Any] | None = None, *
 PROPOSERS = ("rules", "learned", "hybrid")
 
 
+REFINERS = ("quotes_cues_sources",)   # learned rewriters of the rules' records (quotes train)
+TAGGER = ("quotes_tok2vec", "quotes_bio", "quotes_learned")
+
+
 def load_trained(path: str | None, proposer: str = "hybrid", *, scope: str | None = None):
     """A pipeline folder written by ``quotes train``: ``hybrid`` runs the rules and the learned
-    tagger (which sees the rules' output); ``learned`` leaves the rules out."""
+    refiners of their records (``REFINERS``; a folder trained before them runs the learned
+    tagger after the rules instead, which sees the rules' output); ``learned`` leaves the
+    rules out and proposes with the tagger alone. The refiners learned the bounds of the
+    training corpus, whose notion of attribution is its scope (PolNeAR: broad): proposing in
+    another ``scope`` leaves them out, so the rules' own bounds stay."""
     import spacy
 
     import builder.propose.components  # noqa: F401
     import builder.train.model  # noqa: F401  (the learned components and architecture)
+    import builder.train.roles  # noqa: F401  (quotes_cues_sources)
 
     if proposer not in PROPOSERS:
         raise RuntimeError(f"[propose] proposer = {proposer!r}: use one of {', '.join(PROPOSERS)}")
@@ -61,10 +70,16 @@ def load_trained(path: str | None, proposer: str = "hybrid", *, scope: str | Non
                            "train one (quotes train --export exports/quotes/X.Y.Z -o models/quotes/0.1.0) "
                            "or set [propose] proposer = \"rules\"")
     overrides = {"components": {"quotes_attribution": {"scope": scope}}} if scope else {}
-    exclude = ["quotes_attribution"] if proposer == "learned" else []
-    nlp = spacy.load(path, exclude=exclude, config=overrides)
-    if "quotes_learned" not in nlp.pipe_names:
+    meta = json.loads(Path(path, "meta.json").read_text("utf-8"))
+    names = meta.get("pipeline") or []
+    if "quotes_learned" not in names:
         raise RuntimeError(f"{path} has no quotes_learned component: it was not written by `quotes train`")
+    refined = any(n in names for n in REFINERS)
+    exclude = ["quotes_attribution", *REFINERS] if proposer == "learned" else list(TAGGER) if refined else []
+    trained_scope = (meta.get("quotes") or {}).get("scope")
+    if scope and trained_scope and scope != trained_scope:
+        exclude += REFINERS   # their bounds are the training corpus's conventions, tied to its scope
+    nlp = spacy.load(path, exclude=[n for n in exclude if n in names], config=overrides)
     nlp.meta.setdefault("quotes", {})["mode"] = proposer
     return nlp
 

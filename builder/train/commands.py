@@ -59,4 +59,9 @@ def train(
         if figures:
             typer.echo(f"{split}: exact span F1 " + ", ".join(
                 f"{k} {100 * v['f']:.1f}" for k, v in figures.items() if isinstance(v, dict) and v["gold"]))
+    refined = (result.scores.get("refiners") or {})
+    if refined.get("validation_refined"):
+        typer.echo("validation strict F1 (content / source / cue): rules " + " / ".join(
+            f"{v}" for v in refined["validation_rules"].values()) + ", hybrid (refiners) " + " / ".join(
+            f"{v}" for v in refined["validation_refined"].values()))
     typer.echo(f'Use it: [propose] proposer = "hybrid" and trained = "{result.path}" in quotes.toml')

@@ -23,6 +23,7 @@ from builder.train.data import Corpus, TrainError
 
 LEARNED_PROPOSER = "quotes.proposer.learned.v1"
 TRAINED = ("quotes_tok2vec", "quotes_bio")
+REFINERS = ("quotes_cues_sources",)   # learned rewriters of the rules' records, in pipeline order
 LABELS = ("QUOTE", "SPEAKER", "CUE", "OUTLET")
 
 
@@ -62,6 +63,7 @@ def build_pipeline(settings: TrainSettings, scope: str):
 
     import builder.propose.components  # noqa: F401  (factories)
     import builder.train.model  # noqa: F401  (architecture, factories)
+    import builder.train.roles  # noqa: F401  (quotes_cues_sources)
 
     try:
         nlp = spacy.load(settings.base)
@@ -72,6 +74,8 @@ def build_pipeline(settings: TrainSettings, scope: str):
     if "parser" in nlp.pipe_names:
         nlp.add_pipe("quotes_paragraphs", before="parser")
     nlp.add_pipe("quotes_attribution", config={"lexicon_dir": settings.lexicon_dir, "scope": scope})
+    for name in REFINERS:
+        nlp.add_pipe(name)
     pretrained = dict(nlp.config["components"]["ner"]["model"]["tok2vec"])
     if pretrained.get("@architectures") != "spacy.Tok2Vec.v2":
         raise TrainError(f"base pipeline {settings.base!r}: its ner listens to a shared tok2vec; "
@@ -334,6 +338,7 @@ def train_proposer(corpus: Corpus, output: str | Path, settings: TrainSettings |
         test = examples_of(nlp, corpus.rows["test"], settings.cache_dir)
         scores["test"] = span_scores(nlp, test)
         scores["test_without_rules"] = span_scores(nlp, test, rules=False)
+    scores["refiners"] = train_refiners(nlp, corpus, settings, scope, say)
     seconds = time.perf_counter() - t0
     base_meta = f"{nlp.meta.get('lang', 'en')}_{nlp.meta.get('name')}-{nlp.meta.get('version')}"
     nlp.meta.update({
@@ -346,6 +351,57 @@ def train_proposer(corpus: Corpus, output: str | Path, settings: TrainSettings |
     })
     _write(nlp, output)
     return TrainResult(output, scores, seconds, step, epoch, log)
+
+
+def _strict(docs: list, articles: list) -> dict[str, float | None]:
+    """Strict exact F1 per role of the docs' quote records against their articles' gold."""
+    from builder.evaluate.gold import PredDoc
+    from builder.evaluate.strict import ROLES, StrictFigures, strict_doc
+    from builder.propose.records import regions_of
+
+    total = StrictFigures()
+    for doc, art in zip(docs, articles):
+        regions, relations = regions_of(doc)
+        total.add(strict_doc(art, PredDoc(art.doc_id, regions, relations)))
+    return {role: None if total.f1(role) is None else round(100 * total.f1(role), 1) for role in ROLES}
+
+
+def train_refiners(nlp, corpus: Corpus, settings: TrainSettings, scope: str,
+                   say: Callable[[str], None]) -> dict[str, Any]:
+    """Train the refiners (``REFINERS``) on the corpus's whole train articles, as the rules
+    annotate them, and score the rules and the refined records on the validation articles
+    (strict exact F1 per role). Without articles (an export before ``documents`` rows) the
+    refiners stay untrained and change nothing."""
+    from builder.train.articles import annotated_articles, rules_pipeline
+    from builder.train.roles_training import train_cues_sources
+
+    train_arts = corpus.articles.get("train") or []
+    if not train_arts:
+        say("no whole articles in the corpus: the refiners stay untrained")
+        return {}
+    rules = rules_pipeline(scope, settings.base, settings.lexicon_dir)
+
+    def annotated(arts: list) -> list:
+        return annotated_articles(rules, [a.text for a in arts], [a.publisher for a in arts], settings.cache_dir)
+
+    t0 = time.perf_counter()
+    docs = annotated(train_arts)
+    say(f"{len(docs)} train articles annotated by the rules in {time.perf_counter() - t0:.0f}s")
+    dev_arts = corpus.articles.get("validation") or []
+    dev = annotated(dev_arts) if dev_arts else []
+    component = nlp.get_pipe("quotes_cues_sources")
+    component.weights = train_cues_sources(docs, [(a.regions, a.relations) for a in train_arts], dev_docs=dev,
+                                           dev_golds=[(a.regions, a.relations) for a in dev_arts])
+    out: dict[str, Any] = {"quotes_cues_sources": component.weights["groups"],
+                           "add_threshold": component.weights.get("add_threshold")}
+    if dev_arts:
+        out["validation_rules"] = _strict(dev, dev_arts)
+        for name in REFINERS:
+            dev = [nlp.get_pipe(name)(d) for d in dev]
+        out["validation_refined"] = _strict(dev, dev_arts)
+        say(f"validation strict F1 (content / source / cue): rules {out['validation_rules']}, "
+            f"refined {out['validation_refined']}")
+    return out
 
 
 def _write(nlp, output: Path) -> None:
