@@ -222,5 +222,5 @@ def propose_files(paths: Iterable[str | Path], cfg: dict[str, Any], *, model: st
 
 
 def write_tasks(tasks: list[dict[str, Any]], path: str | Path) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
+    from builder.workspace.atomic import write_atomic
+    write_atomic(Path(path), json.dumps(tasks, ensure_ascii=False, indent=1).encode("utf-8"))
