@@ -209,3 +209,10 @@ def test_content_refiner_learns_the_corpus_bounds_and_round_trips(tmp_path):
     refiner.to_disk(tmp_path / "content")
     loaded = ContentRefiner(nlp).from_disk(tmp_path / "content")
     assert loaded(nlp(text))._.quote_records == [after] and loaded.trained == refiner.trained
+
+
+def test_cues_sources_keep_the_rules_bound_when_no_candidate_is_left():
+    from builder.train.roles import _best
+
+    assert _best({"x": 1.0}, [], []) is None
+    assert _best({"x": 1.0}, [(0, 1), (2, 3)], [["y"], ["x"]]) == (2, 3)

@@ -240,8 +240,9 @@ def _score(weights: dict[str, float], feats: list[str]) -> float:
     return sum(weights.get(f, 0.0) for f in feats)
 
 
-def _best(weights: dict[str, float], cands: list[TokenRange], feats: list[list[str]]) -> TokenRange:
-    return max(zip(cands, feats), key=lambda cf: _score(weights, cf[1]))[0]
+def _best(weights: dict[str, float], cands: list[TokenRange], feats: list[list[str]]) -> TokenRange | None:
+    """The best scored candidate, None when there is none (the record keeps its own bound)."""
+    return max(zip(cands, feats), key=lambda cf: _score(weights, cf[1]))[0] if cands else None
 
 
 def _char(doc: Doc, rng: TokenRange) -> tuple[int, int]:
@@ -280,14 +281,16 @@ def refine(doc: Doc, records: list[Any], weights: dict[str, dict[str, float]]) -
         if "source" in groups and weights.get("source"):
             _span, cands, feats = groups["source"]
             best = _best(weights["source"], cands, feats)
-            src = doc[best[0]:best[1]]
-            speaker = _char(doc, best)
+            if best is not None:
+                src = doc[best[0]:best[1]]
+                speaker = _char(doc, best)
         cue = f.cue
         if f.cue is not None and weights.get("cue"):
             cue_groups = _groups(doc, replace(f, speaker=None), src) if src is not None else groups
             if "cue" in cue_groups:
                 _span, cands, feats = cue_groups["cue"]
-                cue = _char(doc, _best(weights["cue"], cands, feats))
+                best = _best(weights["cue"], cands, feats)
+                cue = cue if best is None else _char(doc, best)
         out.append(replace(f, speaker=speaker, cue=cue))
     return out
 
