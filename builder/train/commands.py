@@ -24,9 +24,10 @@ def train(
     version: Annotated[Optional[str], typer.Option("--version", help="Version in the pipeline's meta, X.Y.Z [default: the output folder's name if X.Y.Z, else 0.1.0]")] = None,
     config: Config = None,
 ) -> None:
-    """Train a spaCy proposer (rules + a learned tagger) on an export's train split, early-stop
-    on validation, report test figures; use it by setting, in quotes.toml's propose section,
-    proposer = "hybrid" (or "learned") and trained = "<the output folder>"."""
+    """Train a spaCy proposer on an export's train split (or a brat corpus): the refiners the
+    hybrid adds after the rules (quotes_cues_sources, quotes_content) and a BIO tagger for the
+    learned proposer, early-stopped on validation; report test figures. Use it by setting, in
+    quotes.toml's propose section, proposer = "hybrid" (or "learned") and trained = "<the output folder>"."""
     import re
 
     from builder.options import settings
