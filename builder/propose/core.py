@@ -60,9 +60,8 @@ def load_trained(path: str | None, proposer: str = "hybrid", *, scope: str | Non
     import spacy
 
     import builder.propose.components  # noqa: F401
-    import builder.train.model  # noqa: F401  (the learned components and architecture)
-    import builder.train.content  # noqa: F401  (quotes_content)
-    import builder.train.roles  # noqa: F401  (quotes_cues_sources)
+    # The learned components (builder.train) are found by spaCy through the package's
+    # spacy_factories / spacy_architectures entry points: proposing never imports training.
 
     if proposer not in PROPOSERS:
         raise RuntimeError(f"[propose] proposer = {proposer!r}: use one of {', '.join(PROPOSERS)}")
