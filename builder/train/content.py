@@ -43,6 +43,17 @@ N_FEATURES = 2 ** 20   # hashed feature space
 QUOTE_MARKS = set("\"'“”‘’«»„")
 
 
+def without_overlaps(records: list[Any]) -> list[Any]:
+    """The records whose content overlaps no better-scored record's content, in their order:
+    re-bounding can grow two records over the same words, and one text has one attribution."""
+    kept: list[Any] = []
+    for f in sorted(records, key=lambda f: -f.score):
+        if all(f.quote[1] <= g.quote[0] or g.quote[1] <= f.quote[0] for g in kept):
+            kept.append(f)
+    ids = {id(f) for f in kept}
+    return [f for f in records if id(f) in ids]
+
+
 # -- token facts ------------------------------------------------------------------------------
 
 @dataclass
@@ -362,8 +373,9 @@ class ContentRefiner(Pipe):
 
     # records -> refined records
     def refine(self, doc: Doc, records: list[Any]) -> list[Any]:
-        """The records kept (keep chance at least ``drop``), their contents re-bounded; all
-        candidates of a doc scored in one go per model."""
+        """The records kept (keep chance at least ``drop``), their contents re-bounded, then
+        those overlapping a better-scored record's content dropped; all candidates of a doc
+        scored in one go per model."""
         if not records:
             return records
         facts, text = doc_facts(doc), doc.text
@@ -381,14 +393,10 @@ class ContentRefiner(Pipe):
             dropped = {id(f) for (f, _v), k in zip(todo, keep) if k < cut}
         else:
             dropped = set()
-        bounds = self._bounds(doc, facts, [(f, v) for f, v in todo if id(f) not in dropped], words_between, live) \
-            if self.rebound and self.start_model.coef is not None and self.end_model.coef is not None else {}
-        out = []
-        for f in records:
-            if id(f) in dropped:
-                continue
-            out.append(bounds.get(id(f), f))
-        return out
+        if not (self.rebound and self.start_model.coef is not None and self.end_model.coef is not None):
+            return [f for f in records if id(f) not in dropped]
+        bounds = self._bounds(doc, facts, [(f, v) for f, v in todo if id(f) not in dropped], words_between, live)
+        return without_overlaps([bounds.get(id(f), f) for f in records if id(f) not in dropped])
 
     def _bounds(self, doc: Doc, facts: DocFacts, todo: list, words_between, live: list[RecordView]) -> dict[int, Any]:
         """id(record) -> the record with its content at the best scoring start and end."""
