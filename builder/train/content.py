@@ -82,6 +82,12 @@ CLAUSE_DEPS = {"ROOT", "ccomp", "xcomp", "advcl", "conj", "relcl", "acl", "parat
 MAJOR_DEPS = {"ROOT", "ccomp", "xcomp", "advcl", "conj", "relcl", "parataxis", "csubj", "nsubj", "dobj"}
 
 
+def word_counter(facts: DocFacts) -> Callable[[int, int], int]:
+    """``words_between(a, b)``: how many words begin among tokens ``a`` to ``b - 1``."""
+    cum = numpy.concatenate([[0], numpy.cumsum(facts.wordy)])
+    return lambda a, b: int(cum[b] - cum[a])
+
+
 def doc_facts(doc: Doc) -> DocFacts:
     n = len(doc)
     toks = list(doc)
@@ -379,11 +385,7 @@ class ContentRefiner(Pipe):
         if not records:
             return records
         facts, text = doc_facts(doc), doc.text
-        cum = numpy.concatenate([[0], numpy.cumsum(facts.wordy)])
-
-        def words_between(a: int, b: int) -> int:
-            return int(cum[b] - cum[a])
-
+        words_between = word_counter(facts)
         views = [view_of(doc, f) for f in records]
         live = [v for v in views if v is not None]
         todo = [(f, v) for f, v in zip(records, views) if v is not None]

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-import numpy
 from spacy.tokens import Doc
 
-from builder.train.content import (ContentRefiner, Linear, _first_wordy, _last_wordy, _near, doc_facts,
+from builder.train.content import (ContentRefiner, Linear, _first_wordy, _last_wordy, _near, doc_facts, word_counter,
                                    end_candidates, end_features, keep_features, start_candidates,
                                    start_features, view_of)
 
@@ -46,11 +45,7 @@ def record_examples(doc: Doc, gold: list[tuple[int, int, set]]) -> list[Example]
 
     records = list(doc._.quote_records or [])
     facts, text = doc_facts(doc), doc.text
-    cum = numpy.concatenate([[0], numpy.cumsum(facts.wordy)])
-
-    def words_between(a: int, b: int) -> int:
-        return int(cum[b] - cum[a])
-
+    words_between = word_counter(facts)
     views = [view_of(doc, f) for f in records]
     live = [v for v in views if v is not None]
     out = []
