@@ -70,7 +70,7 @@ def train(
                 f"{k} {100 * v['f']:.1f}" for k, v in figures.items() if isinstance(v, dict) and v["gold"]))
         elif split == "test":
             typer.echo("test: no test split in the corpus, no test figures" + (" (pass --test DIR)" if brat else ""))
-    refined = (result.scores.get("refiners") or {})
+    refined, use = (result.scores.get("refiners") or {}), "Use it"
     if refined.get("validation_refined"):
         rules, hybrid = refined["validation_rules"], refined["validation_refined"]
         typer.echo(f"validation strict F1 (content / source / cue): rules {format_strict(rules)}, "
@@ -78,4 +78,5 @@ def train(
         if sum(v or 0 for v in hybrid.values()) < sum(v or 0 for v in rules.values()):
             typer.echo("the hybrid scores below the rules on validation: keep proposer = \"rules\" until a "
                        "model trained on more annotated documents beats them")
-    typer.echo(f'Use it: [propose] proposer = "hybrid" and trained = "{result.path}" in quotes.toml')
+            use = "To try it anyway"
+    typer.echo(f'{use}: [propose] proposer = "hybrid" and trained = "{result.path}" in quotes.toml')
