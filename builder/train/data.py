@@ -124,5 +124,5 @@ def read_brat(train: str | Path, dev: str | Path | None, test: str | Path | None
     articles = {split: brat_articles(folder, skipped) for split, folder in (("train", train), ("validation", dev),
                                                                             ("test", test)) if folder}
     rows = {split: article_rows(arts, window_tokens) for split, arts in articles.items()}
-    return Corpus(rows, {"brat": {k: str(v) for k, v in (("train", train), ("dev", dev), ("test", test)) if v}},
+    return Corpus(rows, {"brat": {k: str(Path(v).absolute()) for k, v in (("train", train), ("dev", dev), ("test", test)) if v}},
                   scope="broad", articles=articles, skipped=skipped)
