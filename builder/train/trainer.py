@@ -245,8 +245,13 @@ def _published(folder: Path) -> str | None:
     folder (``quotes train`` output or any other) or an export version."""
     if (folder / "meta.json").is_file() and (folder / "config.cfg").is_file():
         return "a spaCy pipeline folder"
-    if (folder / "manifest.json").is_file():
-        return "an exported dataset version"
+    manifest = folder / "manifest.json"
+    if manifest.is_file():
+        try:
+            if "export_version" in json.loads(manifest.read_text("utf-8")):
+                return "an exported dataset version"
+        except (OSError, ValueError, TypeError):
+            return None   # some other manifest.json
     return None
 
 
