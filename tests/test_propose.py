@@ -266,6 +266,14 @@ def test_transcript_labels_name_the_speaker_and_stay_out_of_the_quote(nlp):
     assert speaker("It will pass, and it will pass with votes from both parties.") == "Mr. Lopez"
     assert speaker("Look: nobody in this town believes the budget will pass,") == "the mayor"  # a word, not a label
 
+
+def test_content_clause_the_parser_hangs_on_the_cue_as_adverbial(nlp):
+    from builder.propose import propose_texts
+    text = ("The governor said after the vote he would not accept the deal.\n\n"
+            "The coach said nothing when the players left.\n")
+    [prop] = propose_texts([text], nlp=nlp)
+    assert list(quotes_of(prop.regions)) == ["he would not accept the deal"]  # "when ..." is no content
+
 BROAD_MORE = ("Intro line\n\n"
               "Senator Smith: The budget deal is a betrayal of working families.\n\n"
               "The mayor's plan to close the library angered residents.\n\n"

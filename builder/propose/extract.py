@@ -1014,7 +1014,7 @@ def _content_range(ctx: Context, verb: Token) -> tuple[Range, str] | None:
     """(untrimmed content range, kind) of a cue verb: its content clause (ccomp; xcomp for ask/urge
     or, broad, intentions), a detached "that" clause, a parenthetical's sentence, or (broad) its object."""
 
-    clauses = [c for c in verb.children if c.dep_ == "ccomp"]
+    clauses = [c for c in verb.children if c.dep_ == "ccomp"] or _misparsed_clauses(verb)
     right = [c for c in clauses if c.i > verb.i]
     clause = (right or clauses or [None])[0]  # "X, she said, Y": the content after the cue
     kind = "indirect"
@@ -1038,6 +1038,9 @@ def _content_range(ctx: Context, verb: Token) -> tuple[Range, str] | None:
             return (rng, "object") if rng is not None else None
         return None
     rng = _edges(clause)
+    if clause.dep_ == "advcl":  # a misparsed content clause: "said after the vote he would ...": from its subject on
+        subject = next(c for c in clause.children if c.dep_ in SUBJECTS)
+        rng = (max(rng[0], subject.left_edge.idx), rng[1])
     for span, _ in ctx.phrases:  # "said Y, according to the Post": the phrase is not what was said
         if rng[0] < span.start_char < rng[1] and span.start > verb.i and ctx.text[:span.start_char].rstrip().endswith(","):
             rng = (rng[0], span.start_char)
@@ -1084,6 +1087,17 @@ def _as_clause(verb: Token) -> Range | None:
     if own[1] >= end:
         return start, own[0]
     return None
+
+
+def _misparsed_clauses(verb: Token) -> list[Token]:
+    """A content clause the parser hung on the cue as an adverbial one: "said after the
+    convention he would not accept": after the cue, with its own subject, no "if", "when" or
+    "because" of its own."""
+    return [c for c in verb.children if c.dep_ == "advcl" and c.i > verb.i and _has_subject(c)
+            and not any(m.dep_ in ADVERBIAL_OPENERS and m.i < c.i for m in c.children)]
+
+
+ADVERBIAL_OPENERS = frozenset({"mark", "advmod"})  # "if", "when", "because", "while", "as", "how"
 
 
 def _has_subject(tok: Token) -> bool:
