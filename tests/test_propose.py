@@ -248,6 +248,32 @@ def test_quote_signed_with_a_dash_gets_its_speaker(nlp):
         assert speaker.text == "Maria Lopez"
 
 
+
+def test_transcript_labels_name_the_speaker_and_stay_out_of_the_quote(nlp):
+    from builder.propose import propose_texts
+    text = ("The senator spoke to the host on Sunday.\n\n"
+            "\u201cHOST: Will the budget pass before the holidays, in your view?\u201d\n\n"
+            "\u201cMr. Lopez: It will pass, and it will pass with votes from both parties.\u201d\n\n"
+            "\u201cLook: nobody in this town believes the budget will pass,\u201d the mayor said.\n")
+    [prop] = propose_texts([text], nlp=nlp)
+    by_id = {r.id: r for r in prop.regions}
+    quotes = quotes_of(prop.regions)
+
+    def speaker(quote: str) -> str:
+        q = quotes[quote]
+        return next(by_id[r.to_id].text for r in prop.relations if r.from_id == q.id and r.label == "said_by")
+    assert speaker("Will the budget pass before the holidays, in your view?") == "HOST"
+    assert speaker("It will pass, and it will pass with votes from both parties.") == "Mr. Lopez"
+    assert speaker("Look: nobody in this town believes the budget will pass,") == "the mayor"  # a word, not a label
+
+
+def test_content_clause_the_parser_hangs_on_the_cue_as_adverbial(nlp):
+    from builder.propose import propose_texts
+    text = ("The governor said after the vote he would not accept the deal.\n\n"
+            "The coach said nothing when the players left.\n")
+    [prop] = propose_texts([text], nlp=nlp)
+    assert list(quotes_of(prop.regions)) == ["he would not accept the deal"]  # "when ..." is no content
+
 BROAD_MORE = ("Intro line\n\n"
               "Senator Smith: The budget deal is a betrayal of working families.\n\n"
               "The mayor's plan to close the library angered residents.\n\n"

@@ -218,7 +218,7 @@ def test_cues_sources_keep_the_rules_bound_when_no_candidate_is_left():
     assert _best({"x": 1.0}, [(0, 1), (2, 3)], [["y"], ["x"]]) == (2, 3)
 
 
-def test_without_overlaps_keeps_the_better_scored_of_two_overlapping_contents():
+def test_without_overlaps_keeps_the_surer_of_two_overlapping_contents():
     from types import SimpleNamespace as R
 
     from builder.train.content import without_overlaps
@@ -226,6 +226,8 @@ def test_without_overlaps_keeps_the_better_scored_of_two_overlapping_contents():
     a, b, c = R(quote=(0, 40), score=0.6), R(quote=(30, 80), score=0.9), R(quote=(90, 120), score=0.1)
     assert without_overlaps([a, b, c]) == [b, c]           # order kept, the weaker overlapping one dropped
     assert without_overlaps([c]) == [c] and without_overlaps([]) == []
+    # the refiner's chance that a's bounds are right outweighs b's higher rules score
+    assert without_overlaps([a, b, c], {id(a): 0.8, id(b): 0.2}) == [a, c]
 
 
 def _refused(args, cwd, code=1) -> str:

@@ -15,18 +15,13 @@ from spacy.tokens import Token
 
 from builder.propose.extract import (
     COMPLEMENT_CLAUSES, DIRECT_OBJECTS, Context, FIRST_SECOND, Found, NAME, Quoted, SCORES, _content, _edges,
-    mention, object_content, overlap, span_range, speaker_and_outlet, subject_of, token_range, trim,
+    LINE_LABELS, NAME_COLON, mention, object_content, overlap, span_range, speaker_and_outlet, subject_of,
+    token_range, trim,
 )
 from builder.propose.marks import words
 from builder.propose.rules import register
 
 
-LINE_LABELS = {"photo", "photos", "update", "updated", "note", "editor's note", "editor’s note", "related", "read more",
-               "watch", "source", "sources", "credit", "abstract", "caption", "image", "video", "correction",
-               "clarification", "disclosure", "follow", "subscribe", "advertisement", "tags", "topics", "see also",
-               "more", "listen", "share", "email", "contact", "warning", "breaking", "exclusive", "opinion",
-               "analysis", "live", "developing"}
-_NAME_COLON = re.compile(r"(" + NAME + r"):[ \t]+(\S.*)")
 
 
 def name_colon_lines(ctx: Context, directs: list[Quoted]) -> list[Found]:
@@ -34,7 +29,7 @@ def name_colon_lines(ctx: Context, directs: list[Quoted]) -> list[Found]:
     out = []
     start = 0
     for line in ctx.text.split("\n"):
-        m = _NAME_COLON.match(line)
+        m = NAME_COLON.match(line)
         if m and len(m.group(1).split()) <= 4 and len(words(m.group(2))) >= 3:
             name = (start + m.start(1), start + m.end(1))
             if m.group(1).lower() not in LINE_LABELS:

@@ -46,7 +46,7 @@ DIRECT_MIN_WORDS = 5
 # not per sentence). Named speakers raise, pronouns or missing speakers lower.
 # The broad-scope patterns (object, xcomp, noun, colon, raised) are weaker: kept below 0.8.
 SCORES = {
-    "direct": 0.9, "direct_continued": 0.8, "direct_later": 0.6, "direct_nocue": 0.3, "dash": 0.8,
+    "direct": 0.9, "direct_continued": 0.8, "direct_later": 0.6, "direct_nocue": 0.3, "dash": 0.8, "label": 0.8,
     "indirect": 0.8, "that": 0.7, "nospeaker": 0.35, "parenthetical": 0.7, "according": 0.8, "mixed": 0.65,
     "object": 0.5, "xcomp": 0.55, "noun": 0.5, "colon": 0.5, "as": 0.7,
 }
@@ -669,6 +669,11 @@ def attribute_direct(ctx: Context, directs: list[Quoted], others: list[Found] = 
         prev_end = directs[k - 1].close + 1 if k else 0
         next_start = directs[k + 1].open if k + 1 < len(directs) else len(ctx.text)
         item = Found(quote=(q.start, q.end), quote_type="direct", kind="direct")
+        label = _label_source(ctx.text, q)
+        if label is not None:
+            item.cue, item.speaker, item.quote, item.score = label[0], label[1], (label[2], q.end), SCORES["label"]
+            found.append(item)
+            continue
         cues = _window_cues(ctx, q, prev_end, next_start)
         if ctx.lex.broad:  # words are said: a speech verb beats a nearer "shows" or "believes"
             cues.sort(key=lambda t: cue_lemma(t, ctx.lex) not in ctx.lex.speech_verbs)
@@ -736,6 +741,13 @@ def _relaying_outlet(ctx: Context, cues: list[Token], chosen: Range | None, excl
 
 
 NAME = r"[A-Z][\w.'’-]*(?:[ \t]+(?:[A-Z][\w.'’-]*|de|van|von|da|del|la))*"
+# Words that label a line without naming who speaks ("Update: ...", "Photo: ...").
+LINE_LABELS = {"photo", "photos", "update", "updated", "note", "editor's note", "editor’s note", "related", "read more",
+               "watch", "source", "sources", "credit", "abstract", "caption", "image", "video", "correction",
+               "clarification", "disclosure", "follow", "subscribe", "advertisement", "tags", "topics", "see also",
+               "more", "listen", "share", "email", "contact", "warning", "breaking", "exclusive", "opinion",
+               "analysis", "live", "developing"}
+NAME_COLON = re.compile(r"(" + NAME + r"):[ \t]+(\S.*)")
 _DASH_SOURCE = re.compile(r"[ \t\u00a0]*(?:[―—–]|--)[ \t\u00a0]*(" + NAME + r")")
 
 
@@ -752,6 +764,18 @@ def _dash_source(text: str, q: Quoted) -> tuple[Range, Range] | None:
     if name.endswith(".") and len(name.split()[-1]) > 3:  # a full stop, not an initial ("Jr.", "P.")
         name = name[:-1]
     return (at, at + width), (m.start(1), m.start(1) + len(name))
+
+
+def _label_source(text: str, q: Quoted) -> tuple[Range, Range, int] | None:
+    """(cue, speaker, content start) of a quote that opens with its speaker's label, as
+    transcripts print it: '"PENCE: Well, look, ..."' (the label is no part of the content)."""
+    m = NAME_COLON.match(text[q.start:q.end])
+    if m is None or m.group(1).lower() in LINE_LABELS or len(words(m.group(2))) < 3:
+        return None
+    if not 1 <= len(m.group(1).split()) <= 4 or not (m.group(1).isupper() or " " in m.group(1)):
+        return None  # "Look: ..." is a word, not a label; "PENCE:" and "Mr. Trump:" are
+    name_end = q.start + m.end(1)
+    return (name_end, name_end + 1), (q.start + m.start(1), name_end), q.start + m.start(2)
 
 
 def _colon_intro_cues(ctx: Context, q: Quoted) -> list[Token]:
@@ -990,7 +1014,7 @@ def _content_range(ctx: Context, verb: Token) -> tuple[Range, str] | None:
     """(untrimmed content range, kind) of a cue verb: its content clause (ccomp; xcomp for ask/urge
     or, broad, intentions), a detached "that" clause, a parenthetical's sentence, or (broad) its object."""
 
-    clauses = [c for c in verb.children if c.dep_ == "ccomp"]
+    clauses = [c for c in verb.children if c.dep_ == "ccomp"] or _misparsed_clauses(verb)
     right = [c for c in clauses if c.i > verb.i]
     clause = (right or clauses or [None])[0]  # "X, she said, Y": the content after the cue
     kind = "indirect"
@@ -1014,6 +1038,9 @@ def _content_range(ctx: Context, verb: Token) -> tuple[Range, str] | None:
             return (rng, "object") if rng is not None else None
         return None
     rng = _edges(clause)
+    if clause.dep_ == "advcl":  # a misparsed content clause: "said after the vote he would ...": from its subject on
+        subject = next(c for c in clause.children if c.dep_ in SUBJECTS)
+        rng = (max(rng[0], subject.left_edge.idx), rng[1])
     for span, _ in ctx.phrases:  # "said Y, according to the Post": the phrase is not what was said
         if rng[0] < span.start_char < rng[1] and span.start > verb.i and ctx.text[:span.start_char].rstrip().endswith(","):
             rng = (rng[0], span.start_char)
@@ -1060,6 +1087,17 @@ def _as_clause(verb: Token) -> Range | None:
     if own[1] >= end:
         return start, own[0]
     return None
+
+
+def _misparsed_clauses(verb: Token) -> list[Token]:
+    """A content clause the parser hung on the cue as an adverbial one: "said after the
+    convention he would not accept": after the cue, with its own subject, no "if", "when" or
+    "because" of its own."""
+    return [c for c in verb.children if c.dep_ == "advcl" and c.i > verb.i and _has_subject(c)
+            and not any(m.dep_ in ADVERBIAL_OPENERS and m.i < c.i for m in c.children)]
+
+
+ADVERBIAL_OPENERS = frozenset({"mark", "advmod"})  # "if", "when", "because", "while", "as", "how"
 
 
 def _has_subject(tok: Token) -> bool:

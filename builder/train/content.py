@@ -43,11 +43,14 @@ N_FEATURES = 2 ** 20   # hashed feature space
 QUOTE_MARKS = set("\"'“”‘’«»„")
 
 
-def without_overlaps(records: list[Any]) -> list[Any]:
-    """The records whose content overlaps no better-scored record's content, in their order:
-    re-bounding can grow two records over the same words, and one text has one attribution."""
+def without_overlaps(records: list[Any], sureness: dict[int, float] | None = None) -> list[Any]:
+    """The records whose content overlaps no surer record's content, in their order: re-bounding
+    can grow two records over the same words, and one text has one attribution. A record is as
+    sure as its rules' score plus ``sureness[id(record)]`` (the refiner's chance that both its
+    bounds are right; 0 when not given)."""
+    sure = sureness or {}
     kept: list[Any] = []
-    for f in sorted(records, key=lambda f: -f.score):
+    for f in sorted(records, key=lambda f: -(f.score + sure.get(id(f), 0.0))):
         if all(f.quote[1] <= g.quote[0] or g.quote[1] <= f.quote[0] for g in kept):
             kept.append(f)
     ids = {id(f) for f in kept}
@@ -380,8 +383,8 @@ class ContentRefiner(Pipe):
     # records -> refined records
     def refine(self, doc: Doc, records: list[Any]) -> list[Any]:
         """The records kept (keep chance at least ``drop``), their contents re-bounded, then
-        those overlapping a better-scored record's content dropped; all candidates of a doc
-        scored in one go per model."""
+        those overlapping a surer record's content dropped (``without_overlaps``); all
+        candidates of a doc scored in one go per model."""
         if not records:
             return records
         facts, text = doc_facts(doc), doc.text
@@ -398,10 +401,13 @@ class ContentRefiner(Pipe):
         if not (self.rebound and self.start_model.coef is not None and self.end_model.coef is not None):
             return [f for f in records if id(f) not in dropped]
         bounds = self._bounds(doc, facts, [(f, v) for f, v in todo if id(f) not in dropped], words_between, live)
-        return without_overlaps([bounds.get(id(f), f) for f in records if id(f) not in dropped])
+        refined = [bounds[id(f)][0] if id(f) in bounds else f for f in records if id(f) not in dropped]
+        return without_overlaps(refined, {id(g): sure for g, sure in bounds.values()})
 
-    def _bounds(self, doc: Doc, facts: DocFacts, todo: list, words_between, live: list[RecordView]) -> dict[int, Any]:
-        """id(record) -> the record with its content at the best scoring start and end."""
+    def _bounds(self, doc: Doc, facts: DocFacts, todo: list, words_between,
+                live: list[RecordView]) -> dict[int, tuple[Any, float]]:
+        """id(record) -> (the record with its content at the best scoring start and end, the
+        chance that both are right: the product of the two models' probabilities)."""
         jobs, start_rows, end_rows = [], [], []
         for f, v in todo:
             rule_s, rule_e = _first_wordy(facts, v.start, v.end), _last_wordy(facts, v.start, v.end)
@@ -418,13 +424,14 @@ class ContentRefiner(Pipe):
         ss, es = self.start_model.scores(start_rows), self.end_model.scores(end_rows)
         out = {}
         for f, rule_s, rule_e, starts, ends, a, b in jobs:
-            best_s, best_e = _best_pair(starts, ss[a:a + len(starts)], ends, es[b:b + len(ends)])
-            if best_s is None:
+            pair = _best_pair(starts, ss[a:a + len(starts)], ends, es[b:b + len(ends)])
+            if pair is None:
                 continue
+            best_s, best_e = starts[pair[0]], ends[pair[1]]
             start = f.quote[0] if best_s == rule_s else doc[best_s].idx
             end = f.quote[1] if best_e == rule_e else doc[best_e].idx + len(doc[best_e].text)
-            if (start, end) != tuple(f.quote):
-                out[id(f)] = replace(f, quote=(start, end), fragments=[])
+            refined = replace(f, quote=(start, end), fragments=[]) if (start, end) != tuple(f.quote) else f
+            out[id(f)] = (refined, _probability(ss[a + pair[0]]) * _probability(es[b + pair[1]]))
         return out
 
     def __call__(self, doc: Doc) -> Doc:
@@ -460,15 +467,19 @@ class ContentRefiner(Pipe):
         return self
 
 
-def _best_pair(starts: list[int], ss: numpy.ndarray, ends: list[int], es: numpy.ndarray) -> tuple[int | None, int | None]:
-    """The best scoring start and end with start <= end."""
+def _probability(logit: float) -> float:
+    return 1.0 / (1.0 + math.exp(-logit))
+
+
+def _best_pair(starts: list[int], ss: numpy.ndarray, ends: list[int], es: numpy.ndarray) -> tuple[int, int] | None:
+    """Indexes of the best scoring start and end with start <= end (among the five best of each)."""
     order_s = numpy.argsort(-ss)
     order_e = numpy.argsort(-es)
-    best, best_score = (None, None), -numpy.inf
+    best, best_score = None, -numpy.inf
     for a in order_s[:5]:
         for b in order_e[:5]:
             if starts[a] <= ends[b] and ss[a] + es[b] > best_score:
-                best, best_score = (starts[a], ends[b]), ss[a] + es[b]
+                best, best_score = (int(a), int(b)), ss[a] + es[b]
     return best
 
 
