@@ -766,13 +766,20 @@ def _dash_source(text: str, q: Quoted) -> tuple[Range, Range] | None:
     return (at, at + width), (m.start(1), m.start(1) + len(name))
 
 
+def speaker_label(text: str) -> re.Match | None:
+    """``text`` opening with a speaker's label ("Senator Smith: ..."): a name of at most four
+    words, not a line label ("Update:"), then a colon and a statement of three words or more."""
+    m = NAME_COLON.match(text)
+    if m is None or len(m.group(1).split()) > 4 or m.group(1).lower() in LINE_LABELS or len(words(m.group(2))) < 3:
+        return None
+    return m
+
+
 def _label_source(text: str, q: Quoted) -> tuple[Range, Range, int] | None:
     """(cue, speaker, content start) of a quote that opens with its speaker's label, as
     transcripts print it: '"PENCE: Well, look, ..."' (the label is no part of the content)."""
-    m = NAME_COLON.match(text[q.start:q.end])
-    if m is None or m.group(1).lower() in LINE_LABELS or len(words(m.group(2))) < 3:
-        return None
-    if not 1 <= len(m.group(1).split()) <= 4 or not (m.group(1).isupper() or " " in m.group(1)):
+    m = speaker_label(text[q.start:q.end])
+    if m is None or not (m.group(1).isupper() or " " in m.group(1)):
         return None  # "Look: ..." is a word, not a label; "PENCE:" and "Mr. Trump:" are
     name_end = q.start + m.end(1)
     return (name_end, name_end + 1), (q.start + m.start(1), name_end), q.start + m.start(2)
