@@ -18,7 +18,8 @@ from builder import run as run_cmds
 
 app = typer.Typer(
     name="quotes",
-    help="Quote attribution dataset builder: ingest -> propose -> annotate (Label Studio) -> export.",
+    help="Quote attribution dataset builder: ingest -> propose -> annotate (Label Studio) -> export -> train "
+         "(the next proposer).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

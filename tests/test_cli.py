@@ -10,7 +10,7 @@ from builder.cli import app
 COMMANDS = [
     [], ["ingest"], ["propose"], ["eval"], ["studio"], ["studio", "start"], ["studio", "stop"],
     ["studio", "status"], ["push"], ["pull"], ["agreement"], ["export"], ["export", "diff"], ["export", "verify"],
-    ["run"], ["demo"],
+    ["train"], ["run"], ["demo"],
 ]
 
 

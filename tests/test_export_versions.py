@@ -63,3 +63,15 @@ def test_versions_are_canonical_semver(version):
     with pytest.raises(ExportError):
         parse_version(version)
     assert parse_version("10.0.0") == (10, 0, 0) and parse_version("0.0.0") == (0, 0, 0)
+
+
+def test_shrink_with_silver_rows_on_both_sides_names_the_proposals_not_the_flag():
+    from builder.export.versions import check_shrink
+
+    last = {"version": "0.1.0", "include_proposed": True, "rows": {"attributions": {"train": 9}},
+            "model_versions": ["quotes.proposer.v1+en_x-1.0.0"]}
+    with pytest.raises(ExportError) as e:   # a new proposer's silver rows hold fewer quotes
+        check_shrink({"attributions": {"train": 8}}, last, "0.2.0", True, False)
+    said = str(e.value)
+    assert "latest proposals" in said and "quotes.proposer.v1+en_x-1.0.0" in said and "--allow-shrink" in said
+    assert "--include-proposed" not in said   # they are already included

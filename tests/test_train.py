@@ -228,3 +228,45 @@ def test_without_overlaps_keeps_the_surer_of_two_overlapping_contents():
     assert without_overlaps([c]) == [c] and without_overlaps([]) == []
     # the refiner's chance that a's bounds are right outweighs b's higher rules score
     assert without_overlaps([a, b, c], {id(a): 0.8, id(b): 0.2}) == [a, c]
+
+
+def _refused(args, cwd, code=1) -> str:
+    """What a refused command said (stdout and stderr, rewrapped): it exits ``code``, no traceback."""
+    out = subprocess.run(QUOTES + args, capture_output=True, text=True, cwd=cwd, timeout=300)
+    said = out.stdout + out.stderr
+    assert out.returncode == code and "Traceback" not in said, said[-3000:]
+    return " ".join(said.split())
+
+
+@pytest.mark.slow
+def test_train_and_the_trained_proposer_refuse_bad_input_saying_what_to_do(tmp_path):
+    """Each as a subprocess: a clear error, a non-zero exit, nothing written where it must not be."""
+    old = tmp_path / "exports" / "quotes" / "0.1.0"   # an export version without a tokens config
+    (old / "attributions").mkdir(parents=True)
+    (old / "manifest.json").write_text(json.dumps({"name": "quotes", "version": "0.1.0",
+                                                   "export_version": "quotes.export.v1"}))
+    said = _refused(["train", "--export", str(old), "-o", str(tmp_path / "m")], tmp_path)
+    assert "no tokens config" in said and "quotes export --bump minor" in said
+    brat = tmp_path / "brat"   # a brat folder with no .ann file
+    (brat / "text").mkdir(parents=True)
+    (brat / "attributions").mkdir()
+    (brat / "text" / "a.txt").write_text("Smith said it works.\n")
+    said = _refused(["train", "--brat", str(brat), "--dev", str(brat), "-o", str(tmp_path / "m")], tmp_path)
+    assert "no annotated article" in said and "attributions/NAME_<annotator>.ann" in said
+    model = tmp_path / "models" / "quotes" / "0.1.0"   # a published pipeline folder
+    model.mkdir(parents=True)
+    (model / "meta.json").write_text("{}")
+    (model / "config.cfg").write_text("")
+    for inside in (model / "next", old / "model"):
+        said = _refused(["train", "--export", str(old), "-o", str(inside)], tmp_path)
+        assert f"inside {inside.parent}" in said and "never changed" in said and "pass an -o" in said
+        assert not inside.exists()
+    assert "--brat" in _refused(["train", "--export", str(old), "--dev", str(brat)], tmp_path, code=2)
+    assert not (tmp_path / "m").exists() and not (tmp_path / "models" / "quotes" / "0.1.0" / "next").exists()
+    (brat / "attributions" / "a_x.ann").write_text(
+        "T1\tSource 0 5\tSmith\nT2\tCue 6 10\tsaid\nT3\tContent 11 19\tit works\nT4\tAttribution 6 10\tsaid\n"
+        "E1\tAttribution:T4 Content:T3 Cue:T2 Source:T1\n")
+    (tmp_path / "quotes.toml").write_text('[propose]\nproposer = "hybrid"\ntrained = "models/none"\n')
+    for args in (["eval", "--gold", str(brat), "--overall-only"], ["propose", str(brat / "text" / "a.txt"), "-o", "t.json"]):
+        said = _refused(args, tmp_path, code=2 if args[0] == "eval" else 1)
+        assert "[propose] trained = 'models/none'" in said and "quotes train" in said, said

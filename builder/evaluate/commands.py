@@ -30,6 +30,7 @@ def evaluate(
     and type accuracy; outlet P/R/F1; strict exact span F1 per role (PolNeAR-style); confidence
     calibration."""
     from rich.console import Console
+    from rich.markup import escape
 
     from builder.evaluate import GoldError, load_gold, load_predictions, score
     from builder.evaluate.lemmas import CueLemmatizer
@@ -40,7 +41,7 @@ def evaluate(
     console = Console(width=None if sys.stdout.isatty() else max(120, Console().width))
     problems: list = []
     if scope not in ("auto", "speech", "broad"):
-        console.print(f"[red]error[/]: --scope {scope!r}: use auto, speech or broad")
+        console.print(f"[red]error[/]: --scope {escape(repr(scope))}: use auto, speech or broad")
         raise typer.Exit(2)
     gold = list(gold or []) + list(more_gold or [])
     if not gold:
@@ -74,7 +75,7 @@ def evaluate(
                     raise ProposerMissing(f"the proposer failed ({type(exc).__name__}: {exc}); "
                                           "fix it, or pass --pred tasks.json") from exc
     except (GoldError, ProposerMissing) as exc:
-        console.print(f"[red]error[/]: {exc}")
+        console.print(f"[red]error[/]: {escape(str(exc))}")
         raise typer.Exit(2)
     report = score(gold_docs, predictions, problems=problems, lemmatizer=CueLemmatizer(use_spacy=spacy_lemmas),
                    progress=True)

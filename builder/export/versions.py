@@ -106,11 +106,17 @@ def check_shrink(counts: dict[str, dict[str, int]], last: dict[str, Any] | None,
     if shrunk:
         was = "with" if last.get("include_proposed") else "without"
         now = "with" if include_proposed else "without"
-        raise ExportError(
-            f"version {version} would have fewer rows than {last.get('version')} ({'; '.join(shrunk)}); "
-            f"{last.get('version')} was exported {was} proposed (silver) rows, this one {now}. Nothing was "
-            "published. If that is what you want, export again with --allow-shrink; to keep the silver rows, "
-            "pass --include-proposed (or set [export] include_proposed = true in quotes.toml)")
+        if last.get("include_proposed") and include_proposed:
+            made = ", ".join(last.get("model_versions") or []) or "another proposer"
+            why = (f"both carry proposed (silver) rows, but the workspace's latest proposals hold fewer quotes than "
+                   f"those in {last.get('version')} (by {made}), e.g. after proposing again with a new proposer. "
+                   "Nothing was published. If that is what you want, export again with --allow-shrink")
+        else:
+            why = (f"{last.get('version')} was exported {was} proposed (silver) rows, this one {now}. Nothing was "
+                   "published. If that is what you want, export again with --allow-shrink; to keep the silver "
+                   "rows, pass --include-proposed (or set [export] include_proposed = true in quotes.toml)")
+        raise ExportError(f"version {version} would have fewer rows than {last.get('version')} "
+                          f"({'; '.join(shrunk)}); {why}")
 
 
 def _alive(pid: int) -> bool:

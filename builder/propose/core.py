@@ -66,7 +66,10 @@ def load_trained(path: str | None, proposer: str = "hybrid", *, scope: str | Non
     if proposer not in PROPOSERS:
         raise RuntimeError(f"[propose] proposer = {proposer!r}: use one of {', '.join(PROPOSERS)}")
     if not path or not Path(path, "meta.json").is_file():
-        raise RuntimeError(f"[propose] trained = {path!r} is not a pipeline folder written by `quotes train`: "
+        what = "is not a pipeline folder written by `quotes train`"
+        if path and not Path(path).exists():
+            what = "does not exist" + ("" if Path(path).is_absolute() else f" (in {Path.cwd()})")
+        raise RuntimeError(f"[propose] trained = {path!r} {what}: "
                            "train one (quotes train --export exports/quotes/X.Y.Z -o models/quotes/0.1.0) "
                            "or set [propose] proposer = \"rules\"")
     overrides = {"components": {"quotes_attribution": {"scope": scope}}} if scope else {}

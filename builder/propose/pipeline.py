@@ -149,5 +149,8 @@ def propose_workspace(workspace: Workspace | str, cfg: dict[str, Any] | None = N
                                  quiet=quiet)
         stats = executor.run()
     rows = list(read_rows(ws.sub("proposals", run_id), columns=["doc_id", "regions", "error"]))
+    already = sum(int(metric.total) for step in getattr(stats, "stats", None) or []
+                  for key, metric in step.stats.items() if key == "already_proposed")
     return {"run_id": run_id, "proposed": len(rows), "failed": sum(1 for r in rows if r["error"]),
-            "quotes": sum(1 for r in rows for g in r["regions"] or [] if g["label"] == "Quote"), "stats": stats}
+            "quotes": sum(1 for r in rows for g in r["regions"] or [] if g["label"] == "Quote"),
+            "already_proposed": already, "stats": stats}

@@ -31,16 +31,24 @@ def train(
     import re
 
     from builder.options import settings
-    from builder.train import TrainError, TrainSettings, read_brat, read_export, train_proposer
+    from builder.train import (TrainError, TrainSettings, check_output, format_strict, read_brat, read_export,
+                               train_proposer)
 
     cfg, _ws = settings(config)
     if (export is None) == (brat is None):
         raise typer.BadParameter("give either --export FOLDER or --brat TRAIN_DIR (with --dev DEV_DIR)", param_hint="--export")
+    if export is not None and (dev is not None or test is not None):
+        raise typer.BadParameter("--dev and --test go with --brat; an export brings its own validation and test "
+                                 "splits", param_hint="--dev")
     try:
+        if output is not None:
+            check_output(output)   # before the corpus is read: a bad -o fails at once
         corpus = read_export(export) if export else read_brat(brat, dev, test, int(cfg["export"].get("window_tokens", 256)))
     except TrainError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(1)
+    if corpus.skipped:
+        typer.echo(f"{len(corpus.skipped)} input file(s) left out (first: {corpus.skipped[0]})", err=True)
     source = corpus.source.get("export") or {}
     out = output or Path("models") / (source.get("name") or "quotes") / (version or "0.1.0")
     version = version or (out.name if re.fullmatch(r"\d+\.\d+\.\d+", out.name) else "0.1.0")
@@ -58,11 +66,17 @@ def train(
     for split in ("validation", "test"):
         figures = result.scores.get(split)
         if figures:
-            typer.echo(f"{split}: exact span F1 " + ", ".join(
+            typer.echo(f"{split}: the tagger (proposer = \"learned\") exact span F1 " + ", ".join(
                 f"{k} {100 * v['f']:.1f}" for k, v in figures.items() if isinstance(v, dict) and v["gold"]))
-    refined = (result.scores.get("refiners") or {})
+        elif split == "test":
+            typer.echo("test: no test split in the corpus, no test figures" + (" (pass --test DIR)" if brat else ""))
+    refined, use = (result.scores.get("refiners") or {}), "Use it"
     if refined.get("validation_refined"):
-        typer.echo("validation strict F1 (content / source / cue): rules " + " / ".join(
-            f"{v}" for v in refined["validation_rules"].values()) + ", hybrid (refiners) " + " / ".join(
-            f"{v}" for v in refined["validation_refined"].values()))
-    typer.echo(f'Use it: [propose] proposer = "hybrid" and trained = "{result.path}" in quotes.toml')
+        rules, hybrid = refined["validation_rules"], refined["validation_refined"]
+        typer.echo(f"validation strict F1 (content / source / cue): rules {format_strict(rules)}, "
+                   f"hybrid (rules + refiners) {format_strict(hybrid)}")
+        if sum(v or 0 for v in hybrid.values()) < sum(v or 0 for v in rules.values()):
+            typer.echo("the hybrid scores below the rules on validation: keep proposer = \"rules\" until a "
+                       "model trained on more annotated documents beats them")
+            use = "To try it anyway"
+    typer.echo(f'{use}: [propose] proposer = "hybrid" and trained = "{result.path}" in quotes.toml')

@@ -38,6 +38,7 @@ class Corpus:
     source: dict[str, Any] = field(default_factory=dict)   # export name/version/manifest hash, or brat folders
     scope: str = "speech"                                   # the notion of attribution the gold follows
     articles: dict[str, list[Article]] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)       # input files left out: path, why, what to do
 
 
 def read_export(folder: str | Path) -> Corpus:
@@ -49,6 +50,11 @@ def read_export(folder: str | Path) -> Corpus:
     if not manifest_path.is_file():
         raise TrainError(f"{folder} has no manifest.json: give an exported version folder (quotes export)")
     manifest = json.loads(manifest_path.read_text("utf-8"))
+    if not any((folder / data_file("tokens", split)).exists() for split in SPLITS):
+        made = manifest.get("export_version") or "an unknown export step"
+        raise TrainError(f"{folder} has no tokens config ({folder / 'tokens'} is missing; written by {made}): "
+                         "export a new version from the same workspace with this quotes (quotes export --bump "
+                         "minor) and train on that")
     rows, articles = {}, {}
     for split in SPLITS:
         path = folder / data_file("tokens", split)
@@ -61,7 +67,8 @@ def read_export(folder: str | Path) -> Corpus:
         if path.exists():
             articles[split] = [article_of_row(row) for row in pq.read_table(path).to_pylist()]
     if not rows.get("train"):
-        raise TrainError(f"{folder} has no tokens rows in its train split: annotate more documents, export again")
+        raise TrainError(f"{folder} has no tokens rows in its train split: annotate (or propose) more documents, "
+                         "then export a new version")
     source = {"export": {"name": manifest.get("name"), "version": manifest.get("version"),
                          "manifest_sha256": hashlib.sha256(manifest_path.read_bytes()).hexdigest()}}
     return Corpus(rows, source, articles=articles)
@@ -75,8 +82,9 @@ def article_of_row(row: dict[str, Any]) -> Article:
     return Article(row["doc_id"], row["text"], regions, relations, row.get("publisher"))
 
 
-def brat_articles(folder: str | Path) -> list[Article]:
-    """The gold articles of a brat corpus (PolNeAR layout: text/ + attributions/)."""
+def brat_articles(folder: str | Path, skipped: list[str] | None = None) -> list[Article]:
+    """The gold articles of a brat corpus (PolNeAR layout: text/ + attributions/); a file that
+    cannot be used is left out and said in ``skipped`` (its path, why, what to do)."""
     from builder.evaluate.gold import gold_from_brat, is_brat_folder
 
     folder = Path(folder)
@@ -84,8 +92,13 @@ def brat_articles(folder: str | Path) -> list[Article]:
         raise TrainError(f"{folder} is not a brat corpus: it needs text/*.txt and attributions/*.ann")
     problems: list = []
     out = [Article(g.doc_id, g.text, g.regions, g.relations, g.publisher) for g in gold_from_brat(folder, problems)]
+    said = [f"{p.source}: {p.reason}{f' ({p.detail})' if p.detail else ''}; {p.hint}" for p in problems]
     if not out:
-        raise TrainError(f"no annotated article in {folder}")
+        first = f" (first: {said[0]})" if said else ""
+        raise TrainError(f"no annotated article in {folder}: it needs text/NAME.txt with attributions/"
+                         f"NAME_<annotator>.ann beside it{first}")
+    if skipped is not None:
+        skipped += said
     return out
 
 
@@ -107,8 +120,9 @@ def brat_rows(folder: str | Path, window_tokens: int = 256) -> list[dict[str, An
 def read_brat(train: str | Path, dev: str | Path | None, test: str | Path | None = None,
               window_tokens: int = 256) -> Corpus:
     """A brat train folder (and dev, test ones) as a corpus; the broad scope is implied (PolNeAR)."""
-    articles = {split: brat_articles(folder) for split, folder in (("train", train), ("validation", dev),
-                                                                   ("test", test)) if folder}
+    skipped: list[str] = []
+    articles = {split: brat_articles(folder, skipped) for split, folder in (("train", train), ("validation", dev),
+                                                                            ("test", test)) if folder}
     rows = {split: article_rows(arts, window_tokens) for split, arts in articles.items()}
-    return Corpus(rows, {"brat": {k: str(v) for k, v in (("train", train), ("dev", dev), ("test", test)) if v}},
-                  scope="broad", articles=articles)
+    return Corpus(rows, {"brat": {k: str(Path(v).absolute()) for k, v in (("train", train), ("dev", dev), ("test", test)) if v}},
+                  scope="broad", articles=articles, skipped=skipped)

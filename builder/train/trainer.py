@@ -240,6 +240,35 @@ def _ov(a: tuple[int, int], b: tuple[int, int]) -> int:
     return max(0, min(a[1], b[1]) - max(a[0], b[0]))
 
 
+def _published(folder: Path) -> str | None:
+    """What ``folder`` is when it is something published that is never changed: a spaCy pipeline
+    folder (``quotes train`` output or any other) or an export version."""
+    if (folder / "meta.json").is_file() and (folder / "config.cfg").is_file():
+        return "a spaCy pipeline folder"
+    manifest = folder / "manifest.json"
+    if manifest.is_file():
+        try:
+            if "export_version" in json.loads(manifest.read_text("utf-8")):
+                return "an exported dataset version"
+        except (OSError, ValueError, TypeError):
+            return None   # some other manifest.json
+    return None
+
+
+def check_output(output: str | Path) -> None:
+    """``TrainError`` unless ``output`` is a new folder outside every published pipeline folder
+    and export version (writing there would change something never changed)."""
+    output = Path(output)
+    if output.exists():
+        raise TrainError(f"{output} exists: a trained pipeline is never overwritten; pass another -o "
+                         "(e.g. models/quotes/<the next version>)")
+    for folder in output.absolute().parents:
+        what = _published(folder)
+        if what:
+            raise TrainError(f"{output} is inside {folder}, {what}, which is never changed; pass an -o outside it "
+                             "(e.g. models/quotes/<the next version>)")
+
+
 def train_proposer(corpus: Corpus, output: str | Path, settings: TrainSettings | None = None,
                    progress: Callable[[str], None] | None = None) -> TrainResult:
     """Train on ``corpus.rows["train"]``, early-stop on ``validation``, score ``test``; write the
@@ -251,8 +280,7 @@ def train_proposer(corpus: Corpus, output: str | Path, settings: TrainSettings |
     settings = settings or TrainSettings()
     say = progress or (lambda _m: None)
     output = Path(output)
-    if output.exists():
-        raise TrainError(f"{output} exists: a trained pipeline is never overwritten; pass another -o")
+    check_output(output)
     if not re.fullmatch(r"\d+\.\d+\.\d+", settings.version):
         raise TrainError(f"version {settings.version!r} is not X.Y.Z")
     scope = settings.scope or corpus.scope
@@ -264,6 +292,8 @@ def train_proposer(corpus: Corpus, output: str | Path, settings: TrainSettings |
     dev = examples_of(nlp, corpus.rows["validation"], settings.cache_dir) if corpus.rows.get("validation") else []
     if not dev:  # no validation split: hold out every 10th training window
         dev, train = train[::10], [eg for i, eg in enumerate(train) if i % 10]
+        say("no validation split (an export's validation split, or --dev DIR with --brat): every 10th training "
+            "window is held out for early stopping")
     if not train:
         raise TrainError("no training windows left: export more documents")
     tok2vec, tagger = nlp.get_pipe("quotes_tok2vec"), nlp.get_pipe("quotes_bio")
@@ -367,6 +397,11 @@ def _strict(docs: list, articles: list) -> dict[str, float | None]:
     return {role: None if total.f1(role) is None else round(100 * total.f1(role), 1) for role in ROLES}
 
 
+def format_strict(per_role: dict[str, float | None]) -> str:
+    """``60.2 / 54.8 / 57.1``: strict F1 per role, ``-`` where the role had nothing to score."""
+    return " / ".join("-" if v is None else f"{v}" for v in per_role.values())
+
+
 def train_refiners(nlp, corpus: Corpus, settings: TrainSettings, scope: str,
                    say: Callable[[str], None]) -> dict[str, Any]:
     """Train the refiners (``REFINERS``) on the corpus's whole train articles, as the rules
@@ -405,8 +440,10 @@ def train_refiners(nlp, corpus: Corpus, settings: TrainSettings, scope: str,
         for name in REFINERS:
             dev = [nlp.get_pipe(name)(d) for d in dev]
         out["validation_refined"] = _strict(dev, dev_arts)
-        say(f"validation strict F1 (content / source / cue): rules {out['validation_rules']}, "
-            f"refined {out['validation_refined']}")
+        say(f"validation strict F1 (content / source / cue): rules {format_strict(out['validation_rules'])}, "
+            f"refined {format_strict(out['validation_refined'])}")
+    else:
+        say("no validation articles: the refiners' figures are not measured and no missed attribution is added")
     return out
 
 
