@@ -274,6 +274,16 @@ def test_content_clause_the_parser_hangs_on_the_cue_as_adverbial(nlp):
     [prop] = propose_texts([text], nlp=nlp)
     assert list(quotes_of(prop.regions)) == ["he would not accept the deal"]  # "when ..." is no content
 
+
+def test_the_speakers_next_act_is_no_part_of_the_content(nlp):
+    from builder.propose import propose_texts
+    text = ("The senator said he would order a review of the computer defenses and warned against hackers.\n\n"
+            "The mayor said the budget would pass and the schools would get more money.\n")
+    [prop] = propose_texts([text], nlp=nlp)
+    quotes = list(quotes_of(prop.regions))
+    assert "he would order a review of the computer defenses" in quotes        # "and warned ...": the senator's act
+    assert "the budget would pass and the schools would get more money" in quotes  # a conjunct with its own subject
+
 BROAD_MORE = ("Intro line\n\n"
               "Senator Smith: The budget deal is a betrayal of working families.\n\n"
               "The mayor's plan to close the library angered residents.\n\n"

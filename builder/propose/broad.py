@@ -9,19 +9,14 @@ rule passes of the broad scope (``builder.propose.rules``). The nominal content 
 """
 from __future__ import annotations
 
-import re
-
 from spacy.tokens import Token
 
 from builder.propose.extract import (
-    COMPLEMENT_CLAUSES, DIRECT_OBJECTS, Context, FIRST_SECOND, Found, NAME, Quoted, SCORES, _content, _edges,
-    LINE_LABELS, NAME_COLON, mention, object_content, overlap, span_range, speaker_and_outlet, subject_of,
-    token_range, trim,
+    COMPLEMENT_CLAUSES, DIRECT_OBJECTS, Context, FIRST_SECOND, Found, Quoted, SCORES, _content, _edges,
+    mention, object_content, overlap, span_range, speaker_and_outlet, speaker_label,
+    subject_of, token_range, trim,
 )
-from builder.propose.marks import words
 from builder.propose.rules import register
-
-
 
 
 def name_colon_lines(ctx: Context, directs: list[Quoted]) -> list[Found]:
@@ -29,14 +24,13 @@ def name_colon_lines(ctx: Context, directs: list[Quoted]) -> list[Found]:
     out = []
     start = 0
     for line in ctx.text.split("\n"):
-        m = NAME_COLON.match(line)
-        if m and len(m.group(1).split()) <= 4 and len(words(m.group(2))) >= 3:
+        m = speaker_label(line)
+        if m:
             name = (start + m.start(1), start + m.end(1))
-            if m.group(1).lower() not in LINE_LABELS:
-                s, e = trim(ctx.text, start + m.start(2), start + m.end(2), keep_close=True)
-                if not any(overlap((q.start, q.end), (s, e)) > 0.6 * (e - s) for q in directs):
-                    out.append(Found(quote=(s, e), quote_type="indirect", kind="colon", cue=(name[1], name[1] + 1),
-                                     speaker=name, score=SCORES["colon"]))
+            s, e = trim(ctx.text, start + m.start(2), start + m.end(2), keep_close=True)
+            if not any(overlap((q.start, q.end), (s, e)) > 0.6 * (e - s) for q in directs):
+                out.append(Found(quote=(s, e), quote_type="indirect", kind="colon", cue=(name[1], name[1] + 1),
+                                 speaker=name, score=SCORES["colon"]))
         start += len(line) + 1
     return out
 

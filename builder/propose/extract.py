@@ -766,13 +766,20 @@ def _dash_source(text: str, q: Quoted) -> tuple[Range, Range] | None:
     return (at, at + width), (m.start(1), m.start(1) + len(name))
 
 
+def speaker_label(text: str) -> re.Match | None:
+    """``text`` opening with a speaker's label ("Senator Smith: ..."): a name of at most four
+    words, not a line label ("Update:"), then a colon and a statement of three words or more."""
+    m = NAME_COLON.match(text)
+    if m is None or len(m.group(1).split()) > 4 or m.group(1).lower() in LINE_LABELS or len(words(m.group(2))) < 3:
+        return None
+    return m
+
+
 def _label_source(text: str, q: Quoted) -> tuple[Range, Range, int] | None:
     """(cue, speaker, content start) of a quote that opens with its speaker's label, as
     transcripts print it: '"PENCE: Well, look, ..."' (the label is no part of the content)."""
-    m = NAME_COLON.match(text[q.start:q.end])
-    if m is None or m.group(1).lower() in LINE_LABELS or len(words(m.group(2))) < 3:
-        return None
-    if not 1 <= len(m.group(1).split()) <= 4 or not (m.group(1).isupper() or " " in m.group(1)):
+    m = speaker_label(text[q.start:q.end])
+    if m is None or not (m.group(1).isupper() or " " in m.group(1)):
         return None  # "Look: ..." is a word, not a label; "PENCE:" and "Mr. Trump:" are
     name_end = q.start + m.end(1)
     return (name_end, name_end + 1), (q.start + m.start(1), name_end), q.start + m.start(2)
@@ -1047,6 +1054,9 @@ def _content_range(ctx: Context, verb: Token) -> tuple[Range, str] | None:
     for citing in _citing(verb):  # "reported, citing officials, that ...": not part of the content
         if rng[0] <= citing.idx < rng[1]:
             rng = (max(rng[0], _edges(citing)[1]), rng[1])
+    act = _speaker_act(ctx, clause)  # "said he would order a review and warned against ...": not said
+    if act is not None:
+        rng = (rng[0], min(rng[1], act))
     for prep in (c for c in clause.children if c.dep_ == "prep" and c.i > clause.i):
         obj = next((g for g in prep.children if g.dep_ == "pobj"), None)
         if obj is not None and obj.lemma_.lower() in MEDIUM_NOUNS and prep.i > 0 and prep.doc[prep.i - 1].text == ",":
@@ -1087,6 +1097,24 @@ def _as_clause(verb: Token) -> Range | None:
     if own[1] >= end:
         return start, own[0]
     return None
+
+
+def _speaker_act(ctx: Context, clause: Token) -> int | None:
+    """Where the speaker's own next act starts, when the parser joined it to the content clause:
+    "said he would order a review and warned against hackers" (a cue verb after the clause's
+    head, a conjunct or adverbial with no subject of its own), from what leads into it (", and");
+    None without one."""
+    acts = [c for c in clause.children if c.i > clause.i and c.dep_ in SPEAKER_ACTS and c.pos_ == "VERB"
+            and not _has_subject(c) and cue_lemma(c, ctx.lex) in ctx.lex.cue_verbs]
+    if not acts:
+        return None
+    doc, cut = clause.doc, acts[0].left_edge.i
+    while cut - 1 > clause.i and (doc[cut - 1].dep_ == "cc" or doc[cut - 1].is_punct):
+        cut -= 1
+    return doc[cut].idx
+
+
+SPEAKER_ACTS = frozenset({"conj", "advcl"})
 
 
 def _misparsed_clauses(verb: Token) -> list[Token]:
