@@ -10,7 +10,7 @@ from builder.propose.marks import quoted_spans
 
 PIECES = ["\"", "“", "”", "«", "»", "„", "'", "‘", "’", " ", "\n", "\n\n", ".", ",", ":", "—",
           "he said", "said", "told", "according to", "The minister", "John Smith", "that", "BBC News",
-          "we will win", "Kirby", "é", "\u200b", "\u00a0", "🙂", "\r\n", "\t", "ﬁ", "𝔘", "\u0301"]
+          "we will win", "Kirby", "PENCE: ", "Mr. Lopez: ", "and warned against", "after the vote he would", "é", "\u200b", "\u00a0", "🙂", "\r\n", "\t", "ﬁ", "𝔘", "\u0301"]
 
 texts = st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=8)), max_size=40).map("".join)
 

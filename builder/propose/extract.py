@@ -1055,7 +1055,7 @@ def _content_range(ctx: Context, verb: Token) -> tuple[Range, str] | None:
         if rng[0] <= citing.idx < rng[1]:
             rng = (max(rng[0], _edges(citing)[1]), rng[1])
     act = _speaker_act(ctx, clause)  # "said he would order a review and warned against ...": not said
-    if act is not None:
+    if act is not None and rng[0] < act:
         rng = (rng[0], min(rng[1], act))
     for prep in (c for c in clause.children if c.dep_ == "prep" and c.i > clause.i):
         obj = next((g for g in prep.children if g.dep_ == "pobj"), None)
