@@ -211,6 +211,17 @@ def _last_wordy(facts: DocFacts, start: int, end: int) -> int | None:
     return None
 
 
+def rule_bounds(doc: Doc, facts: DocFacts, v: RecordView) -> tuple[int, int] | None:
+    """The rules' first and last word of the content (a leading "that" skipped, as the strict
+    scorer skips it), or None when the content has no word."""
+    first, last = _first_wordy(facts, v.start, v.end), _last_wordy(facts, v.start, v.end)
+    if first is None or last is None:
+        return None
+    if doc[first].lower_ == "that":
+        first = _first_wordy(facts, first + 1, v.end) or first
+    return first, last
+
+
 def start_candidates(doc: Doc, facts: DocFacts, v: RecordView) -> list[int]:
     """Wordy tokens (not "that") from ``SENTENCES`` sentences before the content's first one
     to ``INSIDE`` tokens into it (and before its end)."""
@@ -267,54 +278,51 @@ def _near(v: RecordView, views: list[RecordView], doc: Doc, facts: DocFacts) -> 
     return [o for o in views if facts.sent[o.start] <= hi and facts.sent[o.end - 1] >= lo]
 
 
-def start_features(doc: Doc, facts: DocFacts, v: RecordView, i: int, rule_i: int,
+def bound_features(side: str, doc: Doc, facts: DocFacts, v: RecordView, i: int, rule_i: int,
                    words_between: Callable[[int, int], int], others: list[RecordView] = ()) -> list[str]:
+    """Features of token ``i`` as the record's first (``side="start"``) or last (``"end"``) word:
+    its distance from the rules' bound ``rule_i``, the sentence and paragraph edge it stands on,
+    the word itself and the two words outside the bound, the clauses it begins (ends), where the
+    cue, speaker and other records stand."""
     k = "k=" + v.kind
     d = _bucket(words_between(min(i, rule_i), max(i, rule_i)) * (1 if i >= rule_i else -1))
-    ds = facts.sent[i] - facts.sent[rule_i]
-    sd = "sd=" + str(max(-3, min(3, int(ds))))
-    p1 = facts.prev[i]
-    p2 = facts.prev[p1] if p1 >= 0 else -1
-    edge = ("sf" if facts.sent_first[i] else "") + ("pf" if facts.para_before[i] else "")
+    sd = "sd=" + str(max(-3, min(3, int(facts.sent[i] - facts.sent[rule_i]))))
+    if side == "start":   # outside: the words before; the cue is measured from the start
+        o1 = facts.prev[i]
+        o2 = facts.prev[o1] if o1 >= 0 else -1
+        edge = ("sf" if facts.sent_first[i] else "") + ("pf" if facts.para_before[i] else "")
+        tag, pair, clause, clauses, cue_at = "p", (o2, o1), "L", facts.left_of[i], i
+    else:                 # outside: the words after; the cue is measured from past the end
+        o1 = facts.next[i]
+        o2 = facts.next[o1] if o1 < len(facts.next) else o1
+        edge = ("sl" if facts.sent_last[i] else "") + ("pl" if facts.para_after[i] else "")
+        tag, pair, clause, clauses, cue_at = "n", (o1, o2), "R", facts.right_of[i], i + 1
+    cue_side = _cue_side(v, cue_at, words_between)
+    raw = f"{tag}1raw=" + _raw(facts, o1)
+    rule = "rule" if i == rule_i else "norule"
     feats = [k, "d=" + d, k + "|d=" + d, sd, k + "|" + sd, "e=" + edge, k + "|e=" + edge, sd + "|e=" + edge,
              "t=" + facts.lower[i], "pos=" + facts.pos[i], "dep=" + facts.dep[i], "hd=" + facts.head_dep[i],
-             "p1=" + _short(facts, p1), "p12=" + _short(facts, p2) + "_" + _short(facts, p1),
-             k + "|p1=" + _short(facts, p1), "p1raw=" + _raw(facts, p1), _cue_side(v, i, words_between),
-             k + "|" + _cue_side(v, i, words_between), "qt=" + v.quote_type + "|d=" + d,
-             "rule" if i == rule_i else "norule", k + ("|rule" if i == rule_i else "|norule")]
-    feats += ["L=" + dep for dep in facts.left_of[i]] + [k + "|L=" + dep for dep in facts.left_of[i]]
-    raw = "p1raw=" + _raw(facts, p1)
+             f"{tag}1=" + _short(facts, o1), f"{tag}12=" + _short(facts, pair[0]) + "_" + _short(facts, pair[1]),
+             k + f"|{tag}1=" + _short(facts, o1), raw, cue_side, k + "|" + cue_side, "qt=" + v.quote_type + "|d=" + d,
+             rule, k + "|" + rule]
+    feats += [f"{clause}={dep}" for dep in clauses] + [f"{k}|{clause}={dep}" for dep in clauses]
     feats += [k + "|" + raw, "d=" + d + "|" + raw if abs(i - rule_i) <= 4 else "far|" + raw,
               "cue_sent=" + ("none" if v.cue is None else str(max(-2, min(2, int(facts.sent[v.cue[0]] - facts.sent[i])))))]
-    feats += [k + "|" + x for x in _others(v, i, rule_i, others)] + [d + "|" + x for x in _others(v, i, rule_i, others)]
+    near = _others(v, i, rule_i, others)
+    feats += [k + "|" + x for x in near] + [d + "|" + x for x in near]
     if v.speaker is not None:
         feats.append("spk<" if v.speaker[1] <= i else "spk>" if v.speaker[0] > i else "spk=in")
     return feats
 
 
+def start_features(doc: Doc, facts: DocFacts, v: RecordView, i: int, rule_i: int,
+                   words_between: Callable[[int, int], int], others: list[RecordView] = ()) -> list[str]:
+    return bound_features("start", doc, facts, v, i, rule_i, words_between, others)
+
+
 def end_features(doc: Doc, facts: DocFacts, v: RecordView, i: int, rule_i: int,
                  words_between: Callable[[int, int], int], others: list[RecordView] = ()) -> list[str]:
-    k = "k=" + v.kind
-    d = _bucket(words_between(min(i, rule_i), max(i, rule_i)) * (1 if i >= rule_i else -1))
-    ds = facts.sent[i] - facts.sent[rule_i]
-    sd = "sd=" + str(max(-3, min(3, int(ds))))
-    n1 = facts.next[i]
-    n2 = facts.next[n1] if n1 < len(facts.next) else n1
-    edge = ("sl" if facts.sent_last[i] else "") + ("pl" if facts.para_after[i] else "")
-    feats = [k, "d=" + d, k + "|d=" + d, sd, k + "|" + sd, "e=" + edge, k + "|e=" + edge, sd + "|e=" + edge,
-             "t=" + facts.lower[i], "pos=" + facts.pos[i], "dep=" + facts.dep[i], "hd=" + facts.head_dep[i],
-             "n1=" + _short(facts, n1), "n12=" + _short(facts, n1) + "_" + _short(facts, n2),
-             k + "|n1=" + _short(facts, n1), "n1raw=" + _raw(facts, n1), _cue_side(v, i + 1, words_between),
-             k + "|" + _cue_side(v, i + 1, words_between), "qt=" + v.quote_type + "|d=" + d,
-             "rule" if i == rule_i else "norule", k + ("|rule" if i == rule_i else "|norule")]
-    feats += ["R=" + dep for dep in facts.right_of[i]] + [k + "|R=" + dep for dep in facts.right_of[i]]
-    raw = "n1raw=" + _raw(facts, n1)
-    feats += [k + "|" + raw, "d=" + d + "|" + raw if abs(i - rule_i) <= 4 else "far|" + raw,
-              "cue_sent=" + ("none" if v.cue is None else str(max(-2, min(2, int(facts.sent[v.cue[0]] - facts.sent[i])))))]
-    feats += [k + "|" + x for x in _others(v, i, rule_i, others)] + [d + "|" + x for x in _others(v, i, rule_i, others)]
-    if v.speaker is not None:
-        feats.append("spk>" if v.speaker[0] > i else "spk<" if v.speaker[1] <= i else "spk=in")
-    return feats
+    return bound_features("end", doc, facts, v, i, rule_i, words_between, others)
 
 
 def keep_features(doc: Doc, facts: DocFacts, v: RecordView, record: Any, others: list[RecordView],
@@ -410,11 +418,10 @@ class ContentRefiner(Pipe):
         chance that both are right: the product of the two models' probabilities)."""
         jobs, start_rows, end_rows = [], [], []
         for f, v in todo:
-            rule_s, rule_e = _first_wordy(facts, v.start, v.end), _last_wordy(facts, v.start, v.end)
-            if rule_s is None or rule_e is None:
+            bounds = rule_bounds(doc, facts, v)
+            if bounds is None:
                 continue
-            if doc[rule_s].lower_ == "that":
-                rule_s = _first_wordy(facts, rule_s + 1, v.end) or rule_s
+            rule_s, rule_e = bounds
             near = _near(v, live, doc, facts)
             starts = start_candidates(doc, facts, v) or [rule_s]
             ends = end_candidates(doc, facts, v) or [rule_e]

@@ -7,9 +7,9 @@ from typing import Any, Callable, Iterable
 
 from spacy.tokens import Doc
 
-from builder.train.content import (ContentRefiner, Linear, _first_wordy, _last_wordy, _near, doc_facts, word_counter,
-                                   end_candidates, end_features, keep_features, start_candidates,
-                                   start_features, view_of)
+from builder.train.content import (ContentRefiner, Linear, _near, doc_facts, end_candidates, end_features,
+                                   keep_features, rule_bounds, start_candidates, start_features, view_of,
+                                   word_counter)
 
 
 # -- training ----------------------------------------------------------------------------------
@@ -57,10 +57,9 @@ def record_examples(doc: Doc, gold: list[tuple[int, int, set]]) -> list[Example]
         hit = best is not None and len(words & best[2]) > 0
         ex = Example([], [], [], [], keep_features(doc, facts, v, f, live, text), int(hit))
         near = _near(v, live, doc, facts)
-        rule_s, rule_e = _first_wordy(facts, v.start, v.end), _last_wordy(facts, v.start, v.end)
-        if hit and rule_s is not None and rule_e is not None:
-            if doc[rule_s].lower_ == "that":
-                rule_s = _first_wordy(facts, rule_s + 1, v.end) or rule_s
+        bounds = rule_bounds(doc, facts, v)
+        if hit and bounds is not None:
+            rule_s, rule_e = bounds
             for i in start_candidates(doc, facts, v):
                 ex.start_rows.append(start_features(doc, facts, v, i, rule_s, words_between, near))
                 ex.start_labels.append(int(doc[i].idx <= best[0] < doc[i].idx + len(doc[i].text)))
