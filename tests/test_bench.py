@@ -68,3 +68,36 @@ def test_effort_bench_smoke():
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "actions/article" in out.stdout and "ratio" in out.stdout, out.stdout
+
+
+def _brat_corpus(folder: Path, n: int) -> Path:
+    """``n`` invented articles in PolNeAR's brat layout (text/NAME.txt, attributions/NAME_x.ann)."""
+    (folder / "text").mkdir(parents=True)
+    (folder / "attributions").mkdir()
+    for k in range(n):
+        text = f"Mayor Lee{k} said the road would reopen in May. The council said it would vote on the plan.\n"
+        (folder / "text" / f"a{k}.txt").write_text(text, encoding="utf-8")
+        second = text.index("The council")
+        spans = [("Source", f"Mayor Lee{k}", 0), ("Cue", "said", 0), ("Content", "the road would reopen in May", 0),
+                 ("Source", "The council", second), ("Cue", "said", second), ("Content", "it would vote on the plan", second)]
+        lines = []
+        for tid, (label, needle, after) in enumerate(spans, start=1):
+            s = text.index(needle, after)
+            lines.append(f"T{tid}\t{label} {s} {s + len(needle)}\t{needle}")
+        lines += ["E1\tAttribution:T2 Source:T1 Cue:T2 Content:T3", "E2\tAttribution:T5 Source:T4 Cue:T5 Content:T6"]
+        (folder / "attributions" / f"a{k}_x.ann").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.slow
+def test_refiners_cv_bench_smoke(tmp_path):
+    train, dev = _brat_corpus(tmp_path / "train", 6), _brat_corpus(tmp_path / "dev", 2)
+    out = subprocess.run([sys.executable, str(BENCH / "refiners_cv.py"), "--train", str(train), "--dev", str(dev),
+                          "--folds", "2", "--cache", str(tmp_path / "cache")], capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "fold 2/2 (3 articles fitted, 3 held out" in out.stdout, out.stdout
+    for row in ("held-out rules", "held-out hybrid", "dev rules", "dev hybrid"):
+        assert row in out.stdout.split("strict exact F1")[-1], out.stdout
+    inside = subprocess.run([sys.executable, str(BENCH / "refiners_cv.py"), "--cache", str(BENCH / "cache")],
+                            capture_output=True, text=True, timeout=120)
+    assert inside.returncode != 0 and "outside the repository" in inside.stderr

@@ -384,7 +384,7 @@ def train_proposer(corpus: Corpus, output: str | Path, settings: TrainSettings |
     return TrainResult(output, scores, seconds, step, epoch, log)
 
 
-def _strict(docs: list, articles: list) -> dict[str, float | None]:
+def strict_f1(docs: list, articles: list) -> dict[str, float | None]:
     """Strict exact F1 per role of the docs' quote records against their articles' gold."""
     from builder.evaluate.gold import PredDoc
     from builder.evaluate.strict import ROLES, StrictFigures, strict_doc
@@ -409,8 +409,6 @@ def train_refiners(nlp, corpus: Corpus, settings: TrainSettings, scope: str,
     (strict exact F1 per role). Without articles (an export before ``documents`` rows) the
     refiners stay untrained and change nothing."""
     from builder.train.articles import annotated_articles, rules_pipeline
-    from builder.train.content_training import train_content
-    from builder.train.roles_training import train_cues_sources
 
     train_arts = corpus.articles.get("train") or []
     if not train_arts:
@@ -425,7 +423,17 @@ def train_refiners(nlp, corpus: Corpus, settings: TrainSettings, scope: str,
     docs = annotated(train_arts)
     say(f"{len(docs)} train articles annotated by the rules in {time.perf_counter() - t0:.0f}s")
     dev_arts = corpus.articles.get("validation") or []
-    dev = annotated(dev_arts) if dev_arts else []
+    return fit_refiners(nlp, docs, train_arts, annotated(dev_arts) if dev_arts else [], dev_arts, say)
+
+
+def fit_refiners(nlp, docs: list, train_arts: list, dev: list, dev_arts: list,
+                 say: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
+    """Fit ``nlp``'s refiners on ``docs`` (the rules' annotated ``train_arts``; their records
+    are rewritten on the way) and score the rules and the refined records on ``dev`` (the
+    annotated ``dev_arts``), as ``train_refiners`` does after annotating the corpus."""
+    from builder.train.content_training import train_content
+    from builder.train.roles_training import train_cues_sources
+
     component = nlp.get_pipe("quotes_cues_sources")
     component.weights = train_cues_sources(docs, [(a.regions, a.relations) for a in train_arts], dev_docs=dev,
                                            dev_golds=[(a.regions, a.relations) for a in dev_arts])
@@ -436,10 +444,10 @@ def train_refiners(nlp, corpus: Corpus, settings: TrainSettings, scope: str,
     train_content(docs, [a.regions for a in train_arts], content, progress=say)
     out["quotes_content"] = content.trained
     if dev_arts:
-        out["validation_rules"] = _strict(dev, dev_arts)
+        out["validation_rules"] = strict_f1(dev, dev_arts)
         for name in REFINERS:
             dev = [nlp.get_pipe(name)(d) for d in dev]
-        out["validation_refined"] = _strict(dev, dev_arts)
+        out["validation_refined"] = strict_f1(dev, dev_arts)
         say(f"validation strict F1 (content / source / cue): rules {format_strict(out['validation_rules'])}, "
             f"refined {format_strict(out['validation_refined'])}")
     else:
