@@ -41,13 +41,18 @@ def main() -> None:
     if str(args.cache.resolve()).startswith(str(ROOT)):
         sys.exit("bench/refiners_cv.py: keep the annotated PolNeAR articles outside the repository (--cache)")
 
-    from builder.train import TrainSettings, read_brat
+    from builder.train import TrainError, TrainSettings, read_brat
     from builder.train.articles import annotated_articles, rules_pipeline
     from builder.train.trainer import REFINERS, build_pipeline, fit_refiners, format_strict, strict_f1
 
     t0 = time.perf_counter()
-    corpus = read_brat(args.train, args.dev)
+    try:
+        corpus = read_brat(args.train, args.dev)
+    except TrainError as e:
+        sys.exit(f"bench/refiners_cv.py: {e} (--train, --dev)")
     train_arts, dev_arts = corpus.articles["train"], corpus.articles.get("validation") or []
+    if len(train_arts) < args.folds:
+        sys.exit(f"bench/refiners_cv.py: {len(train_arts)} train articles cannot make {args.folds} folds")
     settings = TrainSettings(cache_dir=str(args.cache))
     rules = rules_pipeline("broad", settings.base, settings.lexicon_dir)
 

@@ -101,3 +101,6 @@ def test_refiners_cv_bench_smoke(tmp_path):
     inside = subprocess.run([sys.executable, str(BENCH / "refiners_cv.py"), "--cache", str(BENCH / "cache")],
                             capture_output=True, text=True, timeout=120)
     assert inside.returncode != 0 and "outside the repository" in inside.stderr
+    missing = subprocess.run([sys.executable, str(BENCH / "refiners_cv.py"), "--train", str(tmp_path / "nope"),
+                              "--cache", str(tmp_path / "cache")], capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 1 and "not a brat corpus" in missing.stderr and "Traceback" not in missing.stderr
