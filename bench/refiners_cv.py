@@ -25,7 +25,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 SHARED = ROOT.parent / "shared"
-ROLES = ("content", "source", "cue")
 
 
 def main() -> None:
@@ -41,9 +40,9 @@ def main() -> None:
     if str(args.cache.resolve()).startswith(str(ROOT)):
         sys.exit("bench/refiners_cv.py: keep the annotated PolNeAR articles outside the repository (--cache)")
 
+    from builder.evaluate.strict import ROLES
     from builder.train import TrainError, TrainSettings, read_brat
-    from builder.train.articles import annotated_articles, rules_pipeline
-    from builder.train.trainer import REFINERS, build_pipeline, fit_refiners, format_strict, strict_f1
+    from builder.train.trainer import build_pipeline, fit_refiners, format_strict, refined, rules_annotator, strict_f1
 
     t0 = time.perf_counter()
     try:
@@ -54,11 +53,7 @@ def main() -> None:
     if len(train_arts) < args.folds:
         sys.exit(f"bench/refiners_cv.py: {len(train_arts)} train articles cannot make {args.folds} folds")
     settings = TrainSettings(cache_dir=str(args.cache))
-    rules = rules_pipeline("broad", settings.base, settings.lexicon_dir)
-
-    def annotated(arts: list) -> list:   # fresh docs each time: fitting and refining rewrite their records
-        return annotated_articles(rules, [a.text for a in arts], [a.publisher for a in arts], settings.cache_dir)
-
+    annotated = rules_annotator(settings, "broad")   # fresh docs each call: fitting and refining rewrite them
     annotated(train_arts), annotated(dev_arts)
     print(f"{len(train_arts)} train and {len(dev_arts)} dev articles annotated by the rules in "
           f"{time.perf_counter() - t0:.0f}s", flush=True)
@@ -73,9 +68,7 @@ def main() -> None:
         figures = fit_refiners(nlp, [docs[i] for i in fit], [train_arts[i] for i in fit], dev, dev_arts)
         held_docs, held_arts = [docs[i] for i in held], [train_arts[i] for i in held]
         rules_f1 = strict_f1(held_docs, held_arts)
-        for name in REFINERS:
-            held_docs = [nlp.get_pipe(name)(d) for d in held_docs]
-        row = {"held-out rules": rules_f1, "held-out hybrid": strict_f1(held_docs, held_arts),
+        row = {"held-out rules": rules_f1, "held-out hybrid": strict_f1(refined(nlp, held_docs), held_arts),
                "dev rules": figures.get("validation_rules"), "dev hybrid": figures.get("validation_refined")}
         rows.append(row)
         print(f"fold {k + 1}/{args.folds} ({len(fit)} articles fitted, {len(held)} held out, "

@@ -408,22 +408,33 @@ def train_refiners(nlp, corpus: Corpus, settings: TrainSettings, scope: str,
     annotate them, and score the rules and the refined records on the validation articles
     (strict exact F1 per role). Without articles (an export before ``documents`` rows) the
     refiners stay untrained and change nothing."""
-    from builder.train.articles import annotated_articles, rules_pipeline
-
     train_arts = corpus.articles.get("train") or []
     if not train_arts:
         say("no whole articles in the corpus: the refiners stay untrained")
         return {}
-    rules = rules_pipeline(scope, settings.base, settings.lexicon_dir)
-
-    def annotated(arts: list) -> list:
-        return annotated_articles(rules, [a.text for a in arts], [a.publisher for a in arts], settings.cache_dir)
-
+    annotated = rules_annotator(settings, scope)
     t0 = time.perf_counter()
     docs = annotated(train_arts)
     say(f"{len(docs)} train articles annotated by the rules in {time.perf_counter() - t0:.0f}s")
     dev_arts = corpus.articles.get("validation") or []
     return fit_refiners(nlp, docs, train_arts, annotated(dev_arts) if dev_arts else [], dev_arts, say)
+
+
+def rules_annotator(settings: TrainSettings, scope: str) -> Callable[[list], list]:
+    """``annotated(articles)``: fresh Docs of the articles annotated by the rules, as the refiners
+    learn from them (kept in ``settings.cache_dir`` between runs)."""
+    from builder.train.articles import annotated_articles, rules_pipeline
+
+    rules = rules_pipeline(scope, settings.base, settings.lexicon_dir)
+    return lambda arts: annotated_articles(rules, [a.text for a in arts], [a.publisher for a in arts],
+                                           settings.cache_dir)
+
+
+def refined(nlp, docs: list) -> list:
+    """``docs`` (annotated by the rules) through ``nlp``'s refiners, in pipeline order."""
+    for name in REFINERS:
+        docs = [nlp.get_pipe(name)(d) for d in docs]
+    return docs
 
 
 def fit_refiners(nlp, docs: list, train_arts: list, dev: list, dev_arts: list,
@@ -445,9 +456,7 @@ def fit_refiners(nlp, docs: list, train_arts: list, dev: list, dev_arts: list,
     out["quotes_content"] = content.trained
     if dev_arts:
         out["validation_rules"] = strict_f1(dev, dev_arts)
-        for name in REFINERS:
-            dev = [nlp.get_pipe(name)(d) for d in dev]
-        out["validation_refined"] = strict_f1(dev, dev_arts)
+        out["validation_refined"] = strict_f1(refined(nlp, dev), dev_arts)
         say(f"validation strict F1 (content / source / cue): rules {format_strict(out['validation_rules'])}, "
             f"refined {format_strict(out['validation_refined'])}")
     else:

@@ -26,12 +26,12 @@ SHARED = ROOT.parent / "shared" / "samples"
 SAMPLES = SHARED if any(SHARED.glob("*.txt")) else ROOT / "examples"  # as `make demo` chooses
 QUOTES = str(Path(sys.executable).parent / "quotes")
 TYPE_KEYS = {"direct": "d", "indirect": "i", "mixed": "m"}
-EMPTY_FOLDER = tempfile.mkdtemp(prefix="quotes-ui-cwd-")
 
 
 def quotes(*args: str, env: dict) -> str:
-    """Run ``quotes`` from an empty folder: a ``quotes.toml`` a user left in the repo does not count."""
-    r = subprocess.run([QUOTES, *args], env=env, capture_output=True, text=True, timeout=600, cwd=EMPTY_FOLDER)
+    """Run ``quotes`` from the test's empty folder (tests/conftest.py): a ``quotes.toml`` a user
+    left in the repo does not count."""
+    r = subprocess.run([QUOTES, *args], env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, f"quotes {' '.join(args)}:\n{r.stdout}\n{r.stderr}"
     return r.stdout
 
