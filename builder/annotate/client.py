@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from builder.workspace.atomic import write_atomic
+
 TOKEN_ENV = "QUOTES_STUDIO_TOKEN"
 URL_ENV = "QUOTES_STUDIO_URL"
 TOKEN_HINT = (
@@ -51,23 +53,6 @@ def state_dir(workspace: Any) -> Path:
     d = workspace.local() / "state" / "studio"
     d.mkdir(parents=True, exist_ok=True)
     return d
-
-
-def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write ``data`` to ``path`` via a temp file + fsync + rename (crash-safe)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
 
 
 def write_json(path: Path, obj: Any) -> None:

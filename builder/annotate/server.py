@@ -27,7 +27,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from builder.annotate.client import StudioError, clean_token, read_json, studio_dir, write_atomic, write_json
+from builder.annotate.client import StudioError, clean_token, read_json, studio_dir, write_json
+from builder.workspace.atomic import write_atomic
 
 ADMIN_EMAIL = "admin@quotes.local"
 HOST = "127.0.0.1"

@@ -63,6 +63,8 @@ def annotated_articles(nlp, texts: list[str], publishers: list[str | None] | Non
     holds the rules' records. Read from (or written to) ``cache_dir`` when given."""
     from spacy.tokens import Doc, DocBin
 
+    from builder.workspace.atomic import publish, temp_name
+
     publishers = list(publishers or [None] * len(texts))
     cache = Path(cache_dir) / f"articles-{_cache_key(nlp, texts, publishers)}.spacy" if cache_dir else None
     if cache is not None and cache.is_file():
@@ -83,7 +85,7 @@ def annotated_articles(nlp, texts: list[str], publishers: list[str | None] | Non
             copy = Doc(doc.vocab).from_bytes(doc.to_bytes(exclude=["user_data"]))
             copy.user_data[RECORDS_KEY] = [dataclasses.asdict(f) for f in doc._.quote_records or []]
             bin_.add(copy)
-        tmp = cache.with_suffix(".tmp")
+        tmp = temp_name(cache)   # two trainings filling one cache never share a temporary file
         bin_.to_disk(tmp)
-        tmp.rename(cache)
+        publish(tmp, cache)
     return docs
