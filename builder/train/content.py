@@ -222,7 +222,7 @@ def rule_bounds(doc: Doc, facts: DocFacts, v: RecordView) -> tuple[int, int] | N
     return first, last
 
 
-def start_candidates(doc: Doc, facts: DocFacts, v: RecordView) -> list[int]:
+def start_candidates(facts: DocFacts, v: RecordView) -> list[int]:
     """Wordy tokens (not "that") from ``SENTENCES`` sentences before the content's first one
     to ``INSIDE`` tokens into it (and before its end)."""
     first_sent = facts.sent[v.start] - SENTENCES
@@ -234,12 +234,12 @@ def start_candidates(doc: Doc, facts: DocFacts, v: RecordView) -> list[int]:
             and (abs(i - v.start) <= NEAR or edge_like(facts, i, "start"))]
 
 
-def end_candidates(doc: Doc, facts: DocFacts, v: RecordView) -> list[int]:
+def end_candidates(facts: DocFacts, v: RecordView) -> list[int]:
     """Wordy tokens (as the last word) from ``INSIDE`` tokens before the content's end to
     ``SENTENCES`` sentences after its last one."""
     last_sent = facts.sent[v.end - 1] + SENTENCES
     hi = v.end
-    while hi < len(doc) and facts.sent[hi] <= last_sent:
+    while hi < len(facts.sent) and facts.sent[hi] <= last_sent:
         hi += 1
     lo = max(v.start + 1, v.end - INSIDE)
     return [i for i in range(lo, hi) if facts.wordy[i] and (abs(i - v.end + 1) <= NEAR or edge_like(facts, i, "end"))]
@@ -272,13 +272,13 @@ def _others(v: RecordView, i: int, rule_i: int, others: list[RecordView]) -> lis
     return sorted(set(out)) or ["no_other"]
 
 
-def _near(v: RecordView, views: list[RecordView], doc: Doc, facts: DocFacts) -> list[RecordView]:
+def _near(v: RecordView, views: list[RecordView], facts: DocFacts) -> list[RecordView]:
     """The records (``v`` among them) within the sentences ``v``'s candidates reach."""
     lo, hi = facts.sent[v.start] - SENTENCES, facts.sent[v.end - 1] + SENTENCES
     return [o for o in views if facts.sent[o.start] <= hi and facts.sent[o.end - 1] >= lo]
 
 
-def bound_features(side: str, doc: Doc, facts: DocFacts, v: RecordView, i: int, rule_i: int,
+def bound_features(side: str, facts: DocFacts, v: RecordView, i: int, rule_i: int,
                    words_between: Callable[[int, int], int], others: list[RecordView] = ()) -> list[str]:
     """Features of token ``i`` as the record's first (``side="start"``) or last (``"end"``) word:
     its distance from the rules' bound ``rule_i``, the sentence and paragraph edge it stands on,
@@ -315,14 +315,14 @@ def bound_features(side: str, doc: Doc, facts: DocFacts, v: RecordView, i: int, 
     return feats
 
 
-def start_features(doc: Doc, facts: DocFacts, v: RecordView, i: int, rule_i: int,
+def start_features(facts: DocFacts, v: RecordView, i: int, rule_i: int,
                    words_between: Callable[[int, int], int], others: list[RecordView] = ()) -> list[str]:
-    return bound_features("start", doc, facts, v, i, rule_i, words_between, others)
+    return bound_features("start", facts, v, i, rule_i, words_between, others)
 
 
-def end_features(doc: Doc, facts: DocFacts, v: RecordView, i: int, rule_i: int,
+def end_features(facts: DocFacts, v: RecordView, i: int, rule_i: int,
                  words_between: Callable[[int, int], int], others: list[RecordView] = ()) -> list[str]:
-    return bound_features("end", doc, facts, v, i, rule_i, words_between, others)
+    return bound_features("end", facts, v, i, rule_i, words_between, others)
 
 
 def keep_features(doc: Doc, facts: DocFacts, v: RecordView, record: Any, others: list[RecordView],
@@ -422,12 +422,12 @@ class ContentRefiner(Pipe):
             if bounds is None:
                 continue
             rule_s, rule_e = bounds
-            near = _near(v, live, doc, facts)
-            starts = start_candidates(doc, facts, v) or [rule_s]
-            ends = end_candidates(doc, facts, v) or [rule_e]
+            near = _near(v, live, facts)
+            starts = start_candidates(facts, v) or [rule_s]
+            ends = end_candidates(facts, v) or [rule_e]
             jobs.append((f, rule_s, rule_e, starts, ends, len(start_rows), len(end_rows)))
-            start_rows += [start_features(doc, facts, v, i, rule_s, words_between, near) for i in starts]
-            end_rows += [end_features(doc, facts, v, i, rule_e, words_between, near) for i in ends]
+            start_rows += [start_features(facts, v, i, rule_s, words_between, near) for i in starts]
+            end_rows += [end_features(facts, v, i, rule_e, words_between, near) for i in ends]
         ss, es = self.start_model.scores(start_rows), self.end_model.scores(end_rows)
         out = {}
         for f, rule_s, rule_e, starts, ends, a, b in jobs:

@@ -25,7 +25,7 @@ class Example:
     keep_label: int
 
 
-def gold_word_bounds(text: str, regions: Iterable[Any]) -> list[tuple[int, int, set[tuple[int, int]]]]:
+def gold_word_bounds(regions: Iterable[Any]) -> list[tuple[int, int, set[tuple[int, int]]]]:
     """(first word start, last word end, word offsets) of each gold Quote, as the strict scorer reads it."""
     from builder.evaluate.matching import tokens
 
@@ -56,15 +56,15 @@ def record_examples(doc: Doc, gold: list[tuple[int, int, set]]) -> list[Example]
         best = max(gold, key=lambda g: len(words & g[2]) / len(words | g[2]), default=None)
         hit = best is not None and len(words & best[2]) > 0
         ex = Example([], [], [], [], keep_features(doc, facts, v, f, live, text), int(hit))
-        near = _near(v, live, doc, facts)
+        near = _near(v, live, facts)
         bounds = rule_bounds(doc, facts, v)
         if hit and bounds is not None:
             rule_s, rule_e = bounds
-            for i in start_candidates(doc, facts, v):
-                ex.start_rows.append(start_features(doc, facts, v, i, rule_s, words_between, near))
+            for i in start_candidates(facts, v):
+                ex.start_rows.append(start_features(facts, v, i, rule_s, words_between, near))
                 ex.start_labels.append(int(doc[i].idx <= best[0] < doc[i].idx + len(doc[i].text)))
-            for i in end_candidates(doc, facts, v):
-                ex.end_rows.append(end_features(doc, facts, v, i, rule_e, words_between, near))
+            for i in end_candidates(facts, v):
+                ex.end_rows.append(end_features(facts, v, i, rule_e, words_between, near))
                 ex.end_labels.append(int(doc[i].idx < best[1] <= doc[i].idx + len(doc[i].text)))
         out.append(ex)
     return out
@@ -76,7 +76,7 @@ def train_content(docs: list[Doc], golds: list[list[Any]], refiner: ContentRefin
     say = progress or (lambda _m: None)
     refiner = refiner or ContentRefiner(None)
     examples = [ex for doc, regions in zip(docs, golds)
-                for ex in record_examples(doc, gold_word_bounds(doc.text, regions))]
+                for ex in record_examples(doc, gold_word_bounds(regions))]
     rows: dict[str, tuple[list, list]] = {"start": ([], []), "end": ([], []), "keep": ([], [])}
     for ex in examples:
         if 1 in ex.start_labels:  # a candidate can reach the gold bound: learn from it

@@ -374,7 +374,7 @@ def missed_candidates(doc: Doc, records: list[Any]) -> list[tuple[Token, Token, 
     return out
 
 
-def missed_features(doc: Doc, verb: Token, subj: Token, head: Token, dep: str, records: list[Any]) -> list[str]:
+def missed_features(verb: Token, subj: Token, head: Token, dep: str, records: list[Any]) -> list[str]:
     vw = _word(verb)
     quoted = any(f.quote[0] <= verb.idx < f.quote[1] for f in records)
     neg = any(c.dep_ == "neg" for c in verb.children)
@@ -397,7 +397,7 @@ def missed_records(doc: Doc, records: list[Any], weights: dict[str, Any]) -> lis
         return []
     out = []
     for verb, subj, head, dep in missed_candidates(doc, records):
-        p = 1 / (1 + math.exp(-_score(add, missed_features(doc, verb, subj, head, dep, records))))
+        p = 1 / (1 + math.exp(-_score(add, missed_features(verb, subj, head, dep, records))))
         if p < threshold:
             continue
         a, b = _trim(doc, head.left_edge.i, head.right_edge.i + 1)

@@ -127,5 +127,5 @@ def missed_rows(docs: Iterable[Doc], golds: Iterable[tuple[list[Any], list[Any]]
         records = list(doc._.quote_records or [])
         for verb, subj, head, dep in missed_candidates(doc, records):
             right = any(c.start <= verb.idx < c.end for c in cues)
-            rows.append((missed_features(doc, verb, subj, head, dep, records), right))
+            rows.append((missed_features(verb, subj, head, dep, records), right))
     return rows

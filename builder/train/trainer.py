@@ -14,7 +14,7 @@ import json
 import random
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,7 +59,6 @@ class TrainResult:
 def build_pipeline(settings: TrainSettings, scope: str):
     """The base pipeline with the quote components added (learned ones untrained)."""
     import spacy
-    from spacy.util import registry
 
     import builder.propose.components  # noqa: F401  (factories)
     import builder.train.model  # noqa: F401  (architecture, factories)
@@ -87,11 +86,7 @@ def build_pipeline(settings: TrainSettings, scope: str):
     nlp.add_pipe("quotes_bio")
     nlp.add_pipe("quotes_learned")
     nlp.add_pipe("quotes_resolver")
-    del registry  # resolved by spaCy from the config
     return nlp
-
-
-ANNOTATE = None  # components that run on training docs: everything before quotes_tok2vec
 
 
 def _annotating(nlp) -> list[str]:
@@ -273,7 +268,6 @@ def train_proposer(corpus: Corpus, output: str | Path, settings: TrainSettings |
                    progress: Callable[[str], None] | None = None) -> TrainResult:
     """Train on ``corpus.rows["train"]``, early-stop on ``validation``, score ``test``; write the
     pipeline to ``output`` (built beside it, renamed into place; never overwritten)."""
-    from spacy.training import Example  # noqa: F401
     from spacy.training.batchers import minibatch_by_words
     from thinc.api import Adam, fix_random_seed
 
