@@ -40,7 +40,7 @@ SENTENCES = 2          # candidate bounds reach this many sentences before/after
 INSIDE = 40            # ... and at most this many tokens into it
 NEAR = 6               # every word this near the rules' bound is a candidate; farther, only edges
 N_FEATURES = 2 ** 20   # hashed feature space
-QUOTE_MARKS = set("\"'“”‘’«»„")
+QUOTE_MARKS = "\"'“”‘’«»„"   # quotation marks (also model.quote_type_of's)
 
 
 def without_overlaps(records: list[Any], sureness: dict[int, float] | None = None) -> list[Any]:

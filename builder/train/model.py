@@ -20,29 +20,31 @@ sentences. ``quotes_learned`` decodes the tags into spans, links them into quote
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Callable
 
 import numpy
 from spacy.attrs import DEP, ENT_TYPE, TAG
 from spacy.language import Language
+from spacy.pipeline.tagger import Tagger
 from spacy.tokens import Doc
 from spacy.util import registry
-from functools import partial
-
 from thinc.api import (HashEmbed, LayerNorm, Maxout, Model, chain, concatenate, expand_window, list2ragged,
                        ragged2list, residual, uniform_init, with_array)
-from spacy.pipeline.tagger import Tagger
 from thinc.types import Floats2d, Ints2d
 
-RULE_KEYS = (("quotes", "QUOTE"), ("speakers", "SPEAKER"), ("cues", "CUE"), ("outlets", "OUTLET"))
+from builder.propose.extract import Found, overlap
+from builder.train.content import QUOTE_MARKS
+
+RULE_SPAN_KEYS = ("quotes", "speakers", "cues", "outlets")   # this order fixes the rule tag ids a trained model embeds
 
 
 def rule_tags(doc: Doc) -> numpy.ndarray:
     """Per token: 0 outside the rules' spans, else 1 + 2k (first token) or 2 + 2k (rest) for
-    the k-th of quotes/speakers/cues/outlets; earlier keys keep shared tokens."""
+    the k-th of ``RULE_SPAN_KEYS``; earlier keys keep shared tokens."""
     tags = numpy.zeros((len(doc),), dtype="uint64")
-    for k, (key, _label) in enumerate(RULE_KEYS):
-        for span in doc.spans.get(key, []) if key in doc.spans else []:
+    for k, key in enumerate(RULE_SPAN_KEYS):
+        for span in doc.spans[key] if key in doc.spans else []:
             if tags[span.start] == 0:
                 tags[span.start] = 1 + 2 * k
             for i in range(span.start + 1, span.end):
@@ -218,7 +220,7 @@ def category_of(quote: tuple[int, int], rule_quotes: list[tuple[int, int]]) -> s
     """Where a learned quote stands against the rules' quotes (character or token ranges alike)."""
     if quote in rule_quotes:
         return "agree"
-    return "overlap" if any(min(quote[1], r[1]) > max(quote[0], r[0]) for r in rule_quotes) else "alone"
+    return "overlap" if any(overlap(quote, r) for r in rule_quotes) else "alone"
 
 
 def bin_of(confidence: float) -> int:
@@ -263,9 +265,8 @@ def _neighbourhood(doc: Doc, rng: tuple[int, int]) -> tuple[int, int]:
 
 
 def quote_type_of(text: str) -> str:
-    marks = "\"'“”‘’«»„"
-    t = text.strip()
-    if t[:1] in marks and t[-1:] in marks or (t[:1] in marks and t[-2:-1] in marks):
+    t = text.strip()   # (a blank text counts as direct: "" is in every str)
+    if t[:1] in QUOTE_MARKS and (t[-1:] in QUOTE_MARKS or t[-2:-1] in QUOTE_MARKS):
         return "direct"
     return "mixed" if any(m in t for m in '"“”') else "indirect"
 
@@ -278,8 +279,6 @@ def learned_records(doc: Doc, spans: list[tuple[int, int, str, float]], rules: l
     ones first (with ``fallback``, the rules' own are kept where no learned one overlaps them)
     and its quote type is kept. Score: the validation precision of learned quotes of
     the same category (``CATEGORIES``) and confidence bin (``calibrated``)."""
-    from builder.propose.extract import Found, overlap
-
     by_label: dict[str, list[tuple[int, int]]] = {"QUOTE": [], "SPEAKER": [], "CUE": [], "OUTLET": []}
     confidence: dict[tuple[int, int], float] = {}
     for s, e, label, conf in spans:
@@ -371,7 +370,7 @@ def rebound_records(doc: Doc, labels: tuple[str, ...], scores: numpy.ndarray, ru
     taken = [f.quote for f in out] + [tuple(f.quote) for f in rules]
     alone = [sp for sp in spans if sp[2] != "QUOTE" or sp[3] >= add]
     for f in learned_records(doc, alone, [], calibration):
-        if not any(min(f.quote[1], q[1]) > max(f.quote[0], q[0]) for q in taken):
+        if not any(overlap(f.quote, q) for q in taken):
             out.append(f)
     return sorted(out, key=lambda f: f.quote)
 
@@ -380,8 +379,6 @@ def relinked_records(doc: Doc, spans: list[tuple[int, int, str, float]], rules: 
     """The rules' records with their quotes kept and their cue and speaker replaced by the
     tagger's CUE / SPEAKER span that overlaps them, where there is one."""
     from dataclasses import replace
-
-    from builder.propose.extract import overlap
 
     by_label: dict[str, list[tuple[int, int]]] = {}
     for s, e, label, _conf in spans:
@@ -434,7 +431,7 @@ class LearnedQuotes:
         found = learned_records(doc, spans, rules, self.calibration)
         if self.keep_rules:
             taken = [f.quote for f in found]
-            found += [f for f in rules if not any(min(f.quote[1], q[1]) > max(f.quote[0], q[0]) for q in taken)]
+            found += [f for f in rules if not any(overlap(f.quote, q) for q in taken)]
             found.sort(key=lambda f: f.quote)
         QuoteAttribution.set_annotations(self, doc, found)  # same spans layout as the rules write
         return doc

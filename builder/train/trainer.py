@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from builder.export.rows import TAGGED_LABELS
+from builder.propose.core import REFINERS   # the learned rewriters of the rules' records, in pipeline order
 from builder.train.data import Corpus, TrainError
 
 LEARNED_PROPOSER = "quotes.proposer.learned.v1"
 TRAINED = ("quotes_tok2vec", "quotes_bio")
-REFINERS = ("quotes_cues_sources", "quotes_content")   # learned rewriters of the rules' records, in pipeline order
-LABELS = ("QUOTE", "SPEAKER", "CUE", "OUTLET")
+LABELS = tuple(label.upper() for label in TAGGED_LABELS)   # the tagger's span labels: QUOTE, SPEAKER, CUE, OUTLET
 
 
 @dataclass
@@ -207,11 +208,15 @@ def span_scores(nlp, examples: list, rules: bool = True) -> dict[str, Any]:
     return out
 
 
+CALIBRATION_OVERLAP = 0.3   # a learned quote is right when it overlaps a gold one by this share of the longer
+
+
 def calibrate(nlp, examples: list) -> dict[str, list[float]]:
     """Per category of a learned quote (``CATEGORIES``: equal to / overlapping / apart from a
     rules quote) and confidence bin (``BIN_EDGES``): the share of them that overlap a gold quote
-    by at least 0.3 of the longer one (validation precision, Laplace-smoothed), the confidence
+    by at least ``CALIBRATION_OVERLAP`` of the longer one (validation precision, Laplace-smoothed), the confidence
     ``quotes_learned`` gives such quotes."""
+    from builder.propose.extract import overlap
     from builder.train.model import BIN_EDGES, CATEGORIES, bin_of, category_of
 
     bins = len(BIN_EDGES) + 1
@@ -227,12 +232,8 @@ def calibrate(nlp, examples: list) -> dict[str, list[float]]:
             q = (s, e)
             cat, b = category_of(q, rules), bin_of(conf)
             total[cat][b] += 1
-            right[cat][b] += any(_ov(q, g) >= 0.3 * max(q[1] - q[0], g[1] - g[0]) for g in gold)
+            right[cat][b] += any(overlap(q, g) >= CALIBRATION_OVERLAP * max(q[1] - q[0], g[1] - g[0]) for g in gold)
     return {c: [round((right[c][b] + 1) / (total[c][b] + 2), 4) for b in range(bins)] for c in CATEGORIES}
-
-
-def _ov(a: tuple[int, int], b: tuple[int, int]) -> int:
-    return max(0, min(a[1], b[1]) - max(a[0], b[0]))
 
 
 def _published(folder: Path) -> str | None:
