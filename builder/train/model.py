@@ -272,13 +272,13 @@ def quote_type_of(text: str) -> str:
 
 
 def learned_records(doc: Doc, spans: list[tuple[int, int, str, float]], rules: list[Any],
-                    calibration: dict[str, list[float]], fallback: bool = True) -> list[Any]:
+                    calibration: dict[str, list[float]]) -> list[Any]:
     """``Found`` records of the learned spans: each QUOTE linked to the nearest CUE (within its
     sentences and one either side), the SPEAKER nearest that cue (else the quote), and an OUTLET
-    likewise; where a rules record overlaps the quote, its cue and speaker pick among the learned
-    ones first (with ``fallback``, the rules' own are kept where no learned one overlaps them)
-    and its quote type is kept. Score: the validation precision of learned quotes of
-    the same category (``CATEGORIES``) and confidence bin (``calibrated``)."""
+    likewise; where a rules record overlaps the quote, its cue, speaker and outlet are the learned
+    ones that overlap the rules' (the rules' own where none does), and its quote type is kept.
+    Score: the validation precision of learned quotes of the same category (``CATEGORIES``) and
+    confidence bin (``calibrated``)."""
     by_label: dict[str, list[tuple[int, int]]] = {"QUOTE": [], "SPEAKER": [], "CUE": [], "OUTLET": []}
     confidence: dict[tuple[int, int], float] = {}
     for s, e, label, conf in spans:
@@ -296,15 +296,12 @@ def learned_records(doc: Doc, spans: list[tuple[int, int, str, float]], rules: l
         limit = _neighbourhood(doc, q)
 
         def pick(label: str, near: tuple[int, int] | None, hint: tuple[int, int] | None) -> tuple[int, int] | None:
-            """A learned span of ``label``: the one overlapping the rules' ``hint``, else (with
-            ``fallback``) the hint itself, else the nearest to ``near``; as a character range."""
+            """A learned span of ``label``: the first overlapping the rules' ``hint``, else the
+            hint itself; without a hint, the nearest to ``near``; as a character range."""
             cands = by_label.get(label, [])
             if hint is not None:
                 hinted = [c for c in cands if overlap(_char(doc, c), hint)]
-                if hinted:
-                    return _char(doc, hinted[0])
-                if fallback:
-                    return tuple(hint)
+                return _char(doc, hinted[0]) if hinted else tuple(hint)
             return _char(doc, _nearest(near or q, cands, limit))
 
         cue = pick("CUE", q, rule.cue if rule else None)
@@ -417,24 +414,25 @@ class LearnedQuotes:
         from builder.propose.components import QuoteAttribution
 
         labels, scores = doc.user_data.pop(BIO_KEY, ((), numpy.zeros((len(doc), 0))))
+        QuoteAttribution.set_annotations(self, doc, self.records(doc, labels, scores))  # the rules' spans layout
+        return doc
+
+    def records(self, doc: Doc, labels: tuple[str, ...], scores: numpy.ndarray) -> list[Any]:
+        """The doc's quote records from the tagger's ``labels`` and per-token ``scores``,
+        combined with the rules' records (``doc._.quote_records``) as ``combine`` says."""
         spans = decode(labels, scores) if len(labels) else []
         rules = list(doc._.quote_records or [])
-        if rules and self.combine == "links" and len(labels):
-            found = relinked_records(doc, spans, rules)
-            QuoteAttribution.set_annotations(self, doc, found)
-            return doc
-        if rules and self.combine == "rebound" and len(labels):
-            found = rebound_records(doc, labels, scores, rules, spans, self.calibration, self.reach, self.keep,
-                                    self.add)
-            QuoteAttribution.set_annotations(self, doc, found)
-            return doc
+        if rules and len(labels) and self.combine == "links":
+            return relinked_records(doc, spans, rules)
+        if rules and len(labels) and self.combine == "rebound":
+            return rebound_records(doc, labels, scores, rules, spans, self.calibration, self.reach, self.keep,
+                                   self.add)
         found = learned_records(doc, spans, rules, self.calibration)
         if self.keep_rules:
             taken = [f.quote for f in found]
             found += [f for f in rules if not any(overlap(f.quote, q) for q in taken)]
             found.sort(key=lambda f: f.quote)
-        QuoteAttribution.set_annotations(self, doc, found)  # same spans layout as the rules write
-        return doc
+        return found
 
     def to_disk(self, path, exclude=tuple()):
         import json

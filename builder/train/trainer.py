@@ -172,38 +172,40 @@ def _tagged(nlp, examples: list, rules: bool = True) -> list[list[tuple[int, int
     return out
 
 
+def _prf(right: int, predicted: int, gold: int) -> tuple[float, float, float]:
+    """Precision, recall and F1 of ``right`` hits among ``predicted`` against ``gold`` (0 where undefined)."""
+    p = right / predicted if predicted else 0.0
+    r = right / gold if gold else 0.0
+    return p, r, 2 * p * r / (p + r) if p + r else 0.0
+
+
 def span_scores(nlp, examples: list, rules: bool = True) -> dict[str, Any]:
     """Exact span precision / recall / F1 per label of the learned tagger on the examples (rule
-    features hidden when ``rules`` is False)."""
-    tp = {k: 0 for k in LABELS}
-    np_ = dict(tp)
-    ng = dict(tp)
-    tok_tp = tok_pred = tok_gold = 0  # tokens inside a span, with its label (B and I alike)
+    features hidden when ``rules`` is False), F1 over all labels' spans (``span_f``) and over
+    their tokens (``token_f``), and their mean (``f``, what early stopping reads)."""
+    right = {label: 0 for label in LABELS}
+    predicted, gold_n = dict(right), dict(right)
+    tok_right = tok_predicted = tok_gold = 0  # tokens inside a span, with its label (B and I alike)
     for spans, eg in zip(_tagged(nlp, examples, rules), examples):
         pred = {(s, e, label) for s, e, label, _c in spans}
         gold = {(e.start, e.end, e.label_) for e in eg.reference.ents}
         pred_tokens = {(i, label) for s, e, label in pred for i in range(s, e)}
         gold_tokens = {(i, label) for s, e, label in gold for i in range(s, e)}
-        tok_tp += len(pred_tokens & gold_tokens)
-        tok_pred += len(pred_tokens)
+        tok_right += len(pred_tokens & gold_tokens)
+        tok_predicted += len(pred_tokens)
         tok_gold += len(gold_tokens)
         for label in LABELS:
             p = {s for s in pred if s[2] == label}
             g = {s for s in gold if s[2] == label}
-            tp[label] += len(p & g)
-            np_[label] += len(p)
-            ng[label] += len(g)
+            right[label] += len(p & g)
+            predicted[label] += len(p)
+            gold_n[label] += len(g)
     out: dict[str, Any] = {}
     for label in LABELS:
-        p = tp[label] / np_[label] if np_[label] else 0.0
-        r = tp[label] / ng[label] if ng[label] else 0.0
-        out[label.lower()] = {"p": round(p, 4), "r": round(r, 4), "f": round(2 * p * r / (p + r) if p + r else 0.0, 4),
-                              "gold": ng[label]}
-    tps, nps, ngs = sum(tp.values()), sum(np_.values()), sum(ng.values())
-    p, r = (tps / nps if nps else 0.0), (tps / ngs if ngs else 0.0)
-    out["span_f"] = round(2 * p * r / (p + r) if p + r else 0.0, 4)
-    p, r = (tok_tp / tok_pred if tok_pred else 0.0), (tok_tp / tok_gold if tok_gold else 0.0)
-    out["token_f"] = round(2 * p * r / (p + r) if p + r else 0.0, 4)
+        p, r, f = _prf(right[label], predicted[label], gold_n[label])
+        out[label.lower()] = {"p": round(p, 4), "r": round(r, 4), "f": round(f, 4), "gold": gold_n[label]}
+    out["span_f"] = round(_prf(sum(right.values()), sum(predicted.values()), sum(gold_n.values()))[2], 4)
+    out["token_f"] = round(_prf(tok_right, tok_predicted, tok_gold)[2], 4)
     out["f"] = round((out["span_f"] + out["token_f"]) / 2, 4)  # early stopping: spans and their tokens
     return out
 
