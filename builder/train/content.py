@@ -478,13 +478,16 @@ def _probability(logit: float) -> float:
     return 1.0 / (1.0 + math.exp(-logit))
 
 
+PAIRED = 5   # the best scoring starts and ends paired to find the best valid pair
+
+
 def _best_pair(starts: list[int], ss: numpy.ndarray, ends: list[int], es: numpy.ndarray) -> tuple[int, int] | None:
-    """Indexes of the best scoring start and end with start <= end (among the five best of each)."""
+    """Indexes of the best scoring start and end with start <= end (among the ``PAIRED`` best of each)."""
     order_s = numpy.argsort(-ss)
     order_e = numpy.argsort(-es)
     best, best_score = None, -numpy.inf
-    for a in order_s[:5]:
-        for b in order_e[:5]:
+    for a in order_s[:PAIRED]:
+        for b in order_e[:PAIRED]:
             if starts[a] <= ends[b] and ss[a] + es[b] > best_score:
                 best, best_score = (int(a), int(b)), ss[a] + es[b]
     return best

@@ -15,8 +15,10 @@ from builder.train.content import (ContentRefiner, Linear, _near, doc_facts, end
 # -- training ----------------------------------------------------------------------------------
 
 @dataclass
-class Example:
-    """One rules record of a training article and the gold content it stands for."""
+class RecordRows:
+    """What one rules record of a training article teaches: the features of its start and end
+    candidates, labelled right when the candidate is the first (last) word of the gold quote it
+    overlaps most, and of the whole record, labelled right when it overlaps a gold quote."""
     start_rows: list[list[str]]
     start_labels: list[int]
     end_rows: list[list[str]]
@@ -39,7 +41,7 @@ def gold_word_bounds(regions: Iterable[Any]) -> list[tuple[int, int, set[tuple[i
     return out
 
 
-def record_examples(doc: Doc, gold: list[tuple[int, int, set]]) -> list[Example]:
+def record_examples(doc: Doc, gold: list[tuple[int, int, set]]) -> list[RecordRows]:
     """Candidates of each record of ``doc`` labelled against the gold quote it overlaps most."""
     from builder.evaluate.matching import WORD
 
@@ -55,7 +57,7 @@ def record_examples(doc: Doc, gold: list[tuple[int, int, set]]) -> list[Example]
         words = {(m.start() + f.quote[0], m.end() + f.quote[0]) for m in WORD.finditer(text[f.quote[0]:f.quote[1]])}
         best = max(gold, key=lambda g: len(words & g[2]) / len(words | g[2]), default=None)
         hit = best is not None and len(words & best[2]) > 0
-        ex = Example([], [], [], [], keep_features(doc, facts, v, f, live, text), int(hit))
+        ex = RecordRows([], [], [], [], keep_features(doc, facts, v, f, live, text), int(hit))
         near = _near(v, live, facts)
         bounds = rule_bounds(doc, facts, v)
         if hit and bounds is not None:

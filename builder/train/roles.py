@@ -190,8 +190,7 @@ def cue_candidates(doc: Doc, span: Span, blocked: list[TokenRange]) -> list[Toke
     out = {(span.start, span.end)}
 
     def free(i: int) -> bool:
-        t = doc[i]
-        return not any(r[0] <= i < r[1] for r in blocked) and not t.is_quote and t.text not in {"“", "”", '"'}
+        return not any(r[0] <= i < r[1] for r in blocked) and not doc[i].is_quote
 
     lo = verb.i
     while lo > max(sent.start, verb.i - CUE_BEFORE) and free(lo - 1):
@@ -225,11 +224,8 @@ def cue_features(doc: Doc, cand: TokenRange, span: Span, record: Any) -> list[st
             continue
         side = "L" if t.i < verb.i else "R"
         rel = _relation(t, verb)
-        feats += [f"in:{side}:{rel}:{t.dep_}", f"in:{side}:w={_word(t)}", f"in:{side}:{rel}:w={_word(t)}"]
-        if side == "R":
-            feats.append(f"V={vw}|R={_word(t)}")
-        else:
-            feats.append(f"V={vw}|L={_word(t)}")
+        feats += [f"in:{side}:{rel}:{t.dep_}", f"in:{side}:w={_word(t)}", f"in:{side}:{rel}:w={_word(t)}",
+                  f"V={vw}|{side}={_word(t)}"]
     feats.append(f"punct_in={sum(t.is_punct for t in doc[a:b])}")
     return feats
 

@@ -49,6 +49,9 @@ def training_groups(docs: Iterable[Doc], golds: Iterable[tuple[list[Any], list[A
     return out
 
 
+MIN_WEIGHT = 1e-6   # feature weights at most this far from 0 are left out of the saved weights
+
+
 def fit(groups: list, c: float = 1.0) -> dict[str, float]:
     """Logistic regression over the candidates of all groups (right vs not), as feature weights."""
     from sklearn.feature_extraction import DictVectorizer
@@ -65,7 +68,8 @@ def fit(groups: list, c: float = 1.0) -> dict[str, float]:
     X = vec.fit_transform(rows)
     model = LogisticRegression(C=c, max_iter=2000, fit_intercept=False)
     model.fit(X, y)
-    return {name: round(float(w), 5) for name, w in zip(vec.get_feature_names_out(), model.coef_[0]) if abs(w) > 1e-6}
+    return {name: round(float(w), 5) for name, w in zip(vec.get_feature_names_out(), model.coef_[0])
+            if abs(w) > MIN_WEIGHT}
 
 
 ADD_THRESHOLDS = (0.4, 0.5, 0.6, 0.7, 0.8)
@@ -87,17 +91,19 @@ def train_cues_sources(docs: list[Doc], golds: list[tuple[list[Any], list[Any]]]
     rows = missed_rows(docs, golds)
     weights["add"] = fit([([f for f, _ in rows], [r for _, r in rows])], c) if rows else {}
     weights["groups"]["add"] = len(rows)
-    best, best_sum = None, sum(strict_f1(dev_docs, dev_golds or [], weights).values())
+    best, best_sum = None, sum(refined_strict_f1(dev_docs, dev_golds or [], weights).values())
     for threshold in ADD_THRESHOLDS if weights["add"] else ():
-        total = sum(strict_f1(dev_docs, dev_golds or [], {**weights, "add_threshold": threshold}).values())
+        total = sum(refined_strict_f1(dev_docs, dev_golds or [], {**weights, "add_threshold": threshold}).values())
         if total > best_sum:
             best, best_sum = threshold, total
     weights["add_threshold"] = best
     return weights
 
 
-def strict_f1(docs: list[Doc], golds: list[tuple[list[Any], list[Any]]], weights: dict[str, Any]) -> dict[str, float]:
-    """Strict exact F1 per role (``builder.evaluate.strict``) of the refined records."""
+def refined_strict_f1(docs: list[Doc], golds: list[tuple[list[Any], list[Any]]],
+                      weights: dict[str, Any]) -> dict[str, float]:
+    """Strict exact F1 per role (``builder.evaluate.strict``; 0.0 where undefined) of the records
+    ``refine`` makes of ``doc._.quote_records`` with ``weights``, against ``golds``."""
     from builder.evaluate.gold import PredDoc
     from builder.evaluate.strict import ROLES as ALL_ROLES, StrictFigures, strict_doc
     from builder.schema import Region, Relation
