@@ -32,7 +32,10 @@ def _found_of(item: dict[str, Any]):
     return Found(**data)
 
 
-def _cache_key(nlp, texts: list[str], publishers: list[str | None]) -> str:
+def rules_hash(nlp):
+    """A sha256 of what the rules' annotations depend on: ``nlp``'s name, version and
+    components, the rules' scope and lexicon folder, and the code and lexicons of
+    ``builder/propose``; a cache key goes on from it with the inputs."""
     import builder
 
     attribution = nlp.get_pipe("quotes_attribution")
@@ -43,6 +46,11 @@ def _cache_key(nlp, texts: list[str], publishers: list[str | None]) -> str:
     for p in sorted(Path(builder.__file__).parent.glob("propose/**/*")):
         if p.is_file() and p.suffix in {".py", ".txt", ".tsv"}:
             h.update(p.read_bytes())
+    return h
+
+
+def _cache_key(nlp, texts: list[str], publishers: list[str | None]) -> str:
+    h = rules_hash(nlp)
     for text, publisher in zip(texts, publishers):
         h.update(text.encode() + b"\x00" + (publisher or "").encode() + b"\x01")
     return h.hexdigest()[:24]

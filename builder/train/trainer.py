@@ -98,10 +98,11 @@ def _annotating(nlp) -> list[str]:
     return names[: names.index("quotes_tok2vec")]
 
 
-def _digest(rows: list[dict[str, Any]], *parts: str) -> str:
-    import hashlib
+def _windows_key(nlp, rows: list[dict[str, Any]]) -> str:
+    """The cache key of ``rows`` annotated by ``nlp``'s base pipeline and rules."""
+    from builder.train.articles import rules_hash
 
-    h = hashlib.sha256("\x00".join(parts).encode())
+    h = rules_hash(nlp)
     for row in rows:
         h.update(json.dumps([row["doc_id"], row["window"], row["tokens"], row["token_starts"]]).encode())
     return h.hexdigest()[:24]
@@ -109,19 +110,15 @@ def _digest(rows: list[dict[str, Any]], *parts: str) -> str:
 
 def predicted_docs(nlp, rows: list[dict[str, Any]], batch_size: int = 64, cache_dir: str | None = None) -> list:
     """Docs of the windows' tokens, annotated by the base pipeline and the rules (read from, or
-    written to, ``cache_dir`` when given: the same rows, base pipeline, rules and code give the
-    same docs)."""
+    written to, ``cache_dir`` when given: the same rows, base pipeline, rules, code and
+    lexicons give the same docs)."""
     from spacy.tokens import Doc, DocBin
 
-    import builder
+    from builder.workspace.atomic import publish, temp_name
 
     cache = None
     if cache_dir:
-        attribution = nlp.get_pipe("quotes_attribution")
-        key = _digest(rows, nlp.meta.get("name", ""), nlp.meta.get("version", ""), attribution.scope,
-                      str(attribution.lexicon_dir), getattr(builder, "__version__", ""),
-                      *(p.read_text("utf-8") for p in sorted(Path(builder.__file__).parent.glob("propose/*.py"))))
-        cache = Path(cache_dir) / f"annotated-{key}.spacy"
+        cache = Path(cache_dir) / f"annotated-{_windows_key(nlp, rows)}.spacy"
         if cache.is_file():
             return list(DocBin().from_disk(cache).get_docs(nlp.vocab))
 
@@ -137,9 +134,9 @@ def predicted_docs(nlp, rows: list[dict[str, Any]], batch_size: int = 64, cache_
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         db = DocBin(store_user_data=False, docs=docs)  # spans, tags, parse and entities: what training reads
-        tmp = cache.with_suffix(".tmp")
+        tmp = temp_name(cache)   # two trainings filling one cache never share a temporary file
         db.to_disk(tmp)
-        tmp.rename(cache)
+        publish(tmp, cache)
     return docs
 
 
