@@ -269,55 +269,52 @@ def check_output(output: str | Path) -> None:
                              "(e.g. models/quotes/<the next version>)")
 
 
-def train_proposer(corpus: Corpus, output: str | Path, settings: TrainSettings | None = None,
-                   progress: Callable[[str], None] | None = None) -> TrainResult:
-    """Train the tagger on ``corpus.rows["train"]``, early-stop on ``validation``, calibrate
-    ``quotes_learned`` on it, score ``test``; fit the refiners on ``corpus.articles``
-    (``train_refiners``); write the pipeline to ``output`` (built beside it, renamed into
-    place; never overwritten)."""
-    from spacy.training.batchers import minibatch_by_words
-    from thinc.api import Adam, fix_random_seed
-
-    settings = settings or TrainSettings()
-    say = progress or (lambda _m: None)
-    output = Path(output)
-    check_output(output)
-    if not re.fullmatch(r"\d+\.\d+\.\d+", settings.version):
-        raise TrainError(f"version {settings.version!r} is not X.Y.Z")
-    scope = settings.scope or corpus.scope
-    fix_random_seed(settings.seed)
-    t0 = time.perf_counter()
-    nlp = build_pipeline(settings, scope)
-    say(f"annotating {len(corpus.rows['train'])} train windows with {settings.base} and the rules ({scope} scope)")
-    train = examples_of(nlp, corpus.rows["train"], settings.cache_dir)
-    dev = examples_of(nlp, corpus.rows["validation"], settings.cache_dir) if corpus.rows.get("validation") else []
-    if not dev:  # no validation split: hold out every 10th training window
-        dev, train = train[::10], [eg for i, eg in enumerate(train) if i % 10]
-        say("no validation split (an export's validation split, or --dev DIR with --brat): every 10th training "
-            "window is held out for early stopping")
-    if not train:
-        raise TrainError("no training windows left: export more documents")
-    tok2vec, tagger = nlp.get_pipe("quotes_tok2vec"), nlp.get_pipe("quotes_bio")
-    nlp._link_components()
-    sample = train[:200]
-    tok2vec.initialize(lambda: sample, nlp=nlp)
+def _initialize_tagger(nlp, sample: list) -> None:
+    """Initialize ``quotes_tok2vec`` and ``quotes_bio`` (the export's BIO tags as labels) on
+    ``sample``, then copy the base pipeline's NER tok2vec weights into ``quotes_tok2vec``."""
     from builder.export.rows import TAG_NAMES
 
+    tok2vec, tagger = nlp.get_pipe("quotes_tok2vec"), nlp.get_pipe("quotes_bio")
+    nlp._link_components()
+    tok2vec.initialize(lambda: sample, nlp=nlp)
     for tag in TAG_NAMES:
         tagger.add_label(tag)
     tagger.initialize(lambda: sample, nlp=nlp)
     base_t2v = nlp.get_pipe("ner").model.get_ref("tok2vec").layers[0]
     tok2vec.model.get_ref("pretrained").from_bytes(base_t2v.to_bytes())
+
+
+@dataclass
+class TaggerFit:
+    """What ``_fit_tagger`` did: the best validation scores and their step, steps and epochs run,
+    one log entry per validation run."""
+    best_scores: dict[str, Any]
+    best_step: int
+    steps: int
+    epochs: int
+    log: list[dict[str, Any]]
+
+
+def _fit_tagger(nlp, train: list, dev: list, settings: TrainSettings, t0: float,
+                say: Callable[[str], None]) -> TaggerFit:
+    """Update ``TRAINED`` on ``train`` (rule features hidden from a ``rule_dropout`` share of the
+    windows each epoch) and score ``dev`` every ``eval_every`` steps and at each epoch's end,
+    until ``patience`` runs without a better F1, ``max_epochs``, ``max_steps`` or
+    ``max_minutes`` (counted from ``t0``); ``nlp`` is left with the best weights."""
+    from spacy.training.batchers import minibatch_by_words
+    from thinc.api import Adam
+
+    from builder.train.model import HIDE_RULES
+
     optimizer = Adam(settings.learn_rate)
     exclude = [n for n in nlp.pipe_names if n not in TRAINED]
     rng = random.Random(settings.seed)
     best: dict[str, Any] = {"f": -1.0}
     log: list[dict[str, Any]] = []
     step, bad, epoch, stop = 0, 0, 0, False
-    prep_s = time.perf_counter() - t0
-    say(f"{len(train)} train / {len(dev)} validation windows ready in {prep_s:.0f}s")
 
     def evaluate() -> bool:
+        """Score ``dev``, log it, keep the weights if best; True when patience has run out."""
         nonlocal bad
         scores = span_scores(nlp, dev)
         entry = {"step": step, "epoch": epoch, "minutes": round((time.perf_counter() - t0) / 60, 2),
@@ -334,8 +331,6 @@ def train_proposer(corpus: Corpus, output: str | Path, settings: TrainSettings |
         return bad >= settings.patience
 
     losses: dict[str, float] = {}
-    from builder.train.model import HIDE_RULES
-
     while not stop and epoch < settings.max_epochs:
         rng.shuffle(train)
         for eg in train:  # the learned proposer works without the rules: hide them from some windows
@@ -362,10 +357,43 @@ def train_proposer(corpus: Corpus, output: str | Path, settings: TrainSettings |
         nlp.get_pipe(name).from_bytes(data)
     for eg in train:
         eg.predicted.user_data.pop(HIDE_RULES, None)
+    return TaggerFit(best["scores"], best["step"], step, epoch, log)
+
+
+def train_proposer(corpus: Corpus, output: str | Path, settings: TrainSettings | None = None,
+                   progress: Callable[[str], None] | None = None) -> TrainResult:
+    """Train the tagger on ``corpus.rows["train"]``, early-stop on ``validation``, calibrate
+    ``quotes_learned`` on it, score ``test``; fit the refiners on ``corpus.articles``
+    (``train_refiners``); write the pipeline to ``output`` (built beside it, renamed into
+    place; never overwritten)."""
+    from thinc.api import fix_random_seed
+
+    settings = settings or TrainSettings()
+    say = progress or (lambda _m: None)
+    output = Path(output)
+    check_output(output)
+    if not re.fullmatch(r"\d+\.\d+\.\d+", settings.version):
+        raise TrainError(f"version {settings.version!r} is not X.Y.Z")
+    scope = settings.scope or corpus.scope
+    fix_random_seed(settings.seed)
+    t0 = time.perf_counter()
+    nlp = build_pipeline(settings, scope)
+    say(f"annotating {len(corpus.rows['train'])} train windows with {settings.base} and the rules ({scope} scope)")
+    train = examples_of(nlp, corpus.rows["train"], settings.cache_dir)
+    dev = examples_of(nlp, corpus.rows["validation"], settings.cache_dir) if corpus.rows.get("validation") else []
+    if not dev:  # no validation split: hold out every 10th training window
+        dev, train = train[::10], [eg for i, eg in enumerate(train) if i % 10]
+        say("no validation split (an export's validation split, or --dev DIR with --brat): every 10th training "
+            "window is held out for early stopping")
+    if not train:
+        raise TrainError("no training windows left: export more documents")
+    _initialize_tagger(nlp, train[:200])
+    say(f"{len(train)} train / {len(dev)} validation windows ready in {time.perf_counter() - t0:.0f}s")
+    fit = _fit_tagger(nlp, train, dev, settings, t0, say)
     learned = nlp.get_pipe("quotes_learned")
     learned.calibration = calibrate(nlp, dev)
-    scores = {"validation": best["scores"], "validation_without_rules": span_scores(nlp, dev, rules=False),
-              "best_step": best["step"]}
+    scores = {"validation": fit.best_scores, "validation_without_rules": span_scores(nlp, dev, rules=False),
+              "best_step": fit.best_step}
     if corpus.rows.get("test"):
         test = examples_of(nlp, corpus.rows["test"], settings.cache_dir)
         scores["test"] = span_scores(nlp, test)
@@ -378,11 +406,11 @@ def train_proposer(corpus: Corpus, output: str | Path, settings: TrainSettings |
         "description": "quotes: rules + a learned tagger of quotes, speakers, cues and outlets (quotes train)",
         "quotes": {"proposer": LEARNED_PROPOSER, "base": base_meta, "scope": scope, **corpus.source,
                    "scores": scores, "calibration": learned.calibration, "train_windows": len(train),
-                   "validation_windows": len(dev), "steps": step, "epochs": epoch, "seconds": round(seconds, 1),
-                   "settings": {k: v for k, v in vars(settings).items()}},
+                   "validation_windows": len(dev), "steps": fit.steps, "epochs": fit.epochs,
+                   "seconds": round(seconds, 1), "settings": dict(vars(settings))},
     })
     _write(nlp, output)
-    return TrainResult(output, scores, seconds, step, epoch, log)
+    return TrainResult(output, scores, seconds, fit.steps, fit.epochs, fit.log)
 
 
 def strict_f1(docs: list, articles: list) -> dict[str, float | None]:
