@@ -37,6 +37,8 @@ from spacy.language import Language
 from spacy.pipeline import Pipe
 from spacy.tokens import Doc
 
+from builder.train.offsets import token_range, token_span
+
 CONTENT_REFINER = "quotes.refiner.content.v1"
 SENTENCES = 2          # candidate bounds reach this many sentences before/after the rules' content
 INSIDE = 40            # ... and at most this many tokens into it
@@ -184,19 +186,12 @@ class RecordView:
     quote_type: str
 
 
-def _tokens(doc: Doc, rng) -> tuple[int, int] | None:
-    if rng is None:
-        return None
-    span = doc.char_span(rng[0], rng[1], alignment_mode="expand")
-    return (span.start, span.end) if span is not None and len(span) else None
-
-
 def view_of(doc: Doc, record: Any) -> RecordView | None:
-    q = _tokens(doc, record.quote)
+    q = token_range(token_span(doc, record.quote))
     if q is None:
         return None
-    return RecordView(q[0], q[1], _tokens(doc, record.cue), _tokens(doc, record.speaker), record.kind,
-                      record.quote_type)
+    cue, speaker = (token_range(token_span(doc, chars)) for chars in (record.cue, record.speaker))
+    return RecordView(q[0], q[1], cue, speaker, record.kind, record.quote_type)
 
 
 def _first_wordy(facts: DocFacts, start: int, end: int) -> int | None:

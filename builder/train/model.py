@@ -37,6 +37,7 @@ from thinc.types import Floats2d, Ints2d
 
 from builder.propose.extract import Found, overlap
 from builder.train.content import QUOTE_MARKS
+from builder.train.offsets import char_range
 
 RULE_SPAN_KEYS = ("quotes", "speakers", "cues", "outlets")   # this order fixes the rule tag ids a trained model embeds
 
@@ -252,12 +253,6 @@ def _nearest(target: tuple[int, int], cands: list[tuple[int, int]], limit: tuple
     return best[1] if best else None
 
 
-def _char(doc: Doc, rng: tuple[int, int] | None) -> tuple[int, int] | None:
-    if rng is None:
-        return None
-    return doc[rng[0]].idx, doc[rng[1] - 1].idx + len(doc[rng[1] - 1].text)
-
-
 def _neighbourhood(doc: Doc, rng: tuple[int, int]) -> tuple[int, int]:
     """The sentences a token range touches, with one sentence either side."""
     sents = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
@@ -292,7 +287,7 @@ def learned_records(doc: Doc, spans: list[tuple[int, int, str, float]], rules: l
     rule_quotes = [tuple(f.quote) for f in rules]
     out = []
     for q in by_label["QUOTE"]:
-        qc = _char(doc, q)
+        qc = char_range(doc, q)
         rule = max(rules, key=lambda f: overlap(f.quote, qc), default=None)
         if rule is not None and overlap(rule.quote, qc) == 0:
             rule = None
@@ -304,9 +299,9 @@ def learned_records(doc: Doc, spans: list[tuple[int, int, str, float]], rules: l
             hint itself; without a hint, the nearest to ``near``; as a character range."""
             cands = by_label.get(label, [])
             if hint is not None:
-                hinted = [c for c in cands if overlap(_char(doc, c), hint)]
-                return _char(doc, hinted[0]) if hinted else tuple(hint)
-            return _char(doc, _nearest(near or q, cands, limit))
+                hinted = [c for c in cands if overlap(char_range(doc, c), hint)]
+                return char_range(doc, hinted[0]) if hinted else tuple(hint)
+            return char_range(doc, _nearest(near or q, cands, limit))
 
         cue = pick("CUE", q, rule.cue if rule else None)
         cue_tokens = doc.char_span(*cue, alignment_mode="expand") if cue else None
@@ -343,7 +338,7 @@ def _rebound(doc: Doc, rng: tuple[int, int] | None, label: str, probs: dict[str,
                 best, best_score = (s, e), score
     s, e = best
     conf = float(numpy.mean(numpy.concatenate([[b[s]], i[s + 1:e]])))
-    return _char(doc, (s, e)), conf
+    return char_range(doc, (s, e)), conf
 
 
 def rebound_records(doc: Doc, labels: tuple[str, ...], scores: numpy.ndarray, rules: list[Any],
@@ -383,7 +378,7 @@ def relinked_records(doc: Doc, spans: list[tuple[int, int, str, float]], rules: 
 
     by_label: dict[str, list[tuple[int, int]]] = {}
     for s, e, label, _conf in spans:
-        by_label.setdefault(label, []).append(_char(doc, (s, e)))
+        by_label.setdefault(label, []).append(char_range(doc, (s, e)))
 
     def learned(label: str, rng: tuple[int, int] | None) -> tuple[int, int] | None:
         if rng is None:

@@ -9,7 +9,8 @@ from typing import Any
 
 from spacy.tokens import Doc
 
-from builder.train.roles import (ROLES, ROLES_MODEL, _char, _groups, missed_candidates, missed_features, refine)
+from builder.train.offsets import char_range
+from builder.train.roles import ROLES, ROLES_MODEL, _groups, missed_candidates, missed_features, refine
 
 
 # -- training ----------------------------------------------------------------------------
@@ -39,11 +40,11 @@ def training_groups(docs: Iterable[Doc], golds: Iterable[tuple[list[Any], list[A
         for f in doc._.quote_records or []:
             groups = _groups(doc, f)
             if "source" in groups and "cue" in groups:  # the cue learns with the right source blocked, as used
-                right = [c for c in groups["source"][1] if _key(text, _char(doc, c)) in keys["source"]]
+                right = [c for c in groups["source"][1] if _key(text, char_range(doc, c)) in keys["source"]]
                 if right:
                     groups["cue"] = _groups(doc, replace(f, speaker=None), doc[right[0][0]:right[0][1]])["cue"]
             for role, (_span, cands, feats) in groups.items():
-                labels = [_key(text, _char(doc, c)) in keys[role] for c in cands]
+                labels = [_key(text, char_range(doc, c)) in keys[role] for c in cands]
                 if any(labels):
                     out[role].append((feats, labels))
     return out
