@@ -194,6 +194,15 @@ def view_of(doc: Doc, record: Any) -> RecordView | None:
     return RecordView(q[0], q[1], cue, speaker, record.kind, record.quote_type)
 
 
+def record_views(doc: Doc, records: list[Any]) -> tuple[DocFacts, Callable[[int, int], int],
+                                                      list[RecordView | None], list[RecordView]]:
+    """The doc's token facts and word counter, each record's token view (None where its content
+    covers no token) and the views there are."""
+    facts = doc_facts(doc)
+    views = [view_of(doc, f) for f in records]
+    return facts, word_counter(facts), views, [v for v in views if v is not None]
+
+
 def _first_wordy(facts: DocFacts, start: int, end: int) -> int | None:
     for i in range(start, end):
         if facts.wordy[i]:
@@ -392,10 +401,8 @@ class ContentRefiner(Pipe):
         candidates of a doc scored in one go per model."""
         if not records:
             return records
-        facts, text = doc_facts(doc), doc.text
-        words_between = word_counter(facts)
-        views = [view_of(doc, f) for f in records]
-        live = [v for v in views if v is not None]
+        facts, words_between, views, live = record_views(doc, records)
+        text = doc.text
         todo = [(f, v) for f, v in zip(records, views) if v is not None]
         if self.keep_model.coef is not None and self.drop > 0:
             keep = self.keep_model.scores([keep_features(doc, facts, v, f, live, text) for f, v in todo])

@@ -7,9 +7,8 @@ from typing import Any, Callable, Iterable
 
 from spacy.tokens import Doc
 
-from builder.train.content import (ContentRefiner, Linear, _near, doc_facts, end_candidates, end_features,
-                                   keep_features, rule_bounds, start_candidates, start_features, view_of,
-                                   word_counter)
+from builder.train.content import (ContentRefiner, Linear, _near, end_candidates, end_features, keep_features,
+                                   record_views, rule_bounds, start_candidates, start_features)
 
 
 # -- training ----------------------------------------------------------------------------------
@@ -46,10 +45,8 @@ def record_examples(doc: Doc, gold: list[tuple[int, int, set]]) -> list[RecordRo
     from builder.evaluate.matching import WORD
 
     records = list(doc._.quote_records or [])
-    facts, text = doc_facts(doc), doc.text
-    words_between = word_counter(facts)
-    views = [view_of(doc, f) for f in records]
-    live = [v for v in views if v is not None]
+    facts, words_between, views, live = record_views(doc, records)
+    text = doc.text
     out = []
     for f, v in zip(records, views):
         if v is None:

@@ -52,6 +52,17 @@ def _tok(prefix: str, tok: Token | None) -> list[str]:
             f"{prefix}:ent={tok.ent_type_ or '-'}"]
 
 
+def _beside(doc: Doc, a: int, b: int) -> tuple[Token | None, Token | None]:
+    """The token before and the token after the range [a, b) (None at the doc's edges)."""
+    return (doc[a - 1] if a > 0 else None), (doc[b] if b < len(doc) else None)
+
+
+def _edge_features(doc: Doc, a: int, b: int) -> list[str]:
+    """Features of a candidate's first (F) and last (L) token and of the tokens before (B) and after (A) it."""
+    before, after = _beside(doc, a, b)
+    return _tok("F", doc[a]) + _tok("L", doc[b - 1]) + _tok("B", before) + _tok("A", after)
+
+
 def _bucket(n: int) -> str:
     for edge in (1, 2, 3, 5, 8, 12, 20):
         if n <= edge:
@@ -128,8 +139,7 @@ def source_features(doc: Doc, cand: TokenRange, span: Span, cue: TokenRange | No
               "end=rules" if b == span.end else ("end<rules" if b < span.end else "end>rules")]
     if cand == _trim(doc, head.left_edge.i, head.right_edge.i + 1):
         feats.append("subtree")
-    feats += _tok("F", doc[a]) + _tok("L", doc[b - 1])
-    feats += _tok("B", doc[a - 1] if a > 0 else None) + _tok("A", doc[b] if b < len(doc) else None)
+    feats += _edge_features(doc, a, b)
     for depth, h in enumerate(heads):
         inside = a <= h.i < b
         if depth:
@@ -203,9 +213,8 @@ def cue_features(doc: Doc, cand: TokenRange, span: Span, record: Any) -> list[st
              f"V:tag={verb.tag_}", f"kind={record.kind}"]
     if cand == (span.start, span.end):
         feats.append("rules")
-    feats += _tok("F", doc[a]) + _tok("L", doc[b - 1])
-    feats += _tok("B", doc[a - 1] if a > 0 else None) + _tok("A", doc[b] if b < len(doc) else None)
-    for edge, tok in (("B", doc[a - 1] if a > 0 else None), ("A", doc[b] if b < len(doc) else None)):
+    feats += _edge_features(doc, a, b)
+    for edge, tok in zip("BA", _beside(doc, a, b)):
         if tok is not None:
             feats.append(f"{edge}:rel={_relation(tok, verb)}:{tok.dep_}")
     for t in doc[a:b]:

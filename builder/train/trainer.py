@@ -114,7 +114,7 @@ def predicted_docs(nlp, rows: list[dict[str, Any]], batch_size: int = 64, cache_
     lexicons give the same docs)."""
     from spacy.tokens import Doc, DocBin
 
-    from builder.workspace.atomic import publish, temp_name
+    from builder.train.articles import save_cached
 
     cache = None
     if cache_dir:
@@ -131,12 +131,8 @@ def predicted_docs(nlp, rows: list[dict[str, Any]], batch_size: int = 64, cache_
         docs.append(Doc(nlp.vocab, words=list(row["tokens"]), spaces=spaces))
     with nlp.select_pipes(disable=disable):
         docs = list(nlp.pipe(docs, batch_size=batch_size))
-    if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        db = DocBin(store_user_data=False, docs=docs)  # spans, tags, parse and entities: what training reads
-        tmp = temp_name(cache)   # two trainings filling one cache never share a temporary file
-        db.to_disk(tmp)
-        publish(tmp, cache)
+    if cache is not None:   # spans, tags, parse and entities: what training reads
+        save_cached(DocBin(store_user_data=False, docs=docs), cache)
     return docs
 
 
