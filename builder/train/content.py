@@ -241,7 +241,7 @@ def end_candidates(doc: Doc, facts: DocFacts, v: RecordView) -> list[int]:
     hi = v.end
     while hi < len(doc) and facts.sent[hi] <= last_sent:
         hi += 1
-    lo = max(v.start + 1, v.end - INSIDE)
+    lo = max(v.start, v.end - INSIDE)
     return [i for i in range(lo, hi) if facts.wordy[i] and (abs(i - v.end + 1) <= NEAR or edge_like(facts, i, "end"))]
 
 
