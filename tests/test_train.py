@@ -211,6 +211,22 @@ def test_content_refiner_learns_the_corpus_bounds_and_round_trips(tmp_path):
     assert loaded(nlp(text))._.quote_records == [after] and loaded.trained == refiner.trained
 
 
+def test_a_one_word_part_of_an_interrupted_content_can_keep_its_word():
+    """"Survival, the editor says, depends on ...": the rules cut the one-word first part; the
+    content refiner's end candidates include that word (they began one token after the start,
+    so a one-word content grew into the next words and was then dropped as an overlap)."""
+    from builder.train.articles import rules_pipeline
+    from builder.train.content import doc_facts, end_candidates, view_of
+
+    nlp = rules_pipeline("broad")
+    text = "Survival, the editor says, depends on giving readers what they want."
+    doc = nlp(text)
+    parts = [text[slice(*f.quote)] for f in doc._.quote_records]
+    assert parts == ["Survival", "depends on giving readers what they want"]
+    first = view_of(doc, doc._.quote_records[0])
+    assert first.start in end_candidates(doc, doc_facts(doc), first)
+
+
 def test_cues_sources_keep_the_rules_bound_when_no_candidate_is_left():
     from builder.train.roles import _best
 

@@ -247,7 +247,7 @@ def end_candidates(facts: DocFacts, v: RecordView) -> list[int]:
     hi = v.end
     while hi < len(facts.sent) and facts.sent[hi] <= last_sent:
         hi += 1
-    lo = max(v.start + 1, v.end - INSIDE)
+    lo = max(v.start, v.end - INSIDE)
     return [i for i in range(lo, hi) if facts.wordy[i] and (abs(i - v.end + 1) <= NEAR or edge_like(facts, i, "end"))]
 
 
