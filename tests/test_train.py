@@ -224,7 +224,7 @@ def test_a_one_word_part_of_an_interrupted_content_can_keep_its_word():
     parts = [text[slice(*f.quote)] for f in doc._.quote_records]
     assert parts == ["Survival", "depends on giving readers what they want"]
     first = view_of(doc, doc._.quote_records[0])
-    assert first.start in end_candidates(doc, doc_facts(doc), first)
+    assert first.start in end_candidates(doc_facts(doc), first)
 
 
 def test_cues_sources_keep_the_rules_bound_when_no_candidate_is_left():
