@@ -318,3 +318,25 @@ def test_training_caches_are_keyed_by_the_rules_lexicons_too(tmp_path, monkeypat
     lexicon.write_text(lexicon.read_text("utf-8") + "\nzzyzx\n", "utf-8")
     after = keys()
     assert after[0] != before[0] and after[1] != before[1]
+
+
+def test_a_trained_pipeline_is_written_whole_and_never_over_another(tmp_path):
+    """The pipeline is saved in a folder of the process's own, then renamed into place; a folder
+    that appeared meanwhile (another training with the same -o) is left as it is, and nothing
+    half-written stays behind."""
+    import spacy
+
+    from builder.train import TrainError
+    from builder.train.trainer import _write
+
+    nlp = spacy.blank("en")
+    out = tmp_path / "models" / "quotes" / "0.1.0"
+    _write(nlp, out)
+    assert spacy.load(out).pipe_names == [] and (out / "meta.json").is_file()
+    other = tmp_path / "models" / "quotes" / "0.2.0"
+    other.mkdir()
+    (other / "theirs.txt").write_text("another training's file")
+    with pytest.raises(TrainError, match="appeared while training"):
+        _write(nlp, other)
+    assert [p.name for p in other.iterdir()] == ["theirs.txt"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["0.1.0", "0.2.0"]   # no .tmp- folder left

@@ -169,21 +169,13 @@ def build_folder(root: Path, version: str) -> Path:
     return tmp
 
 
-def _fsync_tree(folder: Path) -> None:
-    from builder.workspace.atomic import fsync_path
-
-    for dirpath, _dirs, files in os.walk(folder):
-        for f in files:
-            fsync_path(os.path.join(dirpath, f))
-        fsync_path(dirpath)
-
-
 def publish(built: Path, final: Path) -> Path:
     """Move a complete build into place with one ``os.rename``; never replaces a version; then make
     it read-only."""
+    from builder.workspace.atomic import fsync_tree
     from builder.workspace.faults import fault
 
-    _fsync_tree(built)
+    fsync_tree(built)
     fault("export:before-publish")
     if final.exists():
         raise ExportError(f"{final} appeared while building (another export?): versions are never "

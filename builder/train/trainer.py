@@ -14,6 +14,7 @@ train articles as the rules annotate them (``train_refiners``).
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import time
@@ -495,10 +496,25 @@ def fit_refiners(nlp, docs: list, train_arts: list, dev: list, dev_arts: list,
 
 
 def _write(nlp, output: Path) -> None:
+    """Save ``nlp`` to a folder of this process's own beside ``output``, make it durable, then give it
+    its name: a killed training leaves no half-written pipeline, and two trainings with the same
+    ``-o`` never write into one folder (the second to finish is refused)."""
     import shutil
 
+    from builder.workspace.atomic import fsync_tree
+
     output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.parent / f".tmp-{output.name}"
+    tmp = output.parent / f".tmp-{output.name}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    nlp.to_disk(tmp)
-    tmp.rename(output)
+    try:
+        nlp.to_disk(tmp)
+        fsync_tree(tmp)
+        if output.exists():
+            raise TrainError(f"{output} appeared while training (another quotes train with the same -o?): a "
+                             "trained pipeline is never overwritten; train again with another -o")
+        try:
+            os.rename(tmp, output)
+        except OSError as exc:   # e.g. another training's folder appeared in between
+            raise TrainError(f"could not save the pipeline as {output}: {exc}; train again with another -o") from exc
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -27,6 +27,14 @@ def fsync_path(path: Path | str) -> None:
         os.close(fd)
 
 
+def fsync_tree(folder: Path | str) -> None:
+    """fsync every file and folder under ``folder`` (before a folder is renamed into place)."""
+    for dirpath, _dirs, files in os.walk(folder):
+        for f in files:
+            fsync_path(os.path.join(dirpath, f))
+        fsync_path(dirpath)
+
+
 def publish(tmp: Path, final: Path) -> None:
     """Make the fully written ``tmp`` durable, then give it its name ``final`` (atomic rename)."""
     fsync_path(tmp)
