@@ -41,7 +41,10 @@ def demo(
     info = None
     if studio:
         _step("3/4 annotate: local Label Studio")
-        info = _studio_round_trip(ws, cfg)
+        from builder.annotate.commands import STOPPED, clear_errors
+
+        with clear_errors(STOPPED):
+            info = _studio_round_trip(ws, cfg)
     else:
         console.print("skipped Label Studio (--no-studio)")
 
@@ -75,7 +78,7 @@ def _studio_round_trip(ws, cfg):
     with console.status("starting Label Studio (the first start builds its database: a minute or two)"):
         info = start_server(ws)
     console.print(f"Label Studio answers at {info.url} (log in as {info.email}; password in {info.password_file})")
-    try:
+    try:  # a server that already ran (`quotes studio start`) is left running
         pushed = push(ws, cfg)
         console.print(f"pushed: project {pushed.project_id}, {pushed.tasks_created} new task(s), "
                       f"{pushed.predictions_created} new prediction(s), {pushed.tasks_known} task(s) in all")
@@ -84,6 +87,7 @@ def _studio_round_trip(ws, cfg):
                       + (" (nobody has annotated yet: the export carries the proposals as silver rows)"
                          if not pulled.rows_written else ""))
     finally:
-        stop_server(ws)
-        console.print("Label Studio stopped")
+        if info.started:
+            stop_server(ws)
+            console.print("Label Studio stopped")
     return info

@@ -136,6 +136,9 @@ def resolve_token(workspace: Any, cfg: dict[str, Any], url: str | None = None) -
     file = local.get("token_file")
     if file and Path(file).exists():
         return clean_token(Path(file).read_text(), f"the local server's token file {file}")
+    if file:
+        raise StudioError(f"the local Label Studio server's API token file {file} is missing",
+                          "run `quotes studio start`: it sets the token up again (annotations are kept)")
     raise StudioError("no Label Studio API token found", TOKEN_HINT)
 
 
