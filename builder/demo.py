@@ -58,9 +58,12 @@ def demo(
                   soft_wrap=True, markup=False, highlight=False)
     if info is not None:
         console.print(soft_wrap=True)
-        console.print(f"To annotate: [bold]quotes studio start[/], open the URL it prints and log in as {info.email} "
-                      f"(password in {info.password_file}); open the project, correct the proposals (guidelines: "
-                      "annotation/guidelines.md); then [bold]quotes pull[/] and [bold]quotes export --bump minor[/].")
+        from builder.annotate.client import quotes_command
+
+        console.print(f"To annotate: [bold]{quotes_command(ws, 'studio start')}[/], open the URL it prints and log in "
+                      f"as {info.email} (password in {info.password_file}); open the project, correct the proposals "
+                      f"(guidelines: annotation/guidelines.md); then [bold]{quotes_command(ws, 'pull')}[/] and "
+                      f"[bold]{quotes_command(ws, 'export --bump minor')}[/].", soft_wrap=True, highlight=False)
 
 
 def _has_versions(cfg) -> bool:

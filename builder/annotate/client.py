@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -63,6 +64,15 @@ def read_json(path: Path, default: Any = None) -> Any:
     return json.loads(path.read_text()) if path.exists() else default
 
 
+def quotes_command(workspace: Any, command: str) -> str:
+    """``quotes <command>`` for ``workspace``, as a hint to copy: with ``-w <its path>`` unless it is
+    the default ``workspace`` folder (a hint without it would act on another workspace)."""
+    path = str(getattr(workspace, "path", workspace))
+    if path.rstrip("/") in ("workspace", "./workspace"):
+        return f"quotes {command}"
+    return f"quotes {command} -w {shlex.quote(path)}"
+
+
 def local_server(workspace: Any) -> dict[str, Any]:
     """What the last ``quotes studio start`` recorded ({} if none)."""
     return read_json(workspace.local() / "studio" / "server.json", {}) or {}
@@ -72,7 +82,8 @@ def resolve_url(workspace: Any, cfg: dict[str, Any], url: str | None = None) -> 
     url = url or os.environ.get(URL_ENV) or (cfg.get("studio") or {}).get("url") or local_server(workspace).get("url")
     if not url:
         raise StudioError("no Label Studio server to talk to",
-                          "run `quotes studio start`, or pass --url / set [studio] url in quotes.toml")
+                          f"run `{quotes_command(workspace, 'studio start')}`, or pass --url / set [studio] url "
+                          "in quotes.toml")
     return url.rstrip("/")
 
 
@@ -138,7 +149,8 @@ def resolve_token(workspace: Any, cfg: dict[str, Any], url: str | None = None) -
         return clean_token(Path(file).read_text(), f"the local server's token file {file}")
     if file:
         raise StudioError(f"the local Label Studio server's API token file {file} is missing",
-                          "run `quotes studio start`: it sets the token up again (annotations are kept)")
+                          f"run `{quotes_command(workspace, 'studio start')}`: it sets the token up again "
+                          "(annotations are kept)")
     raise StudioError("no Label Studio API token found", TOKEN_HINT)
 
 
@@ -153,6 +165,7 @@ class Studio:
     client: Any
     url: str
     secret: str | None = field(default=None, repr=False)  # redacted from every error message
+    status_command: str = "quotes studio status"  # named in hints (with the workspace's -w)
 
     def call(self, fn: Callable[..., Any], *args: Any, what: str = "request", **kwargs: Any) -> Any:
         import httpx
@@ -178,7 +191,7 @@ class Studio:
         except (httpx.TransportError, ConnectionError) as e:
             failure = f"{type(e).__name__}: {self._safe(e)[:200]}"
         raise StudioError(f"Label Studio at {self.url} did not answer {what} ({failure})",
-                          "check that the server runs (`quotes studio status`), the URL, and the network; "
+                          f"check that the server runs (`{self.status_command}`), the URL, and the network; "
                           "then run the command again: it resumes where it stopped")
 
     def _safe(self, value: Any) -> str:
@@ -201,7 +214,7 @@ def connect(workspace: Any, cfg: dict[str, Any], url: str | None = None, token: 
                              max_retries=int(s.get("retries", 4)))
     except Exception as e:  # a malformed or expired JWT fails here
         raise StudioError(f"could not use the API token: {type(e).__name__}", TOKEN_HINT) from None
-    studio = Studio(client, base, secret=key)
+    studio = Studio(client, base, secret=key, status_command=quotes_command(workspace, "studio status"))
     try:
         me = studio.call(client.users.whoami, what="token check")
     except StudioError as e:

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from builder.annotate.client import quotes_command
 from builder.options import Config, WorkspaceOpt
 
 studio_app = typer.Typer(help="Run a local Label Studio server.", no_args_is_help=True)
@@ -55,7 +56,8 @@ def start(workspace: WorkspaceOpt = None, config: Config = None,
         typer.echo("starting Label Studio (the very first start migrates a template database: a few minutes)...")
         info = start_server(ws, port=port)
     typer.echo(f"Label Studio answers at {info.url}\n  log in as {info.email}; the password is in "
-               f"{info.password_file}\n  API token file: {info.token_file}\n  stop it with `quotes studio stop`")
+               f"{info.password_file}\n  API token file: {info.token_file}\n"
+               f"  stop it with `{quotes_command(ws, 'studio stop')}`")
 
 
 @studio_app.command("stop")
@@ -82,7 +84,7 @@ def status(workspace: WorkspaceOpt = None, config: Config = None, as_json: JsonO
                                "password_file": info.password_file}))
     elif info.answers and not info.token_works:
         typer.echo(f"{info.url}: answers, but its API token file {info.token_file} is missing or no longer works; "
-                   "`quotes studio start` sets it up again")
+                   f"`{quotes_command(ws, 'studio start')}` sets it up again")
     else:
         typer.echo(f"{info.url}: {'answers' if info.answers else 'not answering'}; project {info.project_id}; "
                    f"token file {info.token_file}")
@@ -132,7 +134,8 @@ def agreement(workspace: WorkspaceOpt = None, config: Config = None, as_json: Js
         return
     con = Console()
     if not report["annotations"]:
-        con.print("no annotations pulled yet: annotate the tasks in Label Studio, then run `quotes pull`")
+        con.print(f"no annotations pulled yet: annotate the tasks in Label Studio, then run "
+                  f"`{quotes_command(ws, 'pull')}`")
         return
     a = report["agreement"]
     con.print(f"{report['annotations']} annotations on {report['documents']} documents; "

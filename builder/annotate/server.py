@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from builder.annotate.client import StudioError, clean_token, read_json, studio_dir, write_json
+from builder.annotate.client import StudioError, clean_token, quotes_command, read_json, studio_dir, write_json
 from builder.workspace.atomic import publish, temp_name, write_atomic
 from builder.workspace.faults import fault
 
@@ -168,7 +168,7 @@ def lock_down(folder: Path) -> None:
                 os.chmod(path, 0o600)
 
 
-def _admin_session(url: str, password: str, timeout: float):
+def _admin_session(url: str, password: str, timeout: float, again: str):
     """An ``httpx.Client`` logged in to the local server as the admin (Label Studio's login form, then
     its CSRF cookie as header for the API's session authentication)."""
     import httpx
@@ -183,7 +183,7 @@ def _admin_session(url: str, password: str, timeout: float):
             raise StudioError(f"could not log in to the local Label Studio as {ADMIN_EMAIL} with the password "
                               "in workspace/studio/password",
                               "if you changed the admin's password in Label Studio, write the new one into that "
-                              "file (0600) and run `quotes studio start` again")
+                              f"file (0600) and run `{again}` again")
         client.headers.update({"X-CSRFToken": client.cookies.get("csrftoken", ""), "Referer": f"{url}/"})
         return client
     except BaseException:
@@ -191,7 +191,7 @@ def _admin_session(url: str, password: str, timeout: float):
         raise
 
 
-def _new_personal_access_token(url: str, password: str, timeout: float = 30.0) -> str:
+def _new_personal_access_token(url: str, password: str, log_file: Path, again: str, timeout: float = 30.0) -> str:
     """A new personal access token of the admin: log in with the password, revoke the admin's personal
     access tokens (one whose file an interrupted start never wrote), create one, switch legacy tokens
     off for the organisation."""
@@ -199,12 +199,11 @@ def _new_personal_access_token(url: str, password: str, timeout: float = 30.0) -
 
     def check(r, what: str, ok=(200, 201, 204)):
         if r.status_code not in ok:
-            raise StudioError(f"could not {what} on the local Label Studio ({r.status_code})",
-                              "read the server log (`quotes studio status` names it)")
+            raise StudioError(f"could not {what} on the local Label Studio ({r.status_code})", f"read {log_file}")
         return r
 
     try:
-        s = _admin_session(url, password, timeout)
+        s = _admin_session(url, password, timeout, again)
         try:
             for old in check(s.get("/api/token/"), "list the admin's API tokens").json():
                 check(s.post("/api/token/blacklist/", json={"refresh": old["token"]}), "revoke an old API token",
@@ -218,10 +217,10 @@ def _new_personal_access_token(url: str, password: str, timeout: float = 30.0) -
             s.close()
     except httpx.HTTPError as e:
         raise StudioError(f"the local Label Studio stopped answering while setting up its API token "
-                          f"({type(e).__name__})", "read the server log (`quotes studio status` names it)") from None
+                          f"({type(e).__name__})", f"read {log_file}") from None
 
 
-def ensure_token(url: str, token_file: Path, password_file: Path) -> None:
+def ensure_token(url: str, token_file: Path, password_file: Path, again: str = "quotes studio start") -> None:
     """Make ``token_file`` hold a personal access token the server at ``url`` accepts: kept when it
     works, else (missing, revoked, or a legacy token of an older workspace) set up again."""
     token = token_file.read_text().strip() if token_file.exists() else None
@@ -229,7 +228,8 @@ def ensure_token(url: str, token_file: Path, password_file: Path) -> None:
     if works and token.count(".") == 2:
         return
     try:
-        pat = _new_personal_access_token(url, password_file.read_text().strip())
+        pat = _new_personal_access_token(url, password_file.read_text().strip(), token_file.parent / "server.log",
+                                         again)
     except StudioError:
         if works:
             return  # a legacy token that keeps working; upgrading it is not essential
@@ -379,10 +379,11 @@ def start_server(workspace: Any, port: int | None = None, wait_s: float = 300.0)
     if current and _alive(current.get("pid")):
         if port not in (None, current.get("port")):
             raise StudioError(f"a Label Studio server of this workspace already runs on port {current['port']}",
-                              "run `quotes studio stop` first")
+                              f"run `{quotes_command(workspace, 'studio stop')}` first")
         with _stops_raise():
             _wait_until_answers(current["url"], wait_s, Path(current["log_file"]))
-            ensure_token(current["url"], Path(current["token_file"]), Path(current["password_file"]))
+            ensure_token(current["url"], Path(current["token_file"]), Path(current["password_file"]),
+                         quotes_command(workspace, "studio start"))
         lock_down(home)
         return server_status(workspace)
     exe = label_studio_bin()
@@ -423,7 +424,7 @@ def start_server(workspace: Any, port: int | None = None, wait_s: float = 300.0)
             _record(workspace, info)
             _wait_until_answers(url, wait_s, log_file, proc)
             fault("studio:answers")  # the admin user exists, its token not yet
-            ensure_token(url, token_file, password_file)
+            ensure_token(url, token_file, password_file, quotes_command(workspace, "studio start"))
         except BaseException:
             if proc is not None:
                 kill_group(proc.pid)
@@ -459,7 +460,8 @@ def server_status(workspace: Any) -> ServerInfo:
 
     info = _info(workspace)
     if not info:
-        raise StudioError("no local Label Studio server was started in this workspace", "run `quotes studio start`")
+        raise StudioError("no local Label Studio server was started in this workspace",
+                          f"run `{quotes_command(workspace, 'studio start')}`")
     token_file = Path(info["token_file"])
     token = token_file.read_text().strip() if token_file.exists() else None
     project = read_json(state_dir(workspace) / "project.json", {}) or {}

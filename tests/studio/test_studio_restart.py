@@ -167,3 +167,19 @@ def annotate_one(ws: Path, port: int, token: str) -> None:
     c = LabelStudio(base_url=f"http://127.0.0.1:{port}", api_key=token)
     task = next(iter(c.tasks.list(project=project_id(ws), fields="all")))
     c.annotations.create(id=task.id, result=task.model_dump(mode="json")["predictions"][0]["result"])
+
+
+def test_the_stop_hint_names_the_workspace_it_was_started_with(home):
+    """`quotes studio start -w ws` ends with the command that stops it: run as printed, it stops it."""
+    import re
+    import shlex
+
+    cwd, ws, port = home
+    r = quotes(cwd, "studio", "start", "-w", ws.name, "--port", str(port))
+    assert r.returncode == 0, r.stderr
+    hint = re.search(r"stop it with `([^`]+)`", r.stdout).group(1)
+    assert hint == f"quotes studio stop -w {ws.name}"
+    pid = record(ws)["pid"]
+    stop = quotes(cwd, *shlex.split(hint)[1:])
+    assert stop.returncode == 0 and stop.stdout.strip() == "stopped", stop.stdout
+    assert not group_alive(pid) and servers_of(ws) == []

@@ -201,3 +201,12 @@ def test_busy_port_is_an_error(tmp_path):
         sock.listen()
         with pytest.raises(StudioError, match="busy"):
             start_server(Workspace(tmp_path), port=sock.getsockname()[1])
+
+
+def test_hints_name_the_workspace_unless_it_is_the_default():
+    from builder.annotate.client import quotes_command
+    from builder.config import Workspace
+
+    assert quotes_command(Workspace(), "studio stop") == "quotes studio stop"
+    assert quotes_command(Workspace("ws3"), "studio stop") == "quotes studio stop -w ws3"
+    assert quotes_command(Workspace("my ws"), "pull") == "quotes pull -w 'my ws'"
