@@ -80,6 +80,8 @@ def _studio_round_trip(ws, cfg):
         return None
     with console.status("starting Label Studio (the first start builds its database: a minute or two)"):
         info = start_server(ws)
+    if info.moved_from:
+        console.print(f"port {info.moved_from} (this workspace's) is taken: Label Studio answers on port {info.port}")
     console.print(f"Label Studio answers at {info.url} (log in as {info.email}; password in {info.password_file})")
     try:  # a server that already ran (`quotes studio start`) is left running
         pushed = push(ws, cfg)

@@ -78,6 +78,17 @@ def local_server(workspace: Any) -> dict[str, Any]:
     return read_json(workspace.local() / "studio" / "server.json", {}) or {}
 
 
+def local_urls(workspace: Any) -> list[str]:
+    """Every URL the workspace's own server has had (its port may change when the old one is taken)."""
+    local = local_server(workspace)
+    return [u for u in [local.get("url"), *(local.get("urls") or [])] if u]
+
+
+def is_local_url(workspace: Any, url: str | None) -> bool:
+    """Whether ``url`` is (or was) the workspace's own server: its database, projects and tasks."""
+    return any(same_server(url, u) for u in local_urls(workspace))
+
+
 def resolve_url(workspace: Any, cfg: dict[str, Any], url: str | None = None) -> str:
     url = url or os.environ.get(URL_ENV) or (cfg.get("studio") or {}).get("url") or local_server(workspace).get("url")
     if not url:

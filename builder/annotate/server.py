@@ -54,6 +54,7 @@ class ServerInfo:
     project_id: int | None = None
     token_works: bool = False  # the token file exists and the server accepts it
     started: bool = False  # this call launched the server (False: it already ran)
+    moved_from: int | None = None  # the workspace's port, taken by something else: this start took another
 
 
 def label_studio_bin() -> Path:
@@ -370,8 +371,9 @@ def _wait_until_answers(url: str, wait_s: float, log_file: Path, proc: subproces
 
 
 def start_server(workspace: Any, port: int | None = None, wait_s: float = 300.0) -> ServerInfo:
-    """Start Label Studio on 127.0.0.1 (a free port, or ``port``; busy is an error); wait until it answers
-    and its API token file works. A server of this workspace that already runs is kept (its token set up
+    """Start Label Studio on 127.0.0.1 and wait until it answers and its API token file works. The port:
+    ``port`` (busy is an error), else the one the workspace's server had last (its annotators' URL
+    stays the same), else -- the first time, or when that one is taken (``moved_from``) -- a free one. A server of this workspace that already runs is kept (its token set up
     again if its file is missing or no longer works). Interrupted or failed, the start stops the server
     it launched."""
     home = studio_dir(workspace)
@@ -389,8 +391,11 @@ def start_server(workspace: Any, port: int | None = None, wait_s: float = 300.0)
     exe = label_studio_bin()
     if not exe.exists():
         raise StudioError(f"Label Studio is not installed ({exe} is missing)", "run `make install-studio`")
+    moved_from = None
     if port is None:
-        port = free_port()
+        port = current.get("port")
+        if not port or port_busy(port):
+            moved_from, port = port, free_port()
     elif port_busy(port):
         raise StudioError(f"port {port} on {HOST} is busy", "pick another --port, or leave it out to use a free one")
     password_file = _secret_file(home / "password", lambda: secrets.token_urlsafe(18))
@@ -414,14 +419,15 @@ def start_server(workspace: Any, port: int | None = None, wait_s: float = 300.0)
         url = f"http://{HOST}:{port}"
         info = ServerInfo(url=url, port=port, pid=None, email=ADMIN_EMAIL,
                           password_file=str(password_file.resolve()), token_file=str(token_file.resolve()),
-                          log_file=str(log_file.resolve()), started=True)
+                          log_file=str(log_file.resolve()), started=True, moved_from=moved_from)
+        urls = [u for u in [*(current.get("urls") or []), current.get("url")] if u and u != url]
         proc = None
         try:
             with open(log_file, "ab") as log:
                 proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                         env=env, cwd=str(home), start_new_session=True, umask=0o077)
             info.pid = proc.pid
-            _record(workspace, info)
+            _record(workspace, info, urls)
             _wait_until_answers(url, wait_s, log_file, proc)
             fault("studio:answers")  # the admin user exists, its token not yet
             ensure_token(url, token_file, password_file, quotes_command(workspace, "studio start"))
@@ -430,16 +436,18 @@ def start_server(workspace: Any, port: int | None = None, wait_s: float = 300.0)
                 kill_group(proc.pid)
                 info.pid = None
                 with _no_interrupts():
-                    _record(workspace, info)
+                    _record(workspace, info, urls)
             raise
     lock_down(home)
     info.answers = info.token_works = True
     return info
 
 
-def _record(workspace: Any, info: ServerInfo) -> None:
+def _record(workspace: Any, info: ServerInfo, urls: list[str]) -> None:
+    """``server.json``: the server's URL and port (the next start takes the same), pid, files, and the
+    URLs it had before (``urls``: push and pull state stays the local server's under any port)."""
     keep = ("url", "port", "pid", "email", "password_file", "token_file", "log_file")
-    write_json(studio_dir(workspace) / "server.json", {k: getattr(info, k) for k in keep})
+    write_json(studio_dir(workspace) / "server.json", {**{k: getattr(info, k) for k in keep}, "urls": urls})
 
 
 def stop_server(workspace: Any, wait_s: float = 20.0) -> bool:
@@ -457,6 +465,7 @@ def stop_server(workspace: Any, wait_s: float = 20.0) -> bool:
 def server_status(workspace: Any) -> ServerInfo:
     """The local server's URL, whether it answers, its project id and token file (never the token)."""
     from builder.annotate.client import state_dir
+    from builder.annotate.project import same_project_server
 
     info = _info(workspace)
     if not info:
@@ -470,4 +479,5 @@ def server_status(workspace: Any) -> ServerInfo:
     return ServerInfo(url=info["url"], port=info["port"], pid=pid, email=info["email"],
                       password_file=info["password_file"], token_file=info["token_file"], log_file=info["log_file"],
                       answers=up, token_works=up and bool(token) and answers(info["url"], token, timeout=30.0),
-                      project_id=project.get("project_id") if project.get("url") == info["url"] else None)
+                      project_id=project.get("project_id")
+                      if same_project_server(workspace, project.get("url"), info["url"]) else None)

@@ -183,3 +183,32 @@ def test_the_stop_hint_names_the_workspace_it_was_started_with(home):
     stop = quotes(cwd, *shlex.split(hint)[1:])
     assert stop.returncode == 0 and stop.stdout.strip() == "stopped", stop.stdout
     assert not group_alive(pid) and servers_of(ws) == []
+
+
+def test_the_server_comes_back_on_its_port_and_a_new_port_keeps_push_and_pull_state(home):
+    import socket
+
+    cwd, ws, port = home
+    r = quotes(cwd, "studio", "start", "-w", str(ws))  # no --port: the workspace's own
+    assert r.returncode == 0 and f"answers at http://127.0.0.1:{port}\n" in r.stdout, r.stdout + r.stderr
+    assert "taken" not in r.stdout
+    assert quotes(cwd, "studio", "stop", "-w", str(ws)).returncode == 0
+    pulled = sorted((ws / "annotations").glob("*.parquet"))
+    with socket.socket() as taken:  # something else took the port meanwhile
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past the stopped server's TIME_WAIT
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        r = quotes(cwd, "studio", "start", "-w", str(ws))
+        assert r.returncode == 0, r.stderr
+        assert f"port {port} (this workspace's) is taken" in r.stdout, r.stdout
+        moved = record(ws)["port"]
+        assert moved != port and f"answers at http://127.0.0.1:{moved}\n" in r.stdout
+        status = quotes(cwd, "studio", "status", "-w", str(ws))
+        assert f"answers; project {project_id(ws)};" in status.stdout, status.stdout
+        pull = quotes(cwd, "pull", "-w", str(ws))
+        assert pull.returncode == 0 and pull.stdout.startswith("0 changed tasks"), pull.stdout + pull.stderr
+        assert "nothing new" in pull.stdout and sorted((ws / "annotations").glob("*.parquet")) == pulled
+        push = quotes(cwd, "push", "-w", str(ws))
+        assert push.returncode == 0 and " 0 new tasks, 0 new predictions" in push.stdout, push.stdout + push.stderr
+    assert quotes(cwd, "studio", "stop", "-w", str(ws)).returncode == 0
+    assert servers_of(ws) == []

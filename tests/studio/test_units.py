@@ -210,3 +210,24 @@ def test_hints_name_the_workspace_unless_it_is_the_default():
     assert quotes_command(Workspace(), "studio stop") == "quotes studio stop"
     assert quotes_command(Workspace("ws3"), "studio stop") == "quotes studio stop -w ws3"
     assert quotes_command(Workspace("my ws"), "pull") == "quotes pull -w 'my ws'"
+
+
+def test_local_server_state_files_keep_their_key_when_the_port_changes(tmp_path):
+    import json
+
+    from builder.annotate.project import _url_key, server_key, state_file
+    from builder.config import Workspace
+
+    ws = Workspace(tmp_path)
+    (tmp_path / "studio").mkdir()
+    (tmp_path / "studio" / "server.json").write_text(json.dumps(
+        {"url": "http://127.0.0.1:6666", "urls": ["http://127.0.0.1:5555"]}))
+    state = tmp_path / "state" / "studio"
+    state.mkdir(parents=True)
+    older = state / f"pull-{_url_key('http://127.0.0.1:5555')}-3.json"  # an older workspace's name for it
+    older.write_text('{"mark": "2026-01-01T00:00:00Z"}')
+    assert server_key("http://localhost:5555/", ws) == server_key("http://127.0.0.1:6666", ws) == "local"
+    path = state_file(ws, "pull", "http://127.0.0.1:6666", 3)
+    assert path.name == "pull-local-3.json" and json.loads(path.read_text())["mark"] and not older.exists()
+    remote = state_file(ws, "pull", "https://studio.example.org", 3)
+    assert remote.name == f"pull-{_url_key('https://studio.example.org')}-3.json"
