@@ -78,7 +78,9 @@ def _studio_round_trip(ws, cfg):
     if not label_studio_bin().exists():
         console.print("[yellow]no .venv-studio: skipping Label Studio (run `make install-studio`)[/]")
         return None
-    with console.status("starting Label Studio (the first start builds its database: a minute or two)"):
+    from builder.annotate.server import start_note
+
+    with console.status(start_note(ws) or "Label Studio already runs"):
         info = start_server(ws)
     if info.moved_from:
         console.print(f"port {info.moved_from} (this workspace's) is taken: Label Studio answers on port {info.port}")

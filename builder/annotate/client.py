@@ -213,12 +213,22 @@ NOT_STUDIO_HINT = ("check --url / QUOTES_STUDIO_URL / [studio] url: it must be t
                    "server (e.g. http://127.0.0.1:8080), or run `quotes studio start` for a local one")
 
 
+def local_is_down(workspace: Any, url: str) -> None:
+    """A clear error when ``url`` is the workspace's own server and it is not running (nothing answers)."""
+    from builder.annotate.server import answers, runs
+
+    if same_server(url, local_server(workspace).get("url")) and not runs(workspace) and not answers(url):
+        raise StudioError(f"the workspace's local Label Studio server is not running (nothing answers at {url})",
+                          f"run `{quotes_command(workspace, 'studio start')}`, then the command again")
+
+
 def connect(workspace: Any, cfg: dict[str, Any], url: str | None = None, token: str | None = None) -> Studio:
     """A ``Studio`` for the configured server; checks the token, and that it is Label Studio, with one request."""
     from label_studio_sdk import LabelStudio
 
     s = cfg.get("studio") or {}
     base = resolve_url(workspace, cfg, url)
+    local_is_down(workspace, base)
     key = clean_token(token, "the caller") if token is not None else resolve_token(workspace, cfg, base)
     try:
         client = LabelStudio(base_url=base, api_key=key, timeout=float(s.get("timeout", 120)),

@@ -50,16 +50,18 @@ def start(workspace: WorkspaceOpt = None, config: Config = None,
           port: Annotated[Optional[int], typer.Option("--port", help="Port (busy is an error) [default: the workspace's "
                                                            "last one, else a free one]")] = None) -> None:
     """Start a local Label Studio server (SQLite in workspace/studio/, 127.0.0.1 only)."""
-    from builder.annotate.server import start_server
+    from builder.annotate.server import start_note, start_server
 
     cfg, ws = _settings(config, workspace)
     with clear_errors(STOPPED):
-        typer.echo("starting Label Studio (the very first start migrates a template database: a few minutes)...")
+        note = start_note(ws)
+        if note:
+            typer.echo(note)
         info = start_server(ws, port=port)
     if info.moved_from:
         typer.echo(f"port {info.moved_from} (this workspace's) is taken: Label Studio now answers on port {info.port}; "
                    "give annotators the new URL")
-    typer.echo(f"Label Studio answers at {info.url}\n  log in as {info.email}; the password is in "
+    typer.echo(f"Label Studio {'answers' if info.started else 'already runs'} at {info.url}\n  log in as {info.email}; the password is in "
                f"{info.password_file}\n  API token file: {info.token_file}\n"
                f"  stop it with `{quotes_command(ws, 'studio stop')}`")
 

@@ -360,6 +360,23 @@ def _info(workspace: Any) -> dict[str, Any]:
     return read_json(studio_dir(workspace) / "server.json", {}) or {}
 
 
+def runs(workspace: Any) -> bool:
+    """Whether the server ``start_server`` started for this workspace still runs."""
+    return _alive(_info(workspace).get("pid"))
+
+
+def start_note(workspace: Any) -> str | None:
+    """What a start of this workspace's server is about to do (None: it already runs): the first start
+    of an installation migrates the template database, which takes minutes."""
+    if runs(workspace):
+        return None
+    exe = label_studio_bin()
+    fresh = not (studio_dir(workspace) / "data" / "label_studio.sqlite3").exists()
+    if fresh and exe.exists() and not _template_path(exe).exists():
+        return "starting Label Studio (its first start migrates a template database: a few minutes)..."
+    return "starting Label Studio..."
+
+
 def _wait_until_answers(url: str, wait_s: float, log_file: Path, proc: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + wait_s
     while not answers(url):

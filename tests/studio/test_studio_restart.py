@@ -130,6 +130,9 @@ def test_server_left_running_without_a_token_is_repaired_by_the_next_start(home)
     cwd, ws, port = home
     assert quotes(cwd, "studio", "stop", "-w", str(ws)).returncode == 0
     old = (ws / "studio" / "token").read_text().strip()
+    url = f"http://127.0.0.1:{port}"
+    stopped = quotes(cwd, "push", "-w", str(ws))
+    assert stopped.returncode == 1 and "not running" in stopped.stderr and "refused" not in stopped.stderr
     (ws / "studio" / "token").unlink()
     r = quotes(cwd, "studio", "start", "-w", str(ws), "--port", str(port), QUOTES_FAULT="studio:answers:KILL")
     assert r.returncode == -signal.SIGKILL
@@ -143,10 +146,10 @@ def test_server_left_running_without_a_token_is_repaired_by_the_next_start(home)
     r = quotes(cwd, "studio", "start", "-w", str(ws), "--port", str(port))
     assert r.returncode == 0, r.stderr
     assert record(ws)["pid"] == orphan  # the running server was kept
+    assert r.stdout.startswith(f"Label Studio already runs at {url}") and "template" not in r.stdout, r.stdout
     token = (ws / "studio" / "token").read_text().strip()
     import httpx
 
-    url = f"http://127.0.0.1:{port}"
     assert httpx.post(f"{url}/api/token/refresh/", json={"refresh": old}, timeout=30).status_code == 401  # revoked
     r = quotes(cwd, "pull", "-w", str(ws))
     assert r.returncode == 0 and "0 annotation rows" in r.stdout, r.stdout + r.stderr
@@ -191,7 +194,7 @@ def test_the_server_comes_back_on_its_port_and_a_new_port_keeps_push_and_pull_st
     cwd, ws, port = home
     r = quotes(cwd, "studio", "start", "-w", str(ws))  # no --port: the workspace's own
     assert r.returncode == 0 and f"answers at http://127.0.0.1:{port}\n" in r.stdout, r.stdout + r.stderr
-    assert "taken" not in r.stdout
+    assert "taken" not in r.stdout and "template" not in r.stdout
     assert quotes(cwd, "studio", "stop", "-w", str(ws)).returncode == 0
     pulled = sorted((ws / "annotations").glob("*.parquet"))
     with socket.socket() as taken:  # something else took the port meanwhile

@@ -231,3 +231,38 @@ def test_local_server_state_files_keep_their_key_when_the_port_changes(tmp_path)
     assert path.name == "pull-local-3.json" and json.loads(path.read_text())["mark"] and not older.exists()
     remote = state_file(ws, "pull", "https://studio.example.org", 3)
     assert remote.name == f"pull-{_url_key('https://studio.example.org')}-3.json"
+
+
+def test_push_to_the_stopped_local_server_says_to_start_it(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from builder.annotate.server import free_port
+    from tests.test_secrets import local_workspace
+
+    ws = local_workspace(tmp_path, f"http://127.0.0.1:{free_port()}")  # stopped: nothing listens there
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QUOTES_")}
+    for command in ("push", "pull"):
+        r = subprocess.run([str(Path(sys.executable).with_name("quotes")), command, "-w", str(ws)], cwd=tmp_path,
+                           env=env, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+        assert "local Label Studio server is not running" in r.stderr, r.stderr
+        assert f"run `quotes studio start -w {ws}`" in r.stderr and "refused" not in r.stderr
+
+
+def test_the_first_start_note_only_when_a_template_database_must_be_migrated(tmp_path, monkeypatch):
+    from builder.annotate.server import _template_path, start_note
+    from builder.config import Workspace
+
+    fake = tmp_path / "label-studio"
+    fake.write_text("#!/bin/sh\n")
+    monkeypatch.setenv("QUOTES_LABEL_STUDIO", str(fake))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    ws = Workspace(tmp_path / "ws")
+    assert "template database" in start_note(ws)
+    template = _template_path(fake)
+    template.parent.mkdir(parents=True)
+    template.write_bytes(b"")
+    assert start_note(ws) == "starting Label Studio..."
