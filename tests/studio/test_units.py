@@ -266,3 +266,39 @@ def test_the_first_start_note_only_when_a_template_database_must_be_migrated(tmp
     template.parent.mkdir(parents=True)
     template.write_bytes(b"")
     assert start_note(ws) == "starting Label Studio..."
+
+
+def test_ctrl_c_while_migrating_the_template_database_stops_the_migration(tmp_path):
+    """The first start of an installation migrates a template database (minutes): Ctrl-C then stops
+    that process too and leaves no half-made template or workspace database (a stand-in
+    label-studio that only sleeps)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    fake = tmp_path / "label-studio"
+    fake.write_text(f"#!/bin/sh\necho $$ > {tmp_path / 'migrating'}\nexec sleep 600\n")
+    fake.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QUOTES_")}
+    env.update(QUOTES_LABEL_STUDIO=str(fake), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("quotes")), "studio", "start", "-w", "ws"],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    marker = tmp_path / "migrating"
+    deadline = time.monotonic() + 120  # a safety limit only
+    while not (marker.exists() and marker.read_text().strip()):
+        assert time.monotonic() < deadline and proc.poll() is None, "the migration never began"
+        time.sleep(0.1)
+    migrating = int(marker.read_text())
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Traceback" not in err and "interrupted" in err, err
+    try:
+        os.kill(migrating, 0)
+        assert False, "the migration still runs"
+    except ProcessLookupError:
+        pass
+    assert list((tmp_path / "cache" / "quotes").iterdir()) == []  # no half-made template
+    assert not (tmp_path / "ws" / "studio" / "data" / "label_studio.sqlite3").exists()
