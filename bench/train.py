@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from propose import bare_seconds  # noqa: E402  (bench/propose.py: the same bare nlp.pipe timing)
+
 SHARED = ROOT.parent / "shared"
 
 
@@ -36,8 +37,6 @@ def run_proposer(nlp, gold_docs) -> tuple[dict, float]:
     proposals = list(propose_docs(nlp, [(g.doc_id, g.text) for g in gold_docs], batch_size=32))
     seconds = time.perf_counter() - t0
     return predictions_from_proposals(proposals, {g.doc_id: g.text for g in gold_docs}), seconds
-
-
 
 
 def main() -> None:

@@ -224,7 +224,7 @@ def test_a_one_word_part_of_an_interrupted_content_can_keep_its_word():
     parts = [text[slice(*f.quote)] for f in doc._.quote_records]
     assert parts == ["Survival", "depends on giving readers what they want"]
     first = view_of(doc, doc._.quote_records[0])
-    assert first.start in end_candidates(doc, doc_facts(doc), first)
+    assert first.start in end_candidates(doc_facts(doc), first)
 
 
 def test_cues_sources_keep_the_rules_bound_when_no_candidate_is_left():
@@ -286,3 +286,30 @@ def test_train_and_the_trained_proposer_refuse_bad_input_saying_what_to_do(tmp_p
     for args in (["eval", "--gold", str(brat), "--overall-only"], ["propose", str(brat / "text" / "a.txt"), "-o", "t.json"]):
         said = _refused(args, tmp_path, code=2 if args[0] == "eval" else 1)
         assert "[propose] trained = 'models/none'" in said and "quotes train" in said, said
+
+
+def test_training_caches_are_keyed_by_the_rules_lexicons_too(tmp_path, monkeypatch):
+    """A lexicon edit in builder/propose changes the rules' annotations, so it changes the keys of
+    the annotated-windows and annotated-articles caches (the windows' key once read *.py only)."""
+    import shutil
+    from types import SimpleNamespace
+
+    import builder
+    from builder.train.articles import _cache_key
+    from builder.train.trainer import _windows_key
+
+    code = tmp_path / "builder"
+    shutil.copytree(Path(builder.__file__).parent / "propose", code / "propose",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(builder, "__file__", str(code / "__init__.py"))
+    rules = SimpleNamespace(scope="broad", lexicon_dir=None)
+    nlp = SimpleNamespace(meta={"name": "core_web_sm", "version": "3"}, pipe_names=["quotes_attribution"],
+                          get_pipe=lambda name: rules)
+    rows = [{"doc_id": "a", "window": 0, "tokens": ["Smith", "said", "so"], "token_starts": [0, 6, 11]}]
+    keys = lambda: (_windows_key(nlp, rows), _cache_key(nlp, ["Smith said so."], [None]))  # noqa: E731
+    before = keys()
+    assert keys() == before
+    lexicon = code / "propose" / "lexicons" / "cue_verbs.txt"
+    lexicon.write_text(lexicon.read_text("utf-8") + "\nzzyzx\n", "utf-8")
+    after = keys()
+    assert after[0] != before[0] and after[1] != before[1]

@@ -32,7 +32,10 @@ def _found_of(item: dict[str, Any]):
     return Found(**data)
 
 
-def _cache_key(nlp, texts: list[str], publishers: list[str | None]) -> str:
+def rules_hash(nlp):
+    """A sha256 of what the rules' annotations depend on: ``nlp``'s name, version and
+    components, the rules' scope and lexicon folder, and the code and lexicons of
+    ``builder/propose``; a cache key goes on from it with the inputs."""
     import builder
 
     attribution = nlp.get_pipe("quotes_attribution")
@@ -43,6 +46,11 @@ def _cache_key(nlp, texts: list[str], publishers: list[str | None]) -> str:
     for p in sorted(Path(builder.__file__).parent.glob("propose/**/*")):
         if p.is_file() and p.suffix in {".py", ".txt", ".tsv"}:
             h.update(p.read_bytes())
+    return h
+
+
+def _cache_key(nlp, texts: list[str], publishers: list[str | None]) -> str:
+    h = rules_hash(nlp)
     for text, publisher in zip(texts, publishers):
         h.update(text.encode() + b"\x00" + (publisher or "").encode() + b"\x01")
     return h.hexdigest()[:24]
@@ -63,8 +71,6 @@ def annotated_articles(nlp, texts: list[str], publishers: list[str | None] | Non
     holds the rules' records. Read from (or written to) ``cache_dir`` when given."""
     from spacy.tokens import Doc, DocBin
 
-    from builder.workspace.atomic import publish, temp_name
-
     publishers = list(publishers or [None] * len(texts))
     cache = Path(cache_dir) / f"articles-{_cache_key(nlp, texts, publishers)}.spacy" if cache_dir else None
     if cache is not None and cache.is_file():
@@ -79,13 +85,21 @@ def annotated_articles(nlp, texts: list[str], publishers: list[str | None] | Non
         todo.append(doc)
     docs = list(nlp.pipe(todo, batch_size=batch_size))
     if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
         bin_ = DocBin(store_user_data=True)
         for doc in docs:
             copy = Doc(doc.vocab).from_bytes(doc.to_bytes(exclude=["user_data"]))
             copy.user_data[RECORDS_KEY] = [dataclasses.asdict(f) for f in doc._.quote_records or []]
             bin_.add(copy)
-        tmp = temp_name(cache)   # two trainings filling one cache never share a temporary file
-        bin_.to_disk(tmp)
-        publish(tmp, cache)
+        save_cached(bin_, cache)
     return docs
+
+
+def save_cached(docs, cache: Path) -> None:
+    """Write the ``DocBin`` ``docs`` to ``cache`` atomically (two trainings filling one cache never
+    share a temporary file)."""
+    from builder.workspace.atomic import publish, temp_name
+
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_name(cache)
+    docs.to_disk(tmp)
+    publish(tmp, cache)

@@ -16,6 +16,8 @@ comma, a trailing "he said"), and propose some quotes that are none. This compon
   word, speaker, length, punctuation) gives the chance that the quote is one; below ``drop``
   the record is dropped.
 
+Of two re-bounded records whose contents overlap, the surer stays (``without_overlaps``).
+
 The models are trained (``builder.train.content_training``) on whole articles annotated by the
 rules, paired with their gold quotes (``builder.train.articles``); a candidate is right when it
 starts (ends) on the gold content's first (last) word, as the strict scorer
@@ -35,12 +37,14 @@ from spacy.language import Language
 from spacy.pipeline import Pipe
 from spacy.tokens import Doc
 
+from builder.train.offsets import token_range, token_span
+
 CONTENT_REFINER = "quotes.refiner.content.v1"
 SENTENCES = 2          # candidate bounds reach this many sentences before/after the rules' content
 INSIDE = 40            # ... and at most this many tokens into it
 NEAR = 6               # every word this near the rules' bound is a candidate; farther, only edges
 N_FEATURES = 2 ** 20   # hashed feature space
-QUOTE_MARKS = set("\"'“”‘’«»„")
+QUOTE_MARKS = "\"'“”‘’«»„"   # quotation marks (also model.quote_type_of's)
 
 
 def without_overlaps(records: list[Any], sureness: dict[int, float] | None = None) -> list[Any]:
@@ -182,19 +186,21 @@ class RecordView:
     quote_type: str
 
 
-def _tokens(doc: Doc, rng) -> tuple[int, int] | None:
-    if rng is None:
-        return None
-    span = doc.char_span(rng[0], rng[1], alignment_mode="expand")
-    return (span.start, span.end) if span is not None and len(span) else None
-
-
 def view_of(doc: Doc, record: Any) -> RecordView | None:
-    q = _tokens(doc, record.quote)
+    q = token_range(token_span(doc, record.quote))
     if q is None:
         return None
-    return RecordView(q[0], q[1], _tokens(doc, record.cue), _tokens(doc, record.speaker), record.kind,
-                      record.quote_type)
+    cue, speaker = (token_range(token_span(doc, chars)) for chars in (record.cue, record.speaker))
+    return RecordView(q[0], q[1], cue, speaker, record.kind, record.quote_type)
+
+
+def record_views(doc: Doc, records: list[Any]) -> tuple[DocFacts, Callable[[int, int], int],
+                                                      list[RecordView | None], list[RecordView]]:
+    """The doc's token facts and word counter, each record's token view (None where its content
+    covers no token) and the views there are."""
+    facts = doc_facts(doc)
+    views = [view_of(doc, f) for f in records]
+    return facts, word_counter(facts), views, [v for v in views if v is not None]
 
 
 def _first_wordy(facts: DocFacts, start: int, end: int) -> int | None:
@@ -222,7 +228,7 @@ def rule_bounds(doc: Doc, facts: DocFacts, v: RecordView) -> tuple[int, int] | N
     return first, last
 
 
-def start_candidates(doc: Doc, facts: DocFacts, v: RecordView) -> list[int]:
+def start_candidates(facts: DocFacts, v: RecordView) -> list[int]:
     """Wordy tokens (not "that") from ``SENTENCES`` sentences before the content's first one
     to ``INSIDE`` tokens into it (and before its end)."""
     first_sent = facts.sent[v.start] - SENTENCES
@@ -234,12 +240,12 @@ def start_candidates(doc: Doc, facts: DocFacts, v: RecordView) -> list[int]:
             and (abs(i - v.start) <= NEAR or edge_like(facts, i, "start"))]
 
 
-def end_candidates(doc: Doc, facts: DocFacts, v: RecordView) -> list[int]:
+def end_candidates(facts: DocFacts, v: RecordView) -> list[int]:
     """Wordy tokens (as the last word) from ``INSIDE`` tokens before the content's end to
     ``SENTENCES`` sentences after its last one."""
     last_sent = facts.sent[v.end - 1] + SENTENCES
     hi = v.end
-    while hi < len(doc) and facts.sent[hi] <= last_sent:
+    while hi < len(facts.sent) and facts.sent[hi] <= last_sent:
         hi += 1
     lo = max(v.start, v.end - INSIDE)
     return [i for i in range(lo, hi) if facts.wordy[i] and (abs(i - v.end + 1) <= NEAR or edge_like(facts, i, "end"))]
@@ -272,13 +278,13 @@ def _others(v: RecordView, i: int, rule_i: int, others: list[RecordView]) -> lis
     return sorted(set(out)) or ["no_other"]
 
 
-def _near(v: RecordView, views: list[RecordView], doc: Doc, facts: DocFacts) -> list[RecordView]:
+def _near(v: RecordView, views: list[RecordView], facts: DocFacts) -> list[RecordView]:
     """The records (``v`` among them) within the sentences ``v``'s candidates reach."""
     lo, hi = facts.sent[v.start] - SENTENCES, facts.sent[v.end - 1] + SENTENCES
     return [o for o in views if facts.sent[o.start] <= hi and facts.sent[o.end - 1] >= lo]
 
 
-def bound_features(side: str, doc: Doc, facts: DocFacts, v: RecordView, i: int, rule_i: int,
+def bound_features(side: str, facts: DocFacts, v: RecordView, i: int, rule_i: int,
                    words_between: Callable[[int, int], int], others: list[RecordView] = ()) -> list[str]:
     """Features of token ``i`` as the record's first (``side="start"``) or last (``"end"``) word:
     its distance from the rules' bound ``rule_i``, the sentence and paragraph edge it stands on,
@@ -315,14 +321,14 @@ def bound_features(side: str, doc: Doc, facts: DocFacts, v: RecordView, i: int, 
     return feats
 
 
-def start_features(doc: Doc, facts: DocFacts, v: RecordView, i: int, rule_i: int,
+def start_features(facts: DocFacts, v: RecordView, i: int, rule_i: int,
                    words_between: Callable[[int, int], int], others: list[RecordView] = ()) -> list[str]:
-    return bound_features("start", doc, facts, v, i, rule_i, words_between, others)
+    return bound_features("start", facts, v, i, rule_i, words_between, others)
 
 
-def end_features(doc: Doc, facts: DocFacts, v: RecordView, i: int, rule_i: int,
+def end_features(facts: DocFacts, v: RecordView, i: int, rule_i: int,
                  words_between: Callable[[int, int], int], others: list[RecordView] = ()) -> list[str]:
-    return bound_features("end", doc, facts, v, i, rule_i, words_between, others)
+    return bound_features("end", facts, v, i, rule_i, words_between, others)
 
 
 def keep_features(doc: Doc, facts: DocFacts, v: RecordView, record: Any, others: list[RecordView],
@@ -395,10 +401,8 @@ class ContentRefiner(Pipe):
         candidates of a doc scored in one go per model."""
         if not records:
             return records
-        facts, text = doc_facts(doc), doc.text
-        words_between = word_counter(facts)
-        views = [view_of(doc, f) for f in records]
-        live = [v for v in views if v is not None]
+        facts, words_between, views, live = record_views(doc, records)
+        text = doc.text
         todo = [(f, v) for f, v in zip(records, views) if v is not None]
         if self.keep_model.coef is not None and self.drop > 0:
             keep = self.keep_model.scores([keep_features(doc, facts, v, f, live, text) for f, v in todo])
@@ -422,12 +426,12 @@ class ContentRefiner(Pipe):
             if bounds is None:
                 continue
             rule_s, rule_e = bounds
-            near = _near(v, live, doc, facts)
-            starts = start_candidates(doc, facts, v) or [rule_s]
-            ends = end_candidates(doc, facts, v) or [rule_e]
+            near = _near(v, live, facts)
+            starts = start_candidates(facts, v) or [rule_s]
+            ends = end_candidates(facts, v) or [rule_e]
             jobs.append((f, rule_s, rule_e, starts, ends, len(start_rows), len(end_rows)))
-            start_rows += [start_features(doc, facts, v, i, rule_s, words_between, near) for i in starts]
-            end_rows += [end_features(doc, facts, v, i, rule_e, words_between, near) for i in ends]
+            start_rows += [start_features(facts, v, i, rule_s, words_between, near) for i in starts]
+            end_rows += [end_features(facts, v, i, rule_e, words_between, near) for i in ends]
         ss, es = self.start_model.scores(start_rows), self.end_model.scores(end_rows)
         out = {}
         for f, rule_s, rule_e, starts, ends, a, b in jobs:
@@ -478,13 +482,16 @@ def _probability(logit: float) -> float:
     return 1.0 / (1.0 + math.exp(-logit))
 
 
+PAIRED = 5   # the best scoring starts and ends paired to find the best valid pair
+
+
 def _best_pair(starts: list[int], ss: numpy.ndarray, ends: list[int], es: numpy.ndarray) -> tuple[int, int] | None:
-    """Indexes of the best scoring start and end with start <= end (among the five best of each)."""
+    """Indexes of the best scoring start and end with start <= end (among the ``PAIRED`` best of each)."""
     order_s = numpy.argsort(-ss)
     order_e = numpy.argsort(-es)
     best, best_score = None, -numpy.inf
-    for a in order_s[:5]:
-        for b in order_e[:5]:
+    for a in order_s[:PAIRED]:
+        for b in order_e[:PAIRED]:
             if starts[a] <= ends[b] and ss[a] + es[b] > best_score:
                 best, best_score = (int(a), int(b)), ss[a] + es[b]
     return best

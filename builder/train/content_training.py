@@ -7,16 +7,17 @@ from typing import Any, Callable, Iterable
 
 from spacy.tokens import Doc
 
-from builder.train.content import (ContentRefiner, Linear, _near, doc_facts, end_candidates, end_features,
-                                   keep_features, rule_bounds, start_candidates, start_features, view_of,
-                                   word_counter)
+from builder.train.content import (ContentRefiner, Linear, _near, end_candidates, end_features, keep_features,
+                                   record_views, rule_bounds, start_candidates, start_features)
 
 
 # -- training ----------------------------------------------------------------------------------
 
 @dataclass
-class Example:
-    """One rules record of a training article and the gold content it stands for."""
+class RecordRows:
+    """What one rules record of a training article teaches: the features of its start and end
+    candidates, labelled right when the candidate is the first (last) word of the gold quote it
+    overlaps most, and of the whole record, labelled right when it overlaps a gold quote."""
     start_rows: list[list[str]]
     start_labels: list[int]
     end_rows: list[list[str]]
@@ -25,7 +26,7 @@ class Example:
     keep_label: int
 
 
-def gold_word_bounds(text: str, regions: Iterable[Any]) -> list[tuple[int, int, set[tuple[int, int]]]]:
+def gold_word_bounds(regions: Iterable[Any]) -> list[tuple[int, int, set[tuple[int, int]]]]:
     """(first word start, last word end, word offsets) of each gold Quote, as the strict scorer reads it."""
     from builder.evaluate.matching import tokens
 
@@ -39,15 +40,13 @@ def gold_word_bounds(text: str, regions: Iterable[Any]) -> list[tuple[int, int, 
     return out
 
 
-def record_examples(doc: Doc, gold: list[tuple[int, int, set]]) -> list[Example]:
+def record_examples(doc: Doc, gold: list[tuple[int, int, set]]) -> list[RecordRows]:
     """Candidates of each record of ``doc`` labelled against the gold quote it overlaps most."""
     from builder.evaluate.matching import WORD
 
     records = list(doc._.quote_records or [])
-    facts, text = doc_facts(doc), doc.text
-    words_between = word_counter(facts)
-    views = [view_of(doc, f) for f in records]
-    live = [v for v in views if v is not None]
+    facts, words_between, views, live = record_views(doc, records)
+    text = doc.text
     out = []
     for f, v in zip(records, views):
         if v is None:
@@ -55,16 +54,16 @@ def record_examples(doc: Doc, gold: list[tuple[int, int, set]]) -> list[Example]
         words = {(m.start() + f.quote[0], m.end() + f.quote[0]) for m in WORD.finditer(text[f.quote[0]:f.quote[1]])}
         best = max(gold, key=lambda g: len(words & g[2]) / len(words | g[2]), default=None)
         hit = best is not None and len(words & best[2]) > 0
-        ex = Example([], [], [], [], keep_features(doc, facts, v, f, live, text), int(hit))
-        near = _near(v, live, doc, facts)
+        ex = RecordRows([], [], [], [], keep_features(doc, facts, v, f, live, text), int(hit))
+        near = _near(v, live, facts)
         bounds = rule_bounds(doc, facts, v)
         if hit and bounds is not None:
             rule_s, rule_e = bounds
-            for i in start_candidates(doc, facts, v):
-                ex.start_rows.append(start_features(doc, facts, v, i, rule_s, words_between, near))
+            for i in start_candidates(facts, v):
+                ex.start_rows.append(start_features(facts, v, i, rule_s, words_between, near))
                 ex.start_labels.append(int(doc[i].idx <= best[0] < doc[i].idx + len(doc[i].text)))
-            for i in end_candidates(doc, facts, v):
-                ex.end_rows.append(end_features(doc, facts, v, i, rule_e, words_between, near))
+            for i in end_candidates(facts, v):
+                ex.end_rows.append(end_features(facts, v, i, rule_e, words_between, near))
                 ex.end_labels.append(int(doc[i].idx < best[1] <= doc[i].idx + len(doc[i].text)))
         out.append(ex)
     return out
@@ -76,7 +75,7 @@ def train_content(docs: list[Doc], golds: list[list[Any]], refiner: ContentRefin
     say = progress or (lambda _m: None)
     refiner = refiner or ContentRefiner(None)
     examples = [ex for doc, regions in zip(docs, golds)
-                for ex in record_examples(doc, gold_word_bounds(doc.text, regions))]
+                for ex in record_examples(doc, gold_word_bounds(regions))]
     rows: dict[str, tuple[list, list]] = {"start": ([], []), "end": ([], []), "keep": ([], [])}
     for ex in examples:
         if 1 in ex.start_labels:  # a candidate can reach the gold bound: learn from it

@@ -15,34 +15,39 @@
 ``doc.user_data["quotes_bio"]`` instead of overwriting the base tags) tags every token with
 the export's combined BIO tags over QUOTE/SPEAKER/CUE/OUTLET. A tagger, not a ``ner``: spaCy's
 ``ner`` cannot tag across the sentence boundaries the parser sets, and quotes often span
-sentences. ``quotes_learned`` decodes the tags into spans, links them into quote records
-(speaker and cue, with a calibrated confidence) and replaces the rules' records.
+sentences. ``quotes_learned`` decodes the tags into spans and makes them quote records: without
+the rules (``learned``) it links them (speaker and cue, with a calibrated confidence); after the
+rules it combines them with the rules' records as its ``combine`` says (default ``links``: the
+rules' quotes kept, with the tagger's cue and speaker where they overlap the rules').
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Callable
 
 import numpy
 from spacy.attrs import DEP, ENT_TYPE, TAG
 from spacy.language import Language
+from spacy.pipeline.tagger import Tagger
 from spacy.tokens import Doc
 from spacy.util import registry
-from functools import partial
-
 from thinc.api import (HashEmbed, LayerNorm, Maxout, Model, chain, concatenate, expand_window, list2ragged,
                        ragged2list, residual, uniform_init, with_array)
-from spacy.pipeline.tagger import Tagger
 from thinc.types import Floats2d, Ints2d
 
-RULE_KEYS = (("quotes", "QUOTE"), ("speakers", "SPEAKER"), ("cues", "CUE"), ("outlets", "OUTLET"))
+from builder.propose.extract import Found, overlap
+from builder.train.content import QUOTE_MARKS
+from builder.train.offsets import char_range
+
+RULE_SPAN_KEYS = ("quotes", "speakers", "cues", "outlets")   # this order fixes the rule tag ids a trained model embeds
 
 
 def rule_tags(doc: Doc) -> numpy.ndarray:
     """Per token: 0 outside the rules' spans, else 1 + 2k (first token) or 2 + 2k (rest) for
-    the k-th of quotes/speakers/cues/outlets; earlier keys keep shared tokens."""
+    the k-th of ``RULE_SPAN_KEYS``; earlier keys keep shared tokens."""
     tags = numpy.zeros((len(doc),), dtype="uint64")
-    for k, (key, _label) in enumerate(RULE_KEYS):
-        for span in doc.spans.get(key, []) if key in doc.spans else []:
+    for k, key in enumerate(RULE_SPAN_KEYS):
+        for span in doc.spans[key] if key in doc.spans else []:
             if tags[span.start] == 0:
                 tags[span.start] = 1 + 2 * k
             for i in range(span.start + 1, span.end):
@@ -218,7 +223,7 @@ def category_of(quote: tuple[int, int], rule_quotes: list[tuple[int, int]]) -> s
     """Where a learned quote stands against the rules' quotes (character or token ranges alike)."""
     if quote in rule_quotes:
         return "agree"
-    return "overlap" if any(min(quote[1], r[1]) > max(quote[0], r[0]) for r in rule_quotes) else "alone"
+    return "overlap" if any(overlap(quote, r) for r in rule_quotes) else "alone"
 
 
 def bin_of(confidence: float) -> int:
@@ -248,12 +253,6 @@ def _nearest(target: tuple[int, int], cands: list[tuple[int, int]], limit: tuple
     return best[1] if best else None
 
 
-def _char(doc: Doc, rng: tuple[int, int] | None) -> tuple[int, int] | None:
-    if rng is None:
-        return None
-    return doc[rng[0]].idx, doc[rng[1] - 1].idx + len(doc[rng[1] - 1].text)
-
-
 def _neighbourhood(doc: Doc, rng: tuple[int, int]) -> tuple[int, int]:
     """The sentences a token range touches, with one sentence either side."""
     sents = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
@@ -263,23 +262,22 @@ def _neighbourhood(doc: Doc, rng: tuple[int, int]) -> tuple[int, int]:
 
 
 def quote_type_of(text: str) -> str:
-    marks = "\"'“”‘’«»„"
-    t = text.strip()
-    if t[:1] in marks and t[-1:] in marks or (t[:1] in marks and t[-2:-1] in marks):
+    """``direct`` when the text opens with a quotation mark and ends with one (or one before a
+    final character, as in ``"Yes".``), ``mixed`` when it holds a double one, else ``indirect``."""
+    t = text.strip()   # (a blank text counts as direct: "" is in every str)
+    if t[:1] in QUOTE_MARKS and (t[-1:] in QUOTE_MARKS or t[-2:-1] in QUOTE_MARKS):
         return "direct"
     return "mixed" if any(m in t for m in '"“”') else "indirect"
 
 
 def learned_records(doc: Doc, spans: list[tuple[int, int, str, float]], rules: list[Any],
-                    calibration: dict[str, list[float]], fallback: bool = True) -> list[Any]:
+                    calibration: dict[str, list[float]]) -> list[Any]:
     """``Found`` records of the learned spans: each QUOTE linked to the nearest CUE (within its
     sentences and one either side), the SPEAKER nearest that cue (else the quote), and an OUTLET
-    likewise; where a rules record overlaps the quote, its cue and speaker pick among the learned
-    ones first (with ``fallback``, the rules' own are kept where no learned one overlaps them)
-    and its quote type is kept. Score: the validation precision of learned quotes of
-    the same category (``CATEGORIES``) and confidence bin (``calibrated``)."""
-    from builder.propose.extract import Found, overlap
-
+    likewise; where a rules record overlaps the quote, its cue, speaker and outlet are the learned
+    ones that overlap the rules' (the rules' own where none does), and its quote type is kept.
+    Score: the validation precision of learned quotes of the same category (``CATEGORIES``) and
+    confidence bin (``calibrated``)."""
     by_label: dict[str, list[tuple[int, int]]] = {"QUOTE": [], "SPEAKER": [], "CUE": [], "OUTLET": []}
     confidence: dict[tuple[int, int], float] = {}
     for s, e, label, conf in spans:
@@ -289,7 +287,7 @@ def learned_records(doc: Doc, spans: list[tuple[int, int, str, float]], rules: l
     rule_quotes = [tuple(f.quote) for f in rules]
     out = []
     for q in by_label["QUOTE"]:
-        qc = _char(doc, q)
+        qc = char_range(doc, q)
         rule = max(rules, key=lambda f: overlap(f.quote, qc), default=None)
         if rule is not None and overlap(rule.quote, qc) == 0:
             rule = None
@@ -297,16 +295,13 @@ def learned_records(doc: Doc, spans: list[tuple[int, int, str, float]], rules: l
         limit = _neighbourhood(doc, q)
 
         def pick(label: str, near: tuple[int, int] | None, hint: tuple[int, int] | None) -> tuple[int, int] | None:
-            """A learned span of ``label``: the one overlapping the rules' ``hint``, else (with
-            ``fallback``) the hint itself, else the nearest to ``near``; as a character range."""
+            """A learned span of ``label``: the first overlapping the rules' ``hint``, else the
+            hint itself; without a hint, the nearest to ``near``; as a character range."""
             cands = by_label.get(label, [])
             if hint is not None:
-                hinted = [c for c in cands if overlap(_char(doc, c), hint)]
-                if hinted:
-                    return _char(doc, hinted[0])
-                if fallback:
-                    return tuple(hint)
-            return _char(doc, _nearest(near or q, cands, limit))
+                hinted = [c for c in cands if overlap(char_range(doc, c), hint)]
+                return char_range(doc, hinted[0]) if hinted else tuple(hint)
+            return char_range(doc, _nearest(near or q, cands, limit))
 
         cue = pick("CUE", q, rule.cue if rule else None)
         cue_tokens = doc.char_span(*cue, alignment_mode="expand") if cue else None
@@ -343,7 +338,7 @@ def _rebound(doc: Doc, rng: tuple[int, int] | None, label: str, probs: dict[str,
                 best, best_score = (s, e), score
     s, e = best
     conf = float(numpy.mean(numpy.concatenate([[b[s]], i[s + 1:e]])))
-    return _char(doc, (s, e)), conf
+    return char_range(doc, (s, e)), conf
 
 
 def rebound_records(doc: Doc, labels: tuple[str, ...], scores: numpy.ndarray, rules: list[Any],
@@ -371,7 +366,7 @@ def rebound_records(doc: Doc, labels: tuple[str, ...], scores: numpy.ndarray, ru
     taken = [f.quote for f in out] + [tuple(f.quote) for f in rules]
     alone = [sp for sp in spans if sp[2] != "QUOTE" or sp[3] >= add]
     for f in learned_records(doc, alone, [], calibration):
-        if not any(min(f.quote[1], q[1]) > max(f.quote[0], q[0]) for q in taken):
+        if not any(overlap(f.quote, q) for q in taken):
             out.append(f)
     return sorted(out, key=lambda f: f.quote)
 
@@ -381,11 +376,9 @@ def relinked_records(doc: Doc, spans: list[tuple[int, int, str, float]], rules: 
     tagger's CUE / SPEAKER span that overlaps them, where there is one."""
     from dataclasses import replace
 
-    from builder.propose.extract import overlap
-
     by_label: dict[str, list[tuple[int, int]]] = {}
     for s, e, label, _conf in spans:
-        by_label.setdefault(label, []).append(_char(doc, (s, e)))
+        by_label.setdefault(label, []).append(char_range(doc, (s, e)))
 
     def learned(label: str, rng: tuple[int, int] | None) -> tuple[int, int] | None:
         if rng is None:
@@ -420,24 +413,25 @@ class LearnedQuotes:
         from builder.propose.components import QuoteAttribution
 
         labels, scores = doc.user_data.pop(BIO_KEY, ((), numpy.zeros((len(doc), 0))))
+        QuoteAttribution.set_annotations(self, doc, self.records(doc, labels, scores))  # the rules' spans layout
+        return doc
+
+    def records(self, doc: Doc, labels: tuple[str, ...], scores: numpy.ndarray) -> list[Any]:
+        """The doc's quote records from the tagger's ``labels`` and per-token ``scores``,
+        combined with the rules' records (``doc._.quote_records``) as ``combine`` says."""
         spans = decode(labels, scores) if len(labels) else []
         rules = list(doc._.quote_records or [])
-        if rules and self.combine == "links" and len(labels):
-            found = relinked_records(doc, spans, rules)
-            QuoteAttribution.set_annotations(self, doc, found)
-            return doc
-        if rules and self.combine == "rebound" and len(labels):
-            found = rebound_records(doc, labels, scores, rules, spans, self.calibration, self.reach, self.keep,
-                                    self.add)
-            QuoteAttribution.set_annotations(self, doc, found)
-            return doc
+        if rules and len(labels) and self.combine == "links":
+            return relinked_records(doc, spans, rules)
+        if rules and len(labels) and self.combine == "rebound":
+            return rebound_records(doc, labels, scores, rules, spans, self.calibration, self.reach, self.keep,
+                                   self.add)
         found = learned_records(doc, spans, rules, self.calibration)
         if self.keep_rules:
             taken = [f.quote for f in found]
-            found += [f for f in rules if not any(min(f.quote[1], q[1]) > max(f.quote[0], q[0]) for q in taken)]
+            found += [f for f in rules if not any(overlap(f.quote, q) for q in taken)]
             found.sort(key=lambda f: f.quote)
-        QuoteAttribution.set_annotations(self, doc, found)  # same spans layout as the rules write
-        return doc
+        return found
 
     def to_disk(self, path, exclude=tuple()):
         import json

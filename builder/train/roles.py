@@ -29,14 +29,14 @@ from spacy.language import Language
 from spacy.pipeline import Pipe
 from spacy.tokens import Doc, Span, Token
 
+from builder.train.offsets import TokenRange, char_range, token_range, token_span
+
 ROLES_MODEL = "quotes.cues_sources.v1"
 ROLES = ("source", "cue")
 NAMED = {"PROPN", "NUM", "X", "SYM"}           # open classes whose words are names: only their POS is a feature
 HEAD_DEPS = {"conj", "appos", "compound", "poss", "nmod"}  # a source head inside a larger phrase
 CUE_BEFORE, CUE_AFTER = 5, 6                    # tokens a cue may reach either side of its verb
 MAX_SOURCE = 40                                 # tokens in a source candidate at most
-
-TokenRange = tuple[int, int]
 
 
 # -- features ----------------------------------------------------------------------------
@@ -50,6 +50,17 @@ def _tok(prefix: str, tok: Token | None) -> list[str]:
         return [f"{prefix}:none"]
     return [f"{prefix}:pos={tok.pos_}", f"{prefix}:dep={tok.dep_}", f"{prefix}:w={_word(tok)}",
             f"{prefix}:ent={tok.ent_type_ or '-'}"]
+
+
+def _beside(doc: Doc, a: int, b: int) -> tuple[Token | None, Token | None]:
+    """The token before and the token after the range [a, b) (None at the doc's edges)."""
+    return (doc[a - 1] if a > 0 else None), (doc[b] if b < len(doc) else None)
+
+
+def _edge_features(doc: Doc, a: int, b: int) -> list[str]:
+    """Features of a candidate's first (F) and last (L) token and of the tokens before (B) and after (A) it."""
+    before, after = _beside(doc, a, b)
+    return _tok("F", doc[a]) + _tok("L", doc[b - 1]) + _tok("B", before) + _tok("A", after)
 
 
 def _bucket(n: int) -> str:
@@ -67,19 +78,8 @@ def _trim(doc: Doc, a: int, b: int) -> TokenRange:
     return a, b
 
 
-def _tokens_of(doc: Doc, rng: tuple[int, int] | None) -> Span | None:
-    if rng is None:
-        return None
-    span = doc.char_span(rng[0], rng[1], alignment_mode="expand")
-    return span if span is not None and len(span) else None
-
-
 def _hits(a: TokenRange, b: TokenRange | None) -> bool:
     return b is not None and min(a[1], b[1]) > max(a[0], b[0])
-
-
-def _token_range(span: Span | None) -> TokenRange | None:
-    return (span.start, span.end) if span is not None else None
 
 
 # -- sources -----------------------------------------------------------------------------
@@ -139,8 +139,7 @@ def source_features(doc: Doc, cand: TokenRange, span: Span, cue: TokenRange | No
               "end=rules" if b == span.end else ("end<rules" if b < span.end else "end>rules")]
     if cand == _trim(doc, head.left_edge.i, head.right_edge.i + 1):
         feats.append("subtree")
-    feats += _tok("F", doc[a]) + _tok("L", doc[b - 1])
-    feats += _tok("B", doc[a - 1] if a > 0 else None) + _tok("A", doc[b] if b < len(doc) else None)
+    feats += _edge_features(doc, a, b)
     for depth, h in enumerate(heads):
         inside = a <= h.i < b
         if depth:
@@ -190,8 +189,7 @@ def cue_candidates(doc: Doc, span: Span, blocked: list[TokenRange]) -> list[Toke
     out = {(span.start, span.end)}
 
     def free(i: int) -> bool:
-        t = doc[i]
-        return not any(r[0] <= i < r[1] for r in blocked) and not t.is_quote and t.text not in {"“", "”", '"'}
+        return not any(r[0] <= i < r[1] for r in blocked) and not doc[i].is_quote
 
     lo = verb.i
     while lo > max(sent.start, verb.i - CUE_BEFORE) and free(lo - 1):
@@ -215,9 +213,8 @@ def cue_features(doc: Doc, cand: TokenRange, span: Span, record: Any) -> list[st
              f"V:tag={verb.tag_}", f"kind={record.kind}"]
     if cand == (span.start, span.end):
         feats.append("rules")
-    feats += _tok("F", doc[a]) + _tok("L", doc[b - 1])
-    feats += _tok("B", doc[a - 1] if a > 0 else None) + _tok("A", doc[b] if b < len(doc) else None)
-    for edge, tok in (("B", doc[a - 1] if a > 0 else None), ("A", doc[b] if b < len(doc) else None)):
+    feats += _edge_features(doc, a, b)
+    for edge, tok in zip("BA", _beside(doc, a, b)):
         if tok is not None:
             feats.append(f"{edge}:rel={_relation(tok, verb)}:{tok.dep_}")
     for t in doc[a:b]:
@@ -225,11 +222,8 @@ def cue_features(doc: Doc, cand: TokenRange, span: Span, record: Any) -> list[st
             continue
         side = "L" if t.i < verb.i else "R"
         rel = _relation(t, verb)
-        feats += [f"in:{side}:{rel}:{t.dep_}", f"in:{side}:w={_word(t)}", f"in:{side}:{rel}:w={_word(t)}"]
-        if side == "R":
-            feats.append(f"V={vw}|R={_word(t)}")
-        else:
-            feats.append(f"V={vw}|L={_word(t)}")
+        feats += [f"in:{side}:{rel}:{t.dep_}", f"in:{side}:w={_word(t)}", f"in:{side}:{rel}:w={_word(t)}",
+                  f"V={vw}|{side}={_word(t)}"]
     feats.append(f"punct_in={sum(t.is_punct for t in doc[a:b])}")
     return feats
 
@@ -245,23 +239,19 @@ def _best(weights: dict[str, float], cands: list[TokenRange], feats: list[list[s
     return max(zip(cands, feats), key=lambda cf: _score(weights, cf[1]))[0] if cands else None
 
 
-def _char(doc: Doc, rng: TokenRange) -> tuple[int, int]:
-    return doc[rng[0]].idx, doc[rng[1] - 1].idx + len(doc[rng[1] - 1].text)
-
-
 def _groups(doc: Doc, record: Any, speaker: Span | None = None) -> dict[str, tuple[Span, list[TokenRange], list[list[str]]]]:
     """Per role the rules' span, its candidates and their features (the cue's candidates avoid
     ``speaker``, the chosen source, else the rules')."""
     out = {}
-    quote = _token_range(_tokens_of(doc, record.quote))
-    cue_span = _tokens_of(doc, record.cue)
-    src_span = _tokens_of(doc, record.speaker)
+    quote = token_range(token_span(doc, record.quote))
+    cue_span = token_span(doc, record.cue)
+    src_span = token_span(doc, record.speaker)
     if src_span is not None:
         cands = source_candidates(doc, src_span)
-        out["source"] = (src_span, cands, [source_features(doc, c, src_span, _token_range(cue_span), quote, record)
+        out["source"] = (src_span, cands, [source_features(doc, c, src_span, token_range(cue_span), quote, record)
                                            for c in cands])
     if cue_span is not None:
-        blocked = [r for r in (quote, _token_range(speaker if speaker is not None else src_span)) if r is not None]
+        blocked = [r for r in (quote, token_range(speaker if speaker is not None else src_span)) if r is not None]
         cands = cue_candidates(doc, cue_span, blocked)
         out["cue"] = (cue_span, cands, [cue_features(doc, c, cue_span, record) for c in cands])
     return out
@@ -283,14 +273,14 @@ def refine(doc: Doc, records: list[Any], weights: dict[str, dict[str, float]]) -
             best = _best(weights["source"], cands, feats)
             if best is not None:
                 src = doc[best[0]:best[1]]
-                speaker = _char(doc, best)
+                speaker = char_range(doc, best)
         cue = f.cue
         if f.cue is not None and weights.get("cue"):
             cue_groups = _groups(doc, replace(f, speaker=None), src) if src is not None else groups
             if "cue" in cue_groups:
                 _span, cands, feats = cue_groups["cue"]
                 best = _best(weights["cue"], cands, feats)
-                cue = cue if best is None else _char(doc, best)
+                cue = cue if best is None else char_range(doc, best)
         out.append(replace(f, speaker=speaker, cue=cue))
     return out
 
@@ -358,7 +348,7 @@ def missed_candidates(doc: Doc, records: list[Any]) -> list[tuple[Token, Token, 
     taken = set()
     for f in records:
         for rng in (f.cue, f.speaker):
-            span = _tokens_of(doc, rng)
+            span = token_span(doc, rng)
             if span is not None:
                 taken.update(range(span.start, span.end))
     out = []
@@ -374,7 +364,7 @@ def missed_candidates(doc: Doc, records: list[Any]) -> list[tuple[Token, Token, 
     return out
 
 
-def missed_features(doc: Doc, verb: Token, subj: Token, head: Token, dep: str, records: list[Any]) -> list[str]:
+def missed_features(verb: Token, subj: Token, head: Token, dep: str, records: list[Any]) -> list[str]:
     vw = _word(verb)
     quoted = any(f.quote[0] <= verb.idx < f.quote[1] for f in records)
     neg = any(c.dep_ == "neg" for c in verb.children)
@@ -397,15 +387,16 @@ def missed_records(doc: Doc, records: list[Any], weights: dict[str, Any]) -> lis
         return []
     out = []
     for verb, subj, head, dep in missed_candidates(doc, records):
-        p = 1 / (1 + math.exp(-_score(add, missed_features(doc, verb, subj, head, dep, records))))
+        p = 1 / (1 + math.exp(-_score(add, missed_features(verb, subj, head, dep, records))))
         if p < threshold:
             continue
         a, b = _trim(doc, head.left_edge.i, head.right_edge.i + 1)
         if b <= a:
             continue
         s0, s1 = _trim(doc, subj.left_edge.i, subj.right_edge.i + 1)
-        quote = _char(doc, (a, b))
-        out.append(Found(quote=quote, quote_type="indirect", kind="learned", cue=_char(doc, (verb.i, verb.i + 1)),
-                         speaker=_char(doc, (s0, s1)) if s1 > s0 else None, score=round(p, 4)))
+        quote = char_range(doc, (a, b))
+        out.append(Found(quote=quote, quote_type="indirect", kind="learned",
+                         cue=char_range(doc, (verb.i, verb.i + 1)),
+                         speaker=char_range(doc, (s0, s1)) if s1 > s0 else None, score=round(p, 4)))
     return out
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from spacy.tokens import Doc
 
-from builder.train.roles import (ROLES, ROLES_MODEL, _char, _groups, missed_candidates, missed_features, refine)
+from builder.train.offsets import char_range
+from builder.train.roles import ROLES, ROLES_MODEL, _groups, missed_candidates, missed_features, refine
 
 
 # -- training ----------------------------------------------------------------------------
@@ -39,14 +40,17 @@ def training_groups(docs: Iterable[Doc], golds: Iterable[tuple[list[Any], list[A
         for f in doc._.quote_records or []:
             groups = _groups(doc, f)
             if "source" in groups and "cue" in groups:  # the cue learns with the right source blocked, as used
-                right = [c for c in groups["source"][1] if _key(text, _char(doc, c)) in keys["source"]]
+                right = [c for c in groups["source"][1] if _key(text, char_range(doc, c)) in keys["source"]]
                 if right:
                     groups["cue"] = _groups(doc, replace(f, speaker=None), doc[right[0][0]:right[0][1]])["cue"]
             for role, (_span, cands, feats) in groups.items():
-                labels = [_key(text, _char(doc, c)) in keys[role] for c in cands]
+                labels = [_key(text, char_range(doc, c)) in keys[role] for c in cands]
                 if any(labels):
                     out[role].append((feats, labels))
     return out
+
+
+MIN_WEIGHT = 1e-6   # feature weights at most this far from 0 are left out of the saved weights
 
 
 def fit(groups: list, c: float = 1.0) -> dict[str, float]:
@@ -65,7 +69,8 @@ def fit(groups: list, c: float = 1.0) -> dict[str, float]:
     X = vec.fit_transform(rows)
     model = LogisticRegression(C=c, max_iter=2000, fit_intercept=False)
     model.fit(X, y)
-    return {name: round(float(w), 5) for name, w in zip(vec.get_feature_names_out(), model.coef_[0]) if abs(w) > 1e-6}
+    return {name: round(float(w), 5) for name, w in zip(vec.get_feature_names_out(), model.coef_[0])
+            if abs(w) > MIN_WEIGHT}
 
 
 ADD_THRESHOLDS = (0.4, 0.5, 0.6, 0.7, 0.8)
@@ -87,17 +92,19 @@ def train_cues_sources(docs: list[Doc], golds: list[tuple[list[Any], list[Any]]]
     rows = missed_rows(docs, golds)
     weights["add"] = fit([([f for f, _ in rows], [r for _, r in rows])], c) if rows else {}
     weights["groups"]["add"] = len(rows)
-    best, best_sum = None, sum(strict_f1(dev_docs, dev_golds or [], weights).values())
+    best, best_sum = None, sum(refined_strict_f1(dev_docs, dev_golds or [], weights).values())
     for threshold in ADD_THRESHOLDS if weights["add"] else ():
-        total = sum(strict_f1(dev_docs, dev_golds or [], {**weights, "add_threshold": threshold}).values())
+        total = sum(refined_strict_f1(dev_docs, dev_golds or [], {**weights, "add_threshold": threshold}).values())
         if total > best_sum:
             best, best_sum = threshold, total
     weights["add_threshold"] = best
     return weights
 
 
-def strict_f1(docs: list[Doc], golds: list[tuple[list[Any], list[Any]]], weights: dict[str, Any]) -> dict[str, float]:
-    """Strict exact F1 per role (``builder.evaluate.strict``) of the refined records."""
+def refined_strict_f1(docs: list[Doc], golds: list[tuple[list[Any], list[Any]]],
+                      weights: dict[str, Any]) -> dict[str, float]:
+    """Strict exact F1 per role (``builder.evaluate.strict``; 0.0 where undefined) of the records
+    ``refine`` makes of ``doc._.quote_records`` with ``weights``, against ``golds``."""
     from builder.evaluate.gold import PredDoc
     from builder.evaluate.strict import ROLES as ALL_ROLES, StrictFigures, strict_doc
     from builder.schema import Region, Relation
@@ -127,5 +134,5 @@ def missed_rows(docs: Iterable[Doc], golds: Iterable[tuple[list[Any], list[Any]]
         records = list(doc._.quote_records or [])
         for verb, subj, head, dep in missed_candidates(doc, records):
             right = any(c.start <= verb.idx < c.end for c in cues)
-            rows.append((missed_features(doc, verb, subj, head, dep, records), right))
+            rows.append((missed_features(verb, subj, head, dep, records), right))
     return rows

