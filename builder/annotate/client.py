@@ -213,11 +213,33 @@ NOT_STUDIO_HINT = ("check --url / QUOTES_STUDIO_URL / [studio] url: it must be t
                    "server (e.g. http://127.0.0.1:8080), or run `quotes studio start` for a local one")
 
 
+def pid_alive(pid: int | None) -> bool:
+    """Whether process ``pid`` runs (a zombie child of ours counts as dead, and is reaped)."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    try:
+        return os.waitpid(pid, os.WNOHANG) == (0, 0)
+    except ChildProcessError:
+        return True
+
+
+def _health(url: str, timeout: float = 3.0) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(f"{url}/health", timeout=timeout, follow_redirects=True).status_code == 200
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError):
+        return False
+
+
 def local_is_down(workspace: Any, url: str) -> None:
     """A clear error when ``url`` is the workspace's own server and it is not running (nothing answers)."""
-    from builder.annotate.server import answers, runs
-
-    if same_server(url, local_server(workspace).get("url")) and not runs(workspace) and not answers(url):
+    local = local_server(workspace)
+    if same_server(url, local.get("url")) and not pid_alive(local.get("pid")) and not _health(url):
         raise StudioError(f"the workspace's local Label Studio server is not running (nothing answers at {url})",
                           f"run `{quotes_command(workspace, 'studio start')}`, then the command again")
 

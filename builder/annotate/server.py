@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from builder.annotate.client import StudioError, clean_token, quotes_command, read_json, studio_dir, write_json
+from builder.annotate.client import (StudioError, clean_token, pid_alive, quotes_command, read_json, studio_dir,
+                                     write_json)
 from builder.workspace.atomic import publish, temp_name, write_atomic
 from builder.workspace.faults import fault
 
@@ -91,17 +92,7 @@ def port_busy(port: int) -> bool:
     return False
 
 
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    try:  # a zombie child of ours counts as dead
-        return os.waitpid(pid, os.WNOHANG) == (0, 0)
-    except ChildProcessError:
-        return True
+_alive = pid_alive
 
 
 def _auth_header(url: str, token: str, timeout: float) -> dict[str, str] | None:
@@ -390,9 +381,9 @@ def _wait_until_answers(url: str, wait_s: float, log_file: Path, proc: subproces
 def start_server(workspace: Any, port: int | None = None, wait_s: float = 300.0) -> ServerInfo:
     """Start Label Studio on 127.0.0.1 and wait until it answers and its API token file works. The port:
     ``port`` (busy is an error), else the one the workspace's server had last (its annotators' URL
-    stays the same), else -- the first time, or when that one is taken (``moved_from``) -- a free one. A server of this workspace that already runs is kept (its token set up
-    again if its file is missing or no longer works). Interrupted or failed, the start stops the server
-    it launched."""
+    stays the same), else -- the first time, or when that one is taken (``moved_from``) -- a free
+    one. A server of this workspace that already runs is kept (its token set up again if its file is
+    missing or no longer works). Interrupted or failed, the start stops the server it launched."""
     home = studio_dir(workspace)
     current = _info(workspace)
     if current and _alive(current.get("pid")):

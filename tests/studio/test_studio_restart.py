@@ -113,10 +113,11 @@ def test_next_start_sets_the_token_up_and_keeps_annotations(home):
     """The admin user already exists (previous test) and its first token was never stored: the start
     logs in with the password file and makes a new personal access token."""
     cwd, ws, port = home
-    r = quotes(cwd, "studio", "start", "-w", str(ws), "--port", str(port))
+    r = quotes(cwd, "studio", "start", "-w", ws.name, "--port", str(port))
     assert r.returncode == 0, r.stderr
     token = (ws / "studio" / "token").read_text().strip()
     assert token.count(".") == 2 and token not in r.stdout + r.stderr
+    assert r.stdout.rstrip().endswith(f"stop it with `quotes studio stop -w {ws.name}`"), r.stdout  # the -w given
     r = quotes(cwd, "push", "-w", str(ws))
     assert r.returncode == 0 and f"{len(articles())} new tasks" in r.stdout, r.stdout + r.stderr
     annotate_one(ws, port, token)
@@ -128,13 +129,16 @@ def test_server_left_running_without_a_token_is_repaired_by_the_next_start(home)
     """What the old start left after Ctrl-C: the server running on, no token file. Here made by
     SIGKILLing the start where the server answers and losing the token file."""
     cwd, ws, port = home
-    assert quotes(cwd, "studio", "stop", "-w", str(ws)).returncode == 0
+    running = record(ws)["pid"]
+    stop = quotes(cwd, "studio", "stop", "-w", ws.name)  # the stop hint of the start before, as printed
+    assert stop.returncode == 0 and stop.stdout.strip() == "stopped", stop.stdout
+    assert not group_alive(running) and servers_of(ws) == []
     old = (ws / "studio" / "token").read_text().strip()
     url = f"http://127.0.0.1:{port}"
     stopped = quotes(cwd, "push", "-w", str(ws))
     assert stopped.returncode == 1 and "not running" in stopped.stderr and "refused" not in stopped.stderr
     (ws / "studio" / "token").unlink()
-    r = quotes(cwd, "studio", "start", "-w", str(ws), "--port", str(port), QUOTES_FAULT="studio:answers:KILL")
+    r = quotes(cwd, "studio", "start", "-w", str(ws), QUOTES_FAULT="studio:answers:KILL")  # no --port: its own
     assert r.returncode == -signal.SIGKILL
     orphan = record(ws)["pid"]
     assert group_alive(orphan)
@@ -143,7 +147,7 @@ def test_server_left_running_without_a_token_is_repaired_by_the_next_start(home)
     push = quotes(cwd, "push", "-w", str(ws))
     assert push.returncode == 1 and "Traceback" not in push.stderr and "quotes studio start" in push.stderr
     assert len(push.stderr.strip().splitlines()) <= 2, push.stderr  # the error and its hint
-    r = quotes(cwd, "studio", "start", "-w", str(ws), "--port", str(port))
+    r = quotes(cwd, "studio", "start", "-w", str(ws))
     assert r.returncode == 0, r.stderr
     assert record(ws)["pid"] == orphan  # the running server was kept
     assert r.stdout.startswith(f"Label Studio already runs at {url}") and "template" not in r.stdout, r.stdout
@@ -172,30 +176,11 @@ def annotate_one(ws: Path, port: int, token: str) -> None:
     c.annotations.create(id=task.id, result=task.model_dump(mode="json")["predictions"][0]["result"])
 
 
-def test_the_stop_hint_names_the_workspace_it_was_started_with(home):
-    """`quotes studio start -w ws` ends with the command that stops it: run as printed, it stops it."""
-    import re
-    import shlex
-
-    cwd, ws, port = home
-    r = quotes(cwd, "studio", "start", "-w", ws.name, "--port", str(port))
-    assert r.returncode == 0, r.stderr
-    hint = re.search(r"stop it with `([^`]+)`", r.stdout).group(1)
-    assert hint == f"quotes studio stop -w {ws.name}"
-    pid = record(ws)["pid"]
-    stop = quotes(cwd, *shlex.split(hint)[1:])
-    assert stop.returncode == 0 and stop.stdout.strip() == "stopped", stop.stdout
-    assert not group_alive(pid) and servers_of(ws) == []
-
-
-def test_the_server_comes_back_on_its_port_and_a_new_port_keeps_push_and_pull_state(home):
+def test_a_new_port_when_its_own_is_taken_keeps_push_and_pull_state(home):
+    """(The test before came back on the workspace's port without --port.)"""
     import socket
 
     cwd, ws, port = home
-    r = quotes(cwd, "studio", "start", "-w", str(ws))  # no --port: the workspace's own
-    assert r.returncode == 0 and f"answers at http://127.0.0.1:{port}\n" in r.stdout, r.stdout + r.stderr
-    assert "taken" not in r.stdout and "template" not in r.stdout
-    assert quotes(cwd, "studio", "stop", "-w", str(ws)).returncode == 0
     pulled = sorted((ws / "annotations").glob("*.parquet"))
     with socket.socket() as taken:  # something else took the port meanwhile
         taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past the stopped server's TIME_WAIT
