@@ -67,4 +67,4 @@ bench: install install-studio
 	$(PY) bench/effort.py
 
 clean:
-	rm -rf $(VENV) $(STUDIO_VENV) $(TOOLS) workspace .pytest_cache
+	rm -rf $(VENV) $(STUDIO_VENV) $(TOOLS) .pytest_cache

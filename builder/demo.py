@@ -24,6 +24,7 @@ def demo(
 ) -> None:
     """The whole pipeline on sample articles: ingest, propose, Label Studio push/pull, export."""
     from builder.export import export_dataset
+    from builder.export.build import load_command
     from builder.ingest import ingest
     from builder.options import settings
     from builder.propose import propose_workspace
@@ -54,8 +55,7 @@ def demo(
     folder = Path(folder).resolve()
     console.print(f"\n[bold green]Exported dataset:[/] {folder}", soft_wrap=True)
     console.print("Load it with:", soft_wrap=True)
-    console.print(f"  python -c \"import datasets; print(datasets.load_dataset('{folder}', 'attributions'))\"",
-                  soft_wrap=True, markup=False, highlight=False)
+    console.print(f"  {load_command(folder)}", soft_wrap=True, markup=False, highlight=False)
     if info is not None:
         console.print(soft_wrap=True)
         from builder.annotate.client import quotes_command

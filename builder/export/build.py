@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import sys
 import time
@@ -32,6 +33,16 @@ from builder.workspace.rejects import write_rejects
 PAUSE_ENV = "QUOTES_EXPORT_PAUSE_S"  # test hook: sleep this long once the data files are written
 
 
+def load_command(folder: Path) -> str:
+    """A shell line loading ``folder``'s attributions with this Python (the one that has ``datasets``:
+    ``.venv/bin/python`` after ``make demo``, not whatever ``python`` is on the PATH)."""
+    python = Path(sys.executable)
+    if python.is_relative_to(Path.cwd()):
+        python = python.relative_to(Path.cwd())
+    return (f"{shlex.quote(str(python))} -c \"import datasets; "
+            f"print(datasets.load_dataset('{folder}', 'attributions'))\"")
+
+
 def export_dataset(workspace: Workspace | str | Path, cfg: dict[str, Any], version: str | None = None,
                    bump: str | None = None, include_proposed: bool | None = None, name: str | None = None,
                    exports_dir: str | Path | None = None, progress: bool = True,
@@ -44,7 +55,7 @@ def export_dataset(workspace: Workspace | str | Path, cfg: dict[str, Any], versi
     of the ``tokens`` windows. Annotated documents
     are exported; ``include_proposed`` adds the proposals of unannotated ones as silver rows
     (None: ``[export] include_proposed``, else what the latest version did). A version with
-    fewer rows than the latest one is refused unless ``allow_shrink``.
+    fewer documents than the latest one is refused unless ``allow_shrink``.
     The folder is built beside the target and renamed into place only when complete.
     """
     ws = workspace if isinstance(workspace, Workspace) else Workspace(str(workspace))

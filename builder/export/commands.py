@@ -20,7 +20,7 @@ def export(
     version: Annotated[Optional[str], typer.Option("--version", help="Version to write, X.Y.Z (never overwritten)")] = None,
     bump: Annotated[Optional[str], typer.Option("--bump", help="Write the latest version bumped: patch, minor or major")] = None,
     include_proposed: Annotated[Optional[bool], typer.Option("--include-proposed/--annotated-only", help="Add unreviewed proposals of unannotated documents as silver rows (origin=proposed) [default: [export] include_proposed in quotes.toml, else what the latest version did]", show_default=False)] = None,
-    allow_shrink: Annotated[bool, typer.Option("--allow-shrink", help="Publish even when the new version has fewer rows than the latest one")] = False,
+    allow_shrink: Annotated[bool, typer.Option("--allow-shrink", help="Publish even when the new version has fewer documents than the latest one")] = False,
     name: Name = None,
     exports_dir: ExportsDir = None,
     formats: Annotated[Optional[list[str]], typer.Option("--format", help="Also write this format: spacy (DocBin files per split under spacy/); repeatable [default: export.formats]")] = None,
@@ -42,7 +42,13 @@ def export(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1)
     typer.echo(f"Exported {folder}")
-    typer.echo(f"Load it with: python -c \"import datasets; print(datasets.load_dataset('{folder}', 'attributions'))\"")
+    from builder.export.build import load_command
+    from builder.export.versions import row_change
+
+    change = row_change(folder)
+    if change:
+        typer.echo(f"Rows: {change}; `quotes export diff` lists the quotes added, removed and changed")
+    typer.echo(f"Load it with: {load_command(folder)}")
 
 
 @export_app.command("diff")

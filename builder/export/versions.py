@@ -92,31 +92,47 @@ def _total(counts: dict[str, dict[str, int]] | None, config: str) -> int:
     return sum(((counts or {}).get(config) or {}).values())
 
 
-SHRINK_CONFIGS = ("attributions", "documents")  # the data; tokens rows are a view whose size follows settings
+SHRINK_CONFIGS = ("documents",)  # documents do not go away; quotes do (annotators delete false ones, proposers change)
 
 
 def check_shrink(counts: dict[str, dict[str, int]], last: dict[str, Any] | None, version: str,
                  include_proposed: bool, allow_shrink: bool) -> None:
-    """``ExportError`` when ``version`` would have fewer attributions or documents than the latest
-    version, unless ``allow_shrink``."""
+    """``ExportError`` when ``version`` would have fewer documents than the latest version, unless
+    ``allow_shrink``. Fewer quotes is no error: an annotator deleting a false quote, or a new
+    proposer proposing fewer, is what a new version is for (``quotes export diff`` lists them)."""
     if last is None or allow_shrink:
         return
     shrunk = [f"{config}: {_total(counts, config)} rows, {_total(last.get('rows'), config)} in {last.get('version')}"
               for config in SHRINK_CONFIGS if _total(counts, config) < _total(last.get("rows"), config)]
-    if shrunk:
-        was = "with" if last.get("include_proposed") else "without"
-        now = "with" if include_proposed else "without"
-        if last.get("include_proposed") and include_proposed:
-            made = ", ".join(last.get("model_versions") or []) or "another proposer"
-            why = (f"both carry proposed (silver) rows, but the workspace's latest proposals hold fewer quotes than "
-                   f"those in {last.get('version')} (by {made}), e.g. after proposing again with a new proposer. "
-                   "Nothing was published. If that is what you want, export again with --allow-shrink")
-        else:
-            why = (f"{last.get('version')} was exported {was} proposed (silver) rows, this one {now}. Nothing was "
-                   "published. If that is what you want, export again with --allow-shrink; to keep the silver "
-                   "rows, pass --include-proposed (or set [export] include_proposed = true in quotes.toml)")
-        raise ExportError(f"version {version} would have fewer rows than {last.get('version')} "
-                          f"({'; '.join(shrunk)}); {why}")
+    if not shrunk:
+        return
+    if last.get("include_proposed") and not include_proposed:
+        why = (f"{last.get('version')} was exported with proposed (silver) rows, this one without. Nothing was "
+               "published. To keep the silver rows, pass --include-proposed (or set [export] include_proposed = "
+               "true in quotes.toml); to drop them, export again with --allow-shrink")
+    else:
+        kind = "annotated or proposed" if include_proposed else "annotated"
+        why = (f"some documents of {last.get('version')} are no longer in the workspace or no longer {kind} (a "
+               "proposing run that did not finish: run `quotes propose` again; tasks deleted in Label Studio: "
+               "`quotes pull`). Nothing was published. If that is what you want, export again with --allow-shrink")
+    raise ExportError(f"version {version} would have fewer documents than {last.get('version')} "
+                      f"({'; '.join(shrunk)}): {why}")
+
+
+def row_change(folder: Path) -> str | None:
+    """``attributions 86 (87 in 0.1.0), documents 12 (12)``: the rows of the version at ``folder``
+    beside those of the version before it (None for the first version)."""
+    versions = existing_versions(folder.parent)
+    older = [v for v in versions if parse_version(v) < parse_version(folder.name)]
+    if not older:
+        return None
+    try:
+        now = json.loads((folder / "manifest.json").read_text("utf-8")).get("rows") or {}
+        before = json.loads((folder.parent / older[-1] / "manifest.json").read_text("utf-8")).get("rows") or {}
+    except (OSError, ValueError):
+        return None
+    return ", ".join(f"{config} {_total(now, config)} ({_total(before, config)} in {older[-1]})"
+                     for config in ("attributions", "documents"))
 
 
 def _alive(pid: int) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 
 from builder.export.rows import Source, Tokenizer, token_rows
 from builder.export.writer import data_file
-from builder.schema import Region, Relation
+from builder.schema import Region, Relation, class_names
 
 SPLITS = ("train", "validation", "test")
 
@@ -70,8 +70,19 @@ def read_export(folder: str | Path) -> Corpus:
         raise TrainError(f"{folder} has no tokens rows in its train split: annotate (or propose) more documents, "
                          "then export a new version")
     source = {"export": {"name": manifest.get("name"), "version": manifest.get("version"),
-                         "manifest_sha256": hashlib.sha256(manifest_path.read_bytes()).hexdigest()}}
+                         "manifest_sha256": hashlib.sha256(manifest_path.read_bytes()).hexdigest(),
+                         "proposed_windows": {split: sum(_proposed(r) for r in split_rows)
+                                              for split, split_rows in rows.items()}}}
     return Corpus(rows, source, articles=articles)
+
+
+def _proposed(row: dict[str, Any]) -> bool:
+    """The window is silver: an unreviewed proposal (``origin`` as a class id or its name)."""
+    origin = row.get("origin")
+    if isinstance(origin, int):
+        names = class_names("TokenRow", "origin")
+        origin = names[origin] if 0 <= origin < len(names) else None
+    return origin == "proposed"
 
 
 def article_of_row(row: dict[str, Any]) -> Article:

@@ -397,8 +397,10 @@ def train_proposer(corpus: Corpus, output: str | Path, settings: TrainSettings |
     scores["refiners"] = train_refiners(nlp, corpus, settings, scope, say)
     seconds = time.perf_counter() - t0
     base_meta = f"{nlp.meta.get('lang', 'en')}_{nlp.meta.get('name')}-{nlp.meta.get('version')}"
+    base_license = nlp.meta.get("license") or "unknown"
     nlp.meta.update({
-        "name": "quotes_proposer", "version": settings.version,
+        "name": "quotes_proposer", "version": settings.version, "author": "", "email": "", "url": "",
+        "license": f"the training data's terms; base pipeline {base_meta}: {base_license}",
         "description": "quotes: rules + a learned tagger of quotes, speakers, cues and outlets (quotes train)",
         "quotes": {"proposer": LEARNED_PROPOSER, "base": base_meta, "scope": scope, **corpus.source,
                    "scores": scores, "calibration": learned.calibration, "train_windows": len(train),
