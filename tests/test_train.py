@@ -284,6 +284,9 @@ def test_train_and_the_trained_proposer_refuse_bad_input_saying_what_to_do(tmp_p
     (brat / "attributions" / "a_x.ann").write_text(
         "T1\tSource 0 5\tSmith\nT2\tCue 6 10\tsaid\nT3\tContent 11 19\tit works\nT4\tAttribution 6 10\tsaid\n"
         "E1\tAttribution:T4 Content:T3 Cue:T2 Source:T1\n")
+    for bad in (["--max-epochs", "0"], ["--eval-every", "0"]):   # a KeyError / ZeroDivisionError once
+        said = _refused(["train", "--brat", str(brat), "--dev", str(brat), "-o", str(tmp_path / "m"), *bad], tmp_path)
+        assert "must be at least 1" in said and not (tmp_path / "m").exists()
     (tmp_path / "quotes.toml").write_text('[propose]\nproposer = "hybrid"\ntrained = "models/none"\n')
     for args in (["eval", "--gold", str(brat), "--overall-only"], ["propose", str(brat / "text" / "a.txt"), "-o", "t.json"]):
         said = _refused(args, tmp_path, code=2 if args[0] == "eval" else 1)

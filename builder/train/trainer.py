@@ -370,6 +370,9 @@ def train_proposer(corpus: Corpus, output: str | Path, settings: TrainSettings |
     check_output(output)
     if not re.fullmatch(r"\d+\.\d+\.\d+", settings.version):
         raise TrainError(f"version {settings.version!r} is not X.Y.Z")
+    if settings.max_epochs < 1 or settings.eval_every < 1:
+        raise TrainError(f"--max-epochs {settings.max_epochs} and --eval-every {settings.eval_every}: both must be "
+                         "at least 1 (limit training with --max-steps or --max-minutes)")
     scope = settings.scope or corpus.scope
     fix_random_seed(settings.seed)
     t0 = time.perf_counter()
