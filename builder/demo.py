@@ -42,7 +42,10 @@ def demo(
     info = None
     if studio:
         _step("3/4 annotate: local Label Studio")
-        info = _studio_round_trip(ws, cfg)
+        from builder.annotate.commands import STOPPED, clear_errors
+
+        with clear_errors(STOPPED):
+            info = _studio_round_trip(ws, cfg)
     else:
         console.print("skipped Label Studio (--no-studio)")
 
@@ -55,9 +58,12 @@ def demo(
     console.print(f"  {load_command(folder)}", soft_wrap=True, markup=False, highlight=False)
     if info is not None:
         console.print(soft_wrap=True)
-        console.print(f"To annotate: [bold]quotes studio start[/], open the URL it prints and log in as {info.email} "
-                      f"(password in {info.password_file}); open the project, correct the proposals (guidelines: "
-                      "annotation/guidelines.md); then [bold]quotes pull[/] and [bold]quotes export --bump minor[/].")
+        from builder.annotate.client import quotes_command
+
+        console.print(f"To annotate: [bold]{quotes_command(ws, 'studio start')}[/], open the URL it prints and log in "
+                      f"as {info.email} (password in {info.password_file}); open the project, correct the proposals "
+                      f"(guidelines: annotation/guidelines.md); then [bold]{quotes_command(ws, 'pull')}[/] and "
+                      f"[bold]{quotes_command(ws, 'export --bump minor')}[/].", soft_wrap=True, highlight=False)
 
 
 def _has_versions(cfg) -> bool:
@@ -72,10 +78,14 @@ def _studio_round_trip(ws, cfg):
     if not label_studio_bin().exists():
         console.print("[yellow]no .venv-studio: skipping Label Studio (run `make install-studio`)[/]")
         return None
-    with console.status("starting Label Studio (the first start builds its database: a minute or two)"):
+    from builder.annotate.server import start_note
+
+    with console.status(start_note(ws) or "Label Studio already runs"):
         info = start_server(ws)
+    if info.moved_from:
+        console.print(f"port {info.moved_from} (this workspace's) is taken: Label Studio answers on port {info.port}")
     console.print(f"Label Studio answers at {info.url} (log in as {info.email}; password in {info.password_file})")
-    try:
+    try:  # a server that already ran (`quotes studio start`) is left running
         pushed = push(ws, cfg)
         console.print(f"pushed: project {pushed.project_id}, {pushed.tasks_created} new task(s), "
                       f"{pushed.predictions_created} new prediction(s), {pushed.tasks_known} task(s) in all")
@@ -84,6 +94,7 @@ def _studio_round_trip(ws, cfg):
                       + (" (nobody has annotated yet: the export carries the proposals as silver rows)"
                          if not pulled.rows_written else ""))
     finally:
-        stop_server(ws)
-        console.print("Label Studio stopped")
+        if info.started:
+            stop_server(ws)
+            console.print("Label Studio stopped")
     return info

@@ -112,7 +112,7 @@ def test_no_failure_path_prints_or_stores_the_token(tmp_path, not_studio):
         (not_studio + "/json", KNOWN, "not as Label Studio"),      # 200 with JSON that is no user
         (not_studio, f"{KNOWN} inner", "blanks"),                  # a token no header can carry
         (not_studio, f"{KNOWN}\n{KNOWN}", "blanks"),
-        ("http://127.0.0.1:9", KNOWN, "did not answer"),           # nothing listens there
+        ("http://127.0.0.1:9", KNOWN, "nothing answers"),          # nothing listens at the local server's URL
         ("http://elsewhere.invalid:8080", None, "QUOTES_STUDIO_TOKEN"),  # no token for another server
     ]
     for n, (url, token, expected) in enumerate(cases):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -63,16 +64,37 @@ def read_json(path: Path, default: Any = None) -> Any:
     return json.loads(path.read_text()) if path.exists() else default
 
 
+def quotes_command(workspace: Any, command: str) -> str:
+    """``quotes <command>`` for ``workspace``, as a hint to copy: with ``-w <its path>`` unless it is
+    the default ``workspace`` folder (a hint without it would act on another workspace)."""
+    path = str(getattr(workspace, "path", workspace))
+    if path.rstrip("/") in ("workspace", "./workspace"):
+        return f"quotes {command}"
+    return f"quotes {command} -w {shlex.quote(path)}"
+
+
 def local_server(workspace: Any) -> dict[str, Any]:
     """What the last ``quotes studio start`` recorded ({} if none)."""
     return read_json(workspace.local() / "studio" / "server.json", {}) or {}
+
+
+def local_urls(workspace: Any) -> list[str]:
+    """Every URL the workspace's own server has had (its port may change when the old one is taken)."""
+    local = local_server(workspace)
+    return [u for u in [local.get("url"), *(local.get("urls") or [])] if u]
+
+
+def is_local_url(workspace: Any, url: str | None) -> bool:
+    """Whether ``url`` is (or was) the workspace's own server: its database, projects and tasks."""
+    return any(same_server(url, u) for u in local_urls(workspace))
 
 
 def resolve_url(workspace: Any, cfg: dict[str, Any], url: str | None = None) -> str:
     url = url or os.environ.get(URL_ENV) or (cfg.get("studio") or {}).get("url") or local_server(workspace).get("url")
     if not url:
         raise StudioError("no Label Studio server to talk to",
-                          "run `quotes studio start`, or pass --url / set [studio] url in quotes.toml")
+                          f"run `{quotes_command(workspace, 'studio start')}`, or pass --url / set [studio] url "
+                          "in quotes.toml")
     return url.rstrip("/")
 
 
@@ -136,6 +158,10 @@ def resolve_token(workspace: Any, cfg: dict[str, Any], url: str | None = None) -
     file = local.get("token_file")
     if file and Path(file).exists():
         return clean_token(Path(file).read_text(), f"the local server's token file {file}")
+    if file:
+        raise StudioError(f"the local Label Studio server's API token file {file} is missing",
+                          f"run `{quotes_command(workspace, 'studio start')}`: it sets the token up again "
+                          "(annotations are kept)")
     raise StudioError("no Label Studio API token found", TOKEN_HINT)
 
 
@@ -150,6 +176,7 @@ class Studio:
     client: Any
     url: str
     secret: str | None = field(default=None, repr=False)  # redacted from every error message
+    status_command: str = "quotes studio status"  # named in hints (with the workspace's -w)
 
     def call(self, fn: Callable[..., Any], *args: Any, what: str = "request", **kwargs: Any) -> Any:
         import httpx
@@ -175,7 +202,7 @@ class Studio:
         except (httpx.TransportError, ConnectionError) as e:
             failure = f"{type(e).__name__}: {self._safe(e)[:200]}"
         raise StudioError(f"Label Studio at {self.url} did not answer {what} ({failure})",
-                          "check that the server runs (`quotes studio status`), the URL, and the network; "
+                          f"check that the server runs (`{self.status_command}`), the URL, and the network; "
                           "then run the command again: it resumes where it stopped")
 
     def _safe(self, value: Any) -> str:
@@ -186,19 +213,51 @@ NOT_STUDIO_HINT = ("check --url / QUOTES_STUDIO_URL / [studio] url: it must be t
                    "server (e.g. http://127.0.0.1:8080), or run `quotes studio start` for a local one")
 
 
+def pid_alive(pid: int | None) -> bool:
+    """Whether process ``pid`` runs (a zombie child of ours counts as dead, and is reaped)."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    try:
+        return os.waitpid(pid, os.WNOHANG) == (0, 0)
+    except ChildProcessError:
+        return True
+
+
+def _health(url: str, timeout: float = 3.0) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(f"{url}/health", timeout=timeout, follow_redirects=True).status_code == 200
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError):
+        return False
+
+
+def local_is_down(workspace: Any, url: str) -> None:
+    """A clear error when ``url`` is the workspace's own server and it is not running (nothing answers)."""
+    local = local_server(workspace)
+    if same_server(url, local.get("url")) and not pid_alive(local.get("pid")) and not _health(url):
+        raise StudioError(f"the workspace's local Label Studio server is not running (nothing answers at {url})",
+                          f"run `{quotes_command(workspace, 'studio start')}`, then the command again")
+
+
 def connect(workspace: Any, cfg: dict[str, Any], url: str | None = None, token: str | None = None) -> Studio:
     """A ``Studio`` for the configured server; checks the token, and that it is Label Studio, with one request."""
     from label_studio_sdk import LabelStudio
 
     s = cfg.get("studio") or {}
     base = resolve_url(workspace, cfg, url)
+    local_is_down(workspace, base)
     key = clean_token(token, "the caller") if token is not None else resolve_token(workspace, cfg, base)
     try:
         client = LabelStudio(base_url=base, api_key=key, timeout=float(s.get("timeout", 120)),
                              max_retries=int(s.get("retries", 4)))
     except Exception as e:  # a malformed or expired JWT fails here
         raise StudioError(f"could not use the API token: {type(e).__name__}", TOKEN_HINT) from None
-    studio = Studio(client, base, secret=key)
+    studio = Studio(client, base, secret=key, status_command=quotes_command(workspace, "studio status"))
     try:
         me = studio.call(client.users.whoami, what="token check")
     except StudioError as e:

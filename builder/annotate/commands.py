@@ -7,18 +7,21 @@ from typing import Annotated, Optional
 
 import typer
 
+from builder.annotate.client import quotes_command
 from builder.options import Config, WorkspaceOpt
 
 studio_app = typer.Typer(help="Run a local Label Studio server.", no_args_is_help=True)
 
 UrlOpt = Annotated[Optional[str], typer.Option("--url", help="An existing Label Studio server "
                                                "(token from QUOTES_STUDIO_TOKEN or quotes.toml \\[studio] token)")]
+STOPPED = "the Label Studio server this start launched was stopped; run the command again to start it"
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
 
 
 @contextmanager
-def _clear_errors():
-    """Show StudioError (and its hint) without a traceback; exit 1."""
+def clear_errors(interrupted: str | None = None):
+    """Show StudioError (and its hint) without a traceback; exit 1. Ctrl-C (with ``interrupted``, what
+    to say then): that line; exit 130."""
     from builder.annotate.client import StudioError
 
     try:
@@ -26,6 +29,11 @@ def _clear_errors():
     except StudioError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        if interrupted is None:
+            raise
+        typer.echo(f"interrupted: {interrupted}", err=True)
+        raise typer.Exit(130) from None
 
 
 def _settings(config, workspace, url=None):
@@ -39,16 +47,23 @@ def _settings(config, workspace, url=None):
 
 @studio_app.command("start")
 def start(workspace: WorkspaceOpt = None, config: Config = None,
-          port: Annotated[Optional[int], typer.Option("--port", help="Port (busy is an error) [default: a free one]")] = None) -> None:
+          port: Annotated[Optional[int], typer.Option("--port", help="Port (busy is an error) [default: the workspace's "
+                                                           "last one, else a free one]")] = None) -> None:
     """Start a local Label Studio server (SQLite in workspace/studio/, 127.0.0.1 only)."""
-    from builder.annotate.server import start_server
+    from builder.annotate.server import start_note, start_server
 
     cfg, ws = _settings(config, workspace)
-    with _clear_errors():
-        typer.echo("starting Label Studio (the very first start migrates a template database: a few minutes)...")
+    with clear_errors(STOPPED):
+        note = start_note(ws)
+        if note:
+            typer.echo(note)
         info = start_server(ws, port=port)
-    typer.echo(f"Label Studio answers at {info.url}\n  log in as {info.email}; the password is in "
-               f"{info.password_file}\n  API token file: {info.token_file}\n  stop it with `quotes studio stop`")
+    if info.moved_from:
+        typer.echo(f"port {info.moved_from} (this workspace's) is taken: Label Studio now answers on port {info.port}; "
+                   "give annotators the new URL")
+    typer.echo(f"Label Studio {'answers' if info.started else 'already runs'} at {info.url}\n  log in as {info.email}; the password is in "
+               f"{info.password_file}\n  API token file: {info.token_file}\n"
+               f"  stop it with `{quotes_command(ws, 'studio stop')}`")
 
 
 @studio_app.command("stop")
@@ -66,12 +81,16 @@ def status(workspace: WorkspaceOpt = None, config: Config = None, as_json: JsonO
     from builder.annotate.server import server_status
 
     cfg, ws = _settings(config, workspace)
-    with _clear_errors():
+    with clear_errors():
         info = server_status(ws)
     if as_json:
-        typer.echo(json.dumps({"url": info.url, "answers": info.answers, "project_id": info.project_id,
+        typer.echo(json.dumps({"url": info.url, "answers": info.answers, "token_works": info.token_works,
+                               "project_id": info.project_id,
                                "token_file": info.token_file, "pid": info.pid, "email": info.email,
                                "password_file": info.password_file}))
+    elif info.answers and not info.token_works:
+        typer.echo(f"{info.url}: answers, but its API token file {info.token_file} is missing or no longer works; "
+                   f"`{quotes_command(ws, 'studio start')}` sets it up again")
     else:
         typer.echo(f"{info.url}: {'answers' if info.answers else 'not answering'}; project {info.project_id}; "
                    f"token file {info.token_file}")
@@ -88,7 +107,7 @@ def push(workspace: WorkspaceOpt = None, config: Config = None, url: UrlOpt = No
     if order not in ORDERS:
         raise typer.BadParameter(f"use one of {', '.join(ORDERS)}", param_hint="--order")
     cfg, ws = _settings(config, workspace, url)
-    with _clear_errors():
+    with clear_errors():
         s = run_push(ws, cfg, batch_size=batch_size, order=order)
     typer.echo(f"project {s.project_id} at {s.url}: {s.tasks_created} new tasks, {s.predictions_created} new "
                f"predictions, {s.tasks_known} tasks in all" + (f", {s.rejects} rejects" if s.rejects else ""))
@@ -99,7 +118,7 @@ def pull(workspace: WorkspaceOpt = None, config: Config = None, url: UrlOpt = No
     from builder.annotate.pull import pull as run_pull
 
     cfg, ws = _settings(config, workspace, url)
-    with _clear_errors():
+    with clear_errors():
         s = run_pull(ws, cfg)
     typer.echo(f"{s.tasks_fetched} changed tasks, {s.rows_written} annotation rows "
                f"({s.tombstones} deletions) -> {s.file or 'nothing new'}"
@@ -121,7 +140,8 @@ def agreement(workspace: WorkspaceOpt = None, config: Config = None, as_json: Js
         return
     con = Console()
     if not report["annotations"]:
-        con.print("no annotations pulled yet: annotate the tasks in Label Studio, then run `quotes pull`")
+        con.print(f"no annotations pulled yet: annotate the tasks in Label Studio, then run "
+                  f"`{quotes_command(ws, 'pull')}`")
         return
     a = report["agreement"]
     con.print(f"{report['annotations']} annotations on {report['documents']} documents; "

@@ -3,10 +3,12 @@ and ``quotes pull``: found, created, or updated when the config or guidelines ch
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
-from builder.annotate.client import Studio, read_json, state_dir, write_json
+from builder.annotate.client import Studio, is_local_url, local_urls, read_json, state_dir, write_json
+from builder.workspace.atomic import fsync_path
 
 ANNOTATION_DIR = Path(__file__).resolve().parents[2] / "annotation"
 
@@ -24,9 +26,42 @@ def guidelines_html() -> str:
     return MarkdownIt("commonmark").enable("table").render(md)
 
 
-def server_key(url: str) -> str:
-    """A short stable key of a server URL, for state file names."""
+LOCAL = "local"  # the key of the workspace's own server, whatever its port
+
+
+def _url_key(url: str) -> str:
     return hashlib.sha1(url.encode()).hexdigest()[:8]
+
+
+def server_key(url: str, workspace: Any = None) -> str:
+    """A short stable key of a server, for state file names: ``local`` for the workspace's own server
+    (its push map and pull mark survive a change of port), else a digest of the URL."""
+    if workspace is not None and is_local_url(workspace, url):
+        return LOCAL
+    return _url_key(url)
+
+
+def same_project_server(workspace: Any, a: str | None, b: str | None) -> bool:
+    """Whether URLs ``a`` and ``b`` reach the same server's projects (the local server under any port)."""
+    return bool(a and b) and server_key(a, workspace) == server_key(b, workspace)
+
+
+def state_file(workspace: Any, kind: str, url: str, project_id: int) -> Path:
+    """``state/studio/<kind>-<server key>-<project>.json``; the local server's file of an older
+    workspace, named after the URL it had then, is renamed to the ``local`` key first."""
+    folder = state_dir(workspace)
+    key = server_key(url, workspace)
+    path = folder / f"{kind}-{key}-{project_id}.json"
+    if key == LOCAL and not path.exists():
+        for old_url in local_urls(workspace):
+            old = folder / f"{kind}-{_url_key(old_url)}-{project_id}.json"
+            try:
+                os.replace(old, path)
+            except FileNotFoundError:
+                continue
+            fsync_path(folder)
+            break
+    return path
 
 
 def ensure_project(studio: Studio, workspace: Any, cfg: dict[str, Any]) -> tuple[int, bool]:
@@ -37,13 +72,14 @@ def ensure_project(studio: Studio, workspace: Any, cfg: dict[str, Any]) -> tuple
     digest = hashlib.sha1((config + guide + title).encode()).hexdigest()
     file = state_dir(workspace) / "project.json"
     state = read_json(file, {}) or {}
-    if state.get("url") == studio.url and state.get("project_id"):
+    if same_project_server(workspace, state.get("url"), studio.url) and state.get("project_id"):
         pid = state["project_id"]
         studio.call(c.projects.get, pid, what=f"project {pid} lookup")
         if state.get("digest") != digest:
             studio.call(c.projects.update, pid, title=title, label_config=config, expert_instruction=guide,
                         show_instruction=True, what="project update")
-            write_json(file, {**state, "digest": digest})
+        if state.get("digest") != digest or state.get("url") != studio.url:
+            write_json(file, {**state, "digest": digest, "url": studio.url})
         return pid, False
     found = [p for p in studio.call(lambda: list(c.projects.list(title=title)), what="project list")
              if p.title == title]

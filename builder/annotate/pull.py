@@ -15,8 +15,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from builder.annotate.client import Studio, connect, read_json, state_dir, write_json
-from builder.annotate.project import ensure_project, server_key
+from builder.annotate.client import Studio, connect, read_json, write_json
+from builder.annotate.project import ensure_project, state_file
 from builder.records.choice import latest_per_annotation
 from builder.records.scheme import SchemeError
 from builder.records.studio import annotation_row, iso
@@ -169,7 +169,7 @@ def _pull(workspace: Any, cfg: dict[str, Any], client: Studio | None = None) -> 
 
     studio = client or connect(workspace, cfg)
     project_id, _ = ensure_project(studio, workspace, cfg)
-    mark_file = state_dir(workspace) / f"pull-{server_key(studio.url)}-{project_id}.json"
+    mark_file = state_file(workspace, "pull", studio.url, project_id)
     mark = read_json(mark_file, {}) or {}
     stamps = changed_task_stamps(studio, project_id, mark.get("mark"))
     seen = mark.get("seen") or {}  # tasks of the last overlap window, already stored at these stamps

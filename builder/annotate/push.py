@@ -1,8 +1,9 @@
 """``push``: the Label Studio project (labeling config + guidelines) and one task per proposed
 document, with each proposer version's output as a prediction.
 
-Idempotent and resumable: ``workspace/state/studio/tasks-<server>-<project>.json`` maps
-doc_id -> task id and the prediction versions already sent; it is saved after every batch.
+Idempotent and resumable: ``workspace/state/studio/tasks-<server>-<project>.json`` (``<server>``:
+``local`` for the workspace's own server, whatever its port) maps doc_id -> task id and the
+prediction versions already sent; it is saved after every batch.
 When the server holds a different number of tasks than the map (a push died between the
 import and saving the map), the map is rebuilt from the server's tasks by ``data.doc_id``.
 """
@@ -12,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from builder.annotate.client import Studio, StudioError, connect, read_json, state_dir, write_json
-from builder.annotate.project import ensure_project, server_key
+from builder.annotate.client import Studio, StudioError, connect, read_json, write_json
+from builder.annotate.project import ensure_project, state_file
 from builder.records.studio import TASK_FIELDS, prediction, task
 from builder.schema import Reject
 
@@ -34,7 +35,7 @@ class PushSummary:
 
 
 def map_path(workspace: Any, url: str, project_id: int) -> Path:
-    return state_dir(workspace) / f"tasks-{server_key(url)}-{project_id}.json"
+    return state_file(workspace, "tasks", url, project_id)
 
 
 def annotator_settings(studio: Studio, project_id: int, model_version: str | None) -> None:

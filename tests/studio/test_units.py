@@ -201,3 +201,104 @@ def test_busy_port_is_an_error(tmp_path):
         sock.listen()
         with pytest.raises(StudioError, match="busy"):
             start_server(Workspace(tmp_path), port=sock.getsockname()[1])
+
+
+def test_hints_name_the_workspace_unless_it_is_the_default():
+    from builder.annotate.client import quotes_command
+    from builder.config import Workspace
+
+    assert quotes_command(Workspace(), "studio stop") == "quotes studio stop"
+    assert quotes_command(Workspace("ws3"), "studio stop") == "quotes studio stop -w ws3"
+    assert quotes_command(Workspace("my ws"), "pull") == "quotes pull -w 'my ws'"
+
+
+def test_local_server_state_files_keep_their_key_when_the_port_changes(tmp_path):
+    import json
+
+    from builder.annotate.project import _url_key, server_key, state_file
+    from builder.config import Workspace
+
+    ws = Workspace(tmp_path)
+    (tmp_path / "studio").mkdir()
+    (tmp_path / "studio" / "server.json").write_text(json.dumps(
+        {"url": "http://127.0.0.1:6666", "urls": ["http://127.0.0.1:5555"]}))
+    state = tmp_path / "state" / "studio"
+    state.mkdir(parents=True)
+    older = state / f"pull-{_url_key('http://127.0.0.1:5555')}-3.json"  # an older workspace's name for it
+    older.write_text('{"mark": "2026-01-01T00:00:00Z"}')
+    assert server_key("http://localhost:5555/", ws) == server_key("http://127.0.0.1:6666", ws) == "local"
+    path = state_file(ws, "pull", "http://127.0.0.1:6666", 3)
+    assert path.name == "pull-local-3.json" and json.loads(path.read_text())["mark"] and not older.exists()
+    remote = state_file(ws, "pull", "https://studio.example.org", 3)
+    assert remote.name == f"pull-{_url_key('https://studio.example.org')}-3.json"
+
+
+def test_push_to_the_stopped_local_server_says_to_start_it(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from builder.annotate.server import free_port
+    from tests.test_secrets import local_workspace
+
+    ws = local_workspace(tmp_path, f"http://127.0.0.1:{free_port()}")  # stopped: nothing listens there
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QUOTES_")}
+    for command in ("push", "pull"):
+        r = subprocess.run([str(Path(sys.executable).with_name("quotes")), command, "-w", str(ws)], cwd=tmp_path,
+                           env=env, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+        assert "local Label Studio server is not running" in r.stderr, r.stderr
+        assert f"run `quotes studio start -w {ws}`" in r.stderr and "refused" not in r.stderr
+
+
+def test_the_first_start_note_only_when_a_template_database_must_be_migrated(tmp_path, monkeypatch):
+    from builder.annotate.server import _template_path, start_note
+    from builder.config import Workspace
+
+    fake = tmp_path / "label-studio"
+    fake.write_text("#!/bin/sh\n")
+    monkeypatch.setenv("QUOTES_LABEL_STUDIO", str(fake))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    ws = Workspace(tmp_path / "ws")
+    assert "template database" in start_note(ws)
+    template = _template_path(fake)
+    template.parent.mkdir(parents=True)
+    template.write_bytes(b"")
+    assert start_note(ws) == "starting Label Studio..."
+
+
+def test_ctrl_c_while_migrating_the_template_database_stops_the_migration(tmp_path):
+    """The first start of an installation migrates a template database (minutes): Ctrl-C then stops
+    that process too and leaves no half-made template or workspace database (a stand-in
+    label-studio that only sleeps)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    fake = tmp_path / "label-studio"
+    fake.write_text(f"#!/bin/sh\necho $$ > {tmp_path / 'migrating'}\nexec sleep 600\n")
+    fake.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QUOTES_")}
+    env.update(QUOTES_LABEL_STUDIO=str(fake), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("quotes")), "studio", "start", "-w", "ws"],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    marker = tmp_path / "migrating"
+    deadline = time.monotonic() + 120  # a safety limit only
+    while not (marker.exists() and marker.read_text().strip()):
+        assert time.monotonic() < deadline and proc.poll() is None, "the migration never began"
+        time.sleep(0.1)
+    migrating = int(marker.read_text())
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Traceback" not in err and "interrupted" in err, err
+    try:
+        os.kill(migrating, 0)
+        assert False, "the migration still runs"
+    except ProcessLookupError:
+        pass
+    assert list((tmp_path / "cache" / "quotes").iterdir()) == []  # no half-made template
+    assert not (tmp_path / "ws" / "studio" / "data" / "label_studio.sqlite3").exists()
