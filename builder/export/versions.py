@@ -112,15 +112,15 @@ def check_shrink(counts: dict[str, dict[str, int]], last: dict[str, Any] | None,
                "true in quotes.toml); to drop them, export again with --allow-shrink")
     else:
         kind = "annotated or proposed" if include_proposed else "annotated"
-        why = (f"some documents of {last.get('version')} are no longer in the workspace or no longer {kind} (a "
-               "proposing run that did not finish: run `quotes propose` again; tasks deleted in Label Studio: "
-               "`quotes pull`). Nothing was published. If that is what you want, export again with --allow-shrink")
+        why = (f"some documents of {last.get('version')} are no longer in the workspace or no longer {kind} "
+               "(removed annotations, or a proposing run that did not finish: run `quotes propose` again). Nothing "
+               "was published. If that is what you want, export again with --allow-shrink")
     raise ExportError(f"version {version} would have fewer documents than {last.get('version')} "
                       f"({'; '.join(shrunk)}): {why}")
 
 
 def row_change(folder: Path) -> str | None:
-    """``attributions 86 (87 in 0.1.0), documents 12 (12)``: the rows of the version at ``folder``
+    """``attributions 86 (87 in 0.1.0), documents 12 (12 in 0.1.0)``: the rows of the version at ``folder``
     beside those of the version before it (None for the first version)."""
     versions = existing_versions(folder.parent)
     older = [v for v in versions if parse_version(v) < parse_version(folder.name)]
