@@ -67,4 +67,5 @@ bench: install install-studio
 	$(PY) bench/effort.py
 
 clean:
+	-test -x $(VENV)/bin/quotes && $(VENV)/bin/quotes studio stop >/dev/null 2>&1
 	rm -rf $(VENV) $(STUDIO_VENV) $(TOOLS) .pytest_cache

@@ -54,16 +54,24 @@ def demo(
                             version=None if _has_versions(cfg) else "0.1.0", include_proposed=True)
     folder = Path(folder).resolve()
     console.print(f"\n[bold green]Exported dataset:[/] {folder}", soft_wrap=True)
+    from builder.export.versions import version_notes
+
+    for note in version_notes(folder):
+        console.print(note, soft_wrap=True, markup=False, highlight=False)
     console.print("Load it with:", soft_wrap=True)
     console.print(f"  {load_command(folder)}", soft_wrap=True, markup=False, highlight=False)
     if info is not None:
         console.print(soft_wrap=True)
         from builder.annotate.client import quotes_command
+        from builder.options import program
 
-        console.print(f"To annotate: [bold]{quotes_command(ws, 'studio start')}[/], open the URL it prints and log in "
+        def hint(command: str) -> str:   # runnable as printed: make demo does not activate .venv
+            return program("quotes") + quotes_command(ws, command)[len("quotes"):]
+
+        console.print(f"To annotate: [bold]{hint('studio start')}[/], open the URL it prints and log in "
                       f"as {info.email} (password in {info.password_file}); open the project, correct the proposals "
-                      f"(guidelines: annotation/guidelines.md); then [bold]{quotes_command(ws, 'pull')}[/] and "
-                      f"[bold]{quotes_command(ws, 'export --bump minor')}[/].", soft_wrap=True, highlight=False)
+                      f"(guidelines: annotation/guidelines.md); then [bold]{hint('pull')}[/] and "
+                      f"[bold]{hint('export --bump minor')}[/].", soft_wrap=True, highlight=False)
 
 
 def _has_versions(cfg) -> bool:

@@ -1,6 +1,8 @@
 """Options shared by every command, and the one place that turns them into settings."""
 from __future__ import annotations
 
+import shutil
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -29,3 +31,14 @@ def settings(config: Path | None = None, workspace: str | None = None) -> tuple[
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
     return cfg, Workspace(workspace or cfg["workspace"]["path"])
+
+
+def program(name: str) -> str:
+    """How to run this environment's ``name`` (``python``, ``quotes``) from the current folder: the
+    bare name when the PATH finds this environment's own, else its path (``.venv/bin/quotes``:
+    ``make demo`` does not activate ``.venv``)."""
+    exe = Path(sys.executable).absolute().parent / name
+    found = shutil.which(name)
+    if found and Path(found).absolute() == exe:
+        return name
+    return str(exe.relative_to(Path.cwd())) if exe.is_relative_to(Path.cwd()) else str(exe)

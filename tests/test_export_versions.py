@@ -75,6 +75,9 @@ def test_cli_publishes_a_version_with_fewer_quotes_and_says_so(tmp_path):
     assert sum(after["attributions"].values()) < sum(before["attributions"].values())
     assert (f"Rows: attributions {sum(after['attributions'].values())} "
             f"({sum(before['attributions'].values())} in 1.0.0)") in fewer.stdout
+    assert "1.0.0 was exported from workspace" in fewer.stdout   # another workspace: said, not refused
+    same = export(two, "--bump", "minor")
+    assert same.returncode == 0 and "has not changed since 1.1.0" in same.stdout
 
 
 @pytest.mark.parametrize("version", ["01.0.0", "1.00.0", "1.0.01", "v1.0.0", "1.0", "1.0.0-rc1", " 1.0.0"])

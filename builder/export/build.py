@@ -36,10 +36,9 @@ PAUSE_ENV = "QUOTES_EXPORT_PAUSE_S"  # test hook: sleep this long once the data 
 def load_command(folder: Path) -> str:
     """A shell line loading ``folder``'s attributions with this Python (the one that has ``datasets``:
     ``.venv/bin/python`` after ``make demo``, not whatever ``python`` is on the PATH)."""
-    python = Path(sys.executable)
-    if python.is_relative_to(Path.cwd()):
-        python = python.relative_to(Path.cwd())
-    return (f"{shlex.quote(str(python))} -c \"import datasets; "
+    from builder.options import program
+
+    return (f"{shlex.quote(program('python'))} -c \"import datasets; "
             f"print(datasets.load_dataset('{folder}', 'attributions'))\"")
 
 

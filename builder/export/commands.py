@@ -43,11 +43,10 @@ def export(
         raise typer.Exit(1)
     typer.echo(f"Exported {folder}")
     from builder.export.build import load_command
-    from builder.export.versions import row_change
+    from builder.export.versions import version_notes
 
-    change = row_change(folder)
-    if change:
-        typer.echo(f"Rows: {change}; `quotes export diff` lists the quotes added, removed and changed")
+    for note in version_notes(folder):
+        typer.echo(note)
     typer.echo(f"Load it with: {load_command(folder)}")
 
 

@@ -119,20 +119,30 @@ def check_shrink(counts: dict[str, dict[str, int]], last: dict[str, Any] | None,
                       f"({'; '.join(shrunk)}): {why}")
 
 
-def row_change(folder: Path) -> str | None:
-    """``attributions 86 (87 in 0.1.0), documents 12 (12 in 0.1.0)``: the rows of the version at ``folder``
-    beside those of the version before it (None for the first version)."""
+def version_notes(folder: Path) -> list[str]:
+    """What to know of the version at ``folder`` beside the version before it: its rows beside that
+    version's (``Rows: attributions 86 (87 in 0.1.0), documents 12 (12 in 0.1.0)``), and whether
+    that one came from another workspace or from the very same inputs. Empty for a first version."""
     versions = existing_versions(folder.parent)
     older = [v for v in versions if parse_version(v) < parse_version(folder.name)]
     if not older:
-        return None
+        return []
     try:
-        now = json.loads((folder / "manifest.json").read_text("utf-8")).get("rows") or {}
-        before = json.loads((folder.parent / older[-1] / "manifest.json").read_text("utf-8")).get("rows") or {}
+        now = json.loads((folder / "manifest.json").read_text("utf-8"))
+        before = json.loads((folder.parent / older[-1] / "manifest.json").read_text("utf-8"))
     except (OSError, ValueError):
-        return None
-    return ", ".join(f"{config} {_total(now, config)} ({_total(before, config)} in {older[-1]})"
-                     for config in ("attributions", "documents"))
+        return []
+    rows = ", ".join(f"{config} {_total(now.get('rows'), config)} ({_total(before.get('rows'), config)} in "
+                     f"{older[-1]})" for config in ("attributions", "documents"))
+    notes = [f"Rows: {rows}; `quotes export diff {older[-1]} {folder.name}` lists the quotes added, removed and "
+             "changed"]
+    ws_now, ws_before = now.get("workspace") or {}, before.get("workspace") or {}
+    if ws_before.get("path") and ws_now.get("path") != ws_before.get("path"):
+        notes.append(f"Note: {older[-1]} was exported from workspace {ws_before['path']}, this one from "
+                     f"{ws_now.get('path')}: both are versions of one dataset ({folder.parent.name})")
+    elif ws_before.get("fingerprint") == ws_now.get("fingerprint") and now.get("rows") == before.get("rows"):
+        notes.append(f"Note: the workspace has not changed since {older[-1]}: the two versions hold the same rows")
+    return notes
 
 
 def _alive(pid: int) -> bool:
