@@ -92,8 +92,6 @@ def port_busy(port: int) -> bool:
     return False
 
 
-_alive = pid_alive
-
 
 def _auth_header(url: str, token: str, timeout: float) -> dict[str, str] | None:
     """The Authorization header for ``token``: a personal access token (JWT refresh token) is
@@ -290,14 +288,14 @@ def kill_group(pid: int, wait_s: float = 20.0) -> None:
         except ProcessLookupError:
             return
         deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline and (_alive(pid) or _alive_group(pid)):
+        while time.monotonic() < deadline and (pid_alive(pid) or _alive_group(pid)):
             time.sleep(0.2)
-        if _alive(pid) or _alive_group(pid):
+        if pid_alive(pid) or _alive_group(pid):
             try:
                 os.killpg(pid, signal.SIGKILL)
             except ProcessLookupError:
                 return
-            while _alive(pid) or _alive_group(pid):
+            while pid_alive(pid) or _alive_group(pid):
                 time.sleep(0.1)
 
 
@@ -353,7 +351,7 @@ def _info(workspace: Any) -> dict[str, Any]:
 
 def runs(workspace: Any) -> bool:
     """Whether the server ``start_server`` started for this workspace still runs."""
-    return _alive(_info(workspace).get("pid"))
+    return pid_alive(_info(workspace).get("pid"))
 
 
 def start_note(workspace: Any) -> str | None:
@@ -386,7 +384,7 @@ def start_server(workspace: Any, port: int | None = None, wait_s: float = 300.0)
     missing or no longer works). Interrupted or failed, the start stops the server it launched."""
     home = studio_dir(workspace)
     current = _info(workspace)
-    if current and _alive(current.get("pid")):
+    if current and pid_alive(current.get("pid")):
         if port not in (None, current.get("port")):
             raise StudioError(f"a Label Studio server of this workspace already runs on port {current['port']}",
                               f"run `{quotes_command(workspace, 'studio stop')}` first")
@@ -463,7 +461,7 @@ def stop_server(workspace: Any, wait_s: float = 20.0) -> bool:
     home = studio_dir(workspace)
     info = _info(workspace)
     pid = info.get("pid")
-    if not _alive(pid):
+    if not pid_alive(pid):
         return False
     kill_group(pid, wait_s)
     write_json(home / "server.json", {**info, "pid": None})
@@ -482,7 +480,7 @@ def server_status(workspace: Any) -> ServerInfo:
     token_file = Path(info["token_file"])
     token = token_file.read_text().strip() if token_file.exists() else None
     project = read_json(state_dir(workspace) / "project.json", {}) or {}
-    pid = info.get("pid") if _alive(info.get("pid")) else None
+    pid = info.get("pid") if pid_alive(info.get("pid")) else None
     up = bool(pid) and answers(info["url"])
     return ServerInfo(url=info["url"], port=info["port"], pid=pid, email=info["email"],
                       password_file=info["password_file"], token_file=info["token_file"], log_file=info["log_file"],

@@ -182,23 +182,17 @@ def build_folder(root: Path, version: str) -> Path:
 def publish(built: Path, final: Path) -> Path:
     """Move a complete build into place with one ``os.rename``; never replaces a version; then make
     it read-only."""
-    from builder.workspace.atomic import fsync_tree
+    from builder.workspace.atomic import publish_folder
     from builder.workspace.faults import fault
 
-    fsync_tree(built)
     fault("export:before-publish")
-    if final.exists():
-        raise ExportError(f"{final} appeared while building (another export?): versions are never "
-                          "overwritten; export again with --bump")
     try:
-        os.rename(built, final)
+        publish_folder(built, final)
+    except FileExistsError:
+        raise ExportError(f"{final} appeared while building (another export?): versions are never "
+                          "overwritten; export again with --bump") from None
     except OSError as exc:  # e.g. a concurrent export won the race
         raise ExportError(f"could not publish {final}: {exc}; export again with --bump") from exc
-    fd = os.open(final.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
     fault("export:after-publish")
     make_read_only(final)
     return final

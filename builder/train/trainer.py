@@ -501,20 +501,18 @@ def _write(nlp, output: Path) -> None:
     ``-o`` never write into one folder (the second to finish is refused)."""
     import shutil
 
-    from builder.workspace.atomic import fsync_tree
+    from builder.workspace.atomic import publish_folder
 
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.parent / f".tmp-{output.name}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         nlp.to_disk(tmp)
-        fsync_tree(tmp)
-        if output.exists():
-            raise TrainError(f"{output} appeared while training (another quotes train with the same -o?): a "
-                             "trained pipeline is never overwritten; train again with another -o")
-        try:
-            os.rename(tmp, output)
-        except OSError as exc:   # e.g. another training's folder appeared in between
-            raise TrainError(f"could not save the pipeline as {output}: {exc}; train again with another -o") from exc
+        publish_folder(tmp, output)
+    except FileExistsError:
+        raise TrainError(f"{output} appeared while training (another quotes train with the same -o?): a "
+                         "trained pipeline is never overwritten; train again with another -o") from None
+    except OSError as exc:   # e.g. another training's folder appeared in between
+        raise TrainError(f"could not save the pipeline as {output}: {exc}; train again with another -o") from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -42,6 +42,17 @@ def publish(tmp: Path, final: Path) -> None:
     fsync_path(final.parent)
 
 
+def publish_folder(built: Path, final: Path) -> None:
+    """Give the fully written folder ``built`` its name ``final`` with one rename, after making it
+    durable; never over another folder: ``FileExistsError`` when ``final`` exists (``OSError`` when
+    one appears in between)."""
+    fsync_tree(built)
+    if final.exists():
+        raise FileExistsError(str(final))
+    os.rename(built, final)
+    fsync_path(final.parent)
+
+
 def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Write ``data`` to ``path`` via a temp file + fsync + rename (crash-safe)."""
     path = Path(path)
