@@ -12,7 +12,7 @@ from typing import Any
 
 from builder.export.rows import Source, Tokenizer, token_rows
 from builder.export.writer import data_file
-from builder.schema import Region, Relation, class_names
+from builder.schema import Region, Relation, class_id
 
 SPLITS = ("train", "validation", "test")
 
@@ -77,12 +77,8 @@ def read_export(folder: str | Path) -> Corpus:
 
 
 def _proposed(row: dict[str, Any]) -> bool:
-    """The window is silver: an unreviewed proposal (``origin`` as a class id or its name)."""
-    origin = row.get("origin")
-    if isinstance(origin, int):
-        names = class_names("TokenRow", "origin")
-        origin = names[origin] if 0 <= origin < len(names) else None
-    return origin == "proposed"
+    """The window is silver: an unreviewed proposal."""
+    return row.get("origin") == class_id("TokenRow", "origin", "proposed")
 
 
 def article_of_row(row: dict[str, Any]) -> Article:
