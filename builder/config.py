@@ -1,4 +1,6 @@
-"""Settings: defaults, overridden by ``quotes.toml`` in the current folder, then by flags.
+"""Settings: defaults, overridden by ``quotes.toml`` in the current folder, then by flags. A relative
+path in a quotes.toml (``PATH_SETTINGS``: the workspace, ``trained``, ``lexicon_dir``, ...) is read
+from the folder that holds that quotes.toml.
 
     [workspace]
     path = "workspace"          # or any fsspec URL datatrove accepts
@@ -176,14 +178,46 @@ def read_settings_file(file: Path) -> dict[str, Any]:
     return over
 
 
+# Settings that name a file or folder. A relative one is read from the folder of the quotes.toml
+# that sets it (not from wherever the command runs); URLs (``s3://...``) are left as they are, and
+# ``[propose] model`` only when it is a path (has a slash), not the name of an installed pipeline.
+PATH_SETTINGS = (("workspace", "path"), ("propose", "trained"), ("propose", "lexicon_dir"), ("propose", "model"),
+                 ("export", "exports_dir"))
+
+
+def _is_path(table: str, key: str, value: str) -> bool:
+    if "://" in value:
+        return False
+    if (table, key) == ("propose", "model"):   # a pipeline's name, or a folder
+        return "/" in value or value.startswith(("~", "."))
+    return True
+
+
+def from_folder(over: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """``over`` (a settings file's contents) with its relative paths (``PATH_SETTINGS``) read from
+    ``folder``, the file's own; unchanged when that is the current folder."""
+    out = copy.deepcopy(over)
+    here = folder.resolve() == Path.cwd().resolve()
+    for table, key in PATH_SETTINGS:
+        value = (out.get(table) or {}).get(key)
+        if not isinstance(value, str) or not value or not _is_path(table, key, value):
+            continue
+        value = str(Path(value).expanduser()) if value.startswith("~") else value
+        if not Path(value).is_absolute() and not here:
+            value = str(folder / value)
+        out[table][key] = value
+    return out
+
+
 def load_config(path: str | Path | None = None) -> dict[str, Any]:
-    """Defaults merged with ``quotes.toml`` (``path``, else the current folder's, if any)."""
+    """Defaults merged with ``quotes.toml`` (``path``, else the current folder's, if any); its
+    relative paths are read from its folder (``from_folder``)."""
     file = Path(path) if path else Path.cwd() / CONFIG_FILE
     if path and not file.exists():
         raise ConfigError(f"config file {file} does not exist")
     if not file.exists():
         return copy.deepcopy(DEFAULTS)
-    return _merge(DEFAULTS, read_settings_file(file))
+    return _merge(DEFAULTS, from_folder(read_settings_file(file), file.parent))
 
 
 from builder.workspace.folder import Workspace  # noqa: E402,F401  (re-export: the workspace layer owns it)

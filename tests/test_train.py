@@ -101,6 +101,13 @@ def test_the_loop_trains_on_a_demo_export_and_proposes_with_the_result(tmp_path)
         tasks = json.loads((tmp_path / f"{proposer}.json").read_text())
         version = tasks[0]["predictions"][0]["model_version"]
         assert version.startswith(f"quotes.proposer.{proposer}.v1+"), version
+    # a relative `trained` is read from the folder of its quotes.toml, wherever the command runs
+    (tmp_path / "quotes.toml").write_text('[propose]\nproposer = "hybrid"\ntrained = "models/quotes/0.1.0"\n')
+    (tmp_path / "elsewhere").mkdir()
+    _run(["propose", str(REPO / "examples" / "harbour_bridge.txt"), "-o", "t.json", "--config",
+          str(tmp_path / "quotes.toml")], tmp_path / "elsewhere")
+    version = json.loads((tmp_path / "elsewhere" / "t.json").read_text())[0]["predictions"][0]["model_version"]
+    assert version.startswith("quotes.proposer.hybrid.v1+"), version
     (tmp_path / "quotes.toml").write_text('[propose]\nproposer = "hybrid"\ntrained = "models/none"\n')
     bad = subprocess.run(QUOTES + ["propose", str(REPO / "examples" / "harbour_bridge.txt"), "-o", "x.json"],
                          capture_output=True, text=True, cwd=tmp_path)

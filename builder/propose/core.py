@@ -66,12 +66,7 @@ def load_trained(path: str | None, proposer: str = "hybrid", *, scope: str | Non
     if proposer not in PROPOSERS:
         raise RuntimeError(f"[propose] proposer = {proposer!r}: use one of {', '.join(PROPOSERS)}")
     if not path or not Path(path, "meta.json").is_file():
-        what = "is not a pipeline folder written by `quotes train`"
-        if path and not Path(path).exists():
-            what = "does not exist" + ("" if Path(path).is_absolute() else f" (in {Path.cwd()})")
-        raise RuntimeError(f"[propose] trained = {path!r} {what}: "
-                           "train one (quotes train --export exports/quotes/X.Y.Z -o models/quotes/0.1.0) "
-                           "or set [propose] proposer = \"rules\"")
+        raise RuntimeError(_no_trained_folder(path))
     overrides = {"components": {"quotes_attribution": {"scope": scope}}} if scope else {}
     meta = json.loads(Path(path, "meta.json").read_text("utf-8"))
     names = meta.get("pipeline") or []
@@ -85,6 +80,22 @@ def load_trained(path: str | None, proposer: str = "hybrid", *, scope: str | Non
     nlp = spacy.load(path, exclude=[n for n in exclude if n in names], config=overrides)
     nlp.meta.setdefault("quotes", {})["mode"] = proposer
     return nlp
+
+
+def _no_trained_folder(path: str | None) -> str:
+    """What to do when ``[propose] trained`` names no pipeline folder: the folder it names (a relative
+    path in quotes.toml is read from that file's folder: builder.config.from_folder)."""
+    import shlex
+
+    fix = ("fix [propose] trained in quotes.toml (a relative path is read from the folder of that quotes.toml), "
+           "or set [propose] proposer = \"rules\"")
+    if not path:
+        return f"[propose] trained is not set: {fix}"
+    folder = Path(path).absolute()
+    if folder.exists():
+        return f"[propose] trained = {path!r}: {folder} is not a pipeline folder written by `quotes train`; {fix}"
+    return (f"[propose] trained = {path!r}: {folder} does not exist. Train a model there (quotes train --export "
+            f"exports/quotes/X.Y.Z -o {shlex.quote(str(folder))}), or {fix}")
 
 
 def _failed(nlp, doc_id: str, version: str, err: Exception) -> Proposal:
