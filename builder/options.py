@@ -21,8 +21,11 @@ Config = Annotated[
 ]
 
 
-def settings(config: Path | None = None, workspace: str | None = None) -> tuple[dict[str, Any], Workspace]:
-    """The merged settings and the workspace a command works on."""
+def settings(config: Path | None = None, workspace: str | None = None, *,
+             existing: bool = False) -> tuple[dict[str, Any], Workspace]:
+    """The merged settings and the workspace a command works on. ``existing``: the command only reads
+    or adds to a workspace (export, push, pull, studio ...), so a folder that does not exist (a
+    misspelled ``-w``) stops it (exit 2) instead of being created empty."""
     from builder.config import ConfigError, Workspace, load_config
 
     try:
@@ -30,7 +33,12 @@ def settings(config: Path | None = None, workspace: str | None = None) -> tuple[
     except ConfigError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
-    return cfg, Workspace(workspace or cfg["workspace"]["path"])
+    ws = Workspace(workspace or cfg["workspace"]["path"])
+    problem = ws.missing() if existing else None
+    if problem:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2)
+    return cfg, ws
 
 
 def program(name: str) -> str:

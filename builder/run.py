@@ -245,7 +245,7 @@ def run(
     from builder.options import settings
 
     console = Console(file=sys.__stderr__ if not verbose else None, stderr=True)
-    cfg, ws = settings(config, workspace)
+    cfg, ws = settings(config, workspace, existing=not paths)   # no inputs: it proposes the workspace's
     missing = [str(p) for p in paths or [] if "*" not in str(p) and not p.exists()]
     if missing:
         raise typer.BadParameter(f"{', '.join(missing)} not found: pass existing files or folders", param_hint="PATHS")

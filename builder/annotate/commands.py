@@ -37,9 +37,10 @@ def clear_errors(interrupted: str | None = None):
 
 
 def _settings(config, workspace, url=None):
+    """Every command here works on an existing workspace (made by `quotes ingest`)."""
     from builder.options import settings
 
-    cfg, ws = settings(config, workspace)
+    cfg, ws = settings(config, workspace, existing=True)
     if url:
         cfg.setdefault("studio", {})["url"] = url
     return cfg, ws

@@ -34,7 +34,7 @@ def export(
     from builder.export import ExportError, export_dataset
     from builder.options import settings
 
-    cfg, ws = settings(config, workspace)
+    cfg, ws = settings(config, workspace, existing=True)
     try:
         folder = export_dataset(ws, cfg, version=version, bump=bump, include_proposed=include_proposed,
                                 name=name, exports_dir=exports_dir, formats=formats, allow_shrink=allow_shrink)

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import contextlib
+import shlex
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -113,6 +114,21 @@ class Workspace:
             if path.exists():
                 with path.open("rb") as src, df.open(name, "wb") as dst:
                     shutil.copyfileobj(src, dst)
+
+    def missing(self) -> str | None:
+        """Why this workspace cannot be read, or None: a local folder that does not exist (a misspelled
+        ``-w``). Object-store workspaces have no folders to check."""
+        if not self.is_local():
+            return None
+        folder = Path(self.path.removeprefix("file://"))
+        if folder.is_dir():
+            return None
+        where = "" if folder.is_absolute() else f" ({folder.absolute()})"
+        what = "is not a folder" if folder.exists() else "does not exist"
+        ingest = "quotes ingest PATH..." + ("" if self.path.rstrip("/") in ("workspace", "./workspace")
+                                            else f" -w {shlex.quote(self.path)}")
+        return (f"no workspace at {self.path}{where}: it {what}. Check -w/--workspace (or [workspace] path in "
+                f"quotes.toml); `{ingest}` creates a workspace")
 
     def local(self) -> Path:
         """The workspace as a local path (for the parts that need one, e.g. SQLite)."""

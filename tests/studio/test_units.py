@@ -284,6 +284,7 @@ def test_ctrl_c_while_migrating_the_template_database_stops_the_migration(tmp_pa
     fake.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUOTES_")}
     env.update(QUOTES_LABEL_STUDIO=str(fake), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    (tmp_path / "ws").mkdir()   # a workspace (`quotes studio start` refuses a folder that does not exist)
     proc = subprocess.Popen([str(Path(sys.executable).with_name("quotes")), "studio", "start", "-w", "ws"],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     marker = tmp_path / "migrating"
