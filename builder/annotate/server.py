@@ -376,12 +376,29 @@ def _wait_until_answers(url: str, wait_s: float, log_file: Path, proc: subproces
         time.sleep(1.0)
 
 
+@contextmanager
+def _one_at_a_time(workspace: Any):
+    """The workspace's ``studio`` lock (``state/locks/studio.lock``, builder.workspace.lock): one start
+    or stop of its server at a time, so two starts never launch two servers on one SQLite database.
+    The second prints who holds it, waits, then finds the server the first one started."""
+    from builder.workspace.lock import workspace_lock
+
+    with workspace_lock(workspace, "studio"):
+        yield
+
+
 def start_server(workspace: Any, port: int | None = None, wait_s: float = 300.0) -> ServerInfo:
     """Start Label Studio on 127.0.0.1 and wait until it answers and its API token file works. The port:
     ``port`` (busy is an error), else the one the workspace's server had last (its annotators' URL
     stays the same), else -- the first time, or when that one is taken (``moved_from``) -- a free
     one. A server of this workspace that already runs is kept (its token set up again if its file is
-    missing or no longer works). Interrupted or failed, the start stops the server it launched."""
+    missing or no longer works). Interrupted or failed, the start stops the server it launched. A
+    start that another start or stop of this workspace holds up waits for it (``_one_at_a_time``)."""
+    with _one_at_a_time(workspace):
+        return _start_server(workspace, port, wait_s)
+
+
+def _start_server(workspace: Any, port: int | None, wait_s: float) -> ServerInfo:
     home = studio_dir(workspace)
     current = _info(workspace)
     if current and pid_alive(current.get("pid")):
@@ -457,15 +474,17 @@ def _record(workspace: Any, info: ServerInfo, urls: list[str]) -> None:
 
 
 def stop_server(workspace: Any, wait_s: float = 20.0) -> bool:
-    """Stop the server ``start_server`` started (its process group); False if none ran."""
-    home = studio_dir(workspace)
-    info = _info(workspace)
-    pid = info.get("pid")
-    if not pid_alive(pid):
-        return False
-    kill_group(pid, wait_s)
-    write_json(home / "server.json", {**info, "pid": None})
-    return True
+    """Stop the server ``start_server`` started (its process group); False if none ran. A start under
+    way is waited for, then its server stopped."""
+    with _one_at_a_time(workspace):
+        home = studio_dir(workspace)
+        info = _info(workspace)
+        pid = info.get("pid")
+        if not pid_alive(pid):
+            return False
+        kill_group(pid, wait_s)
+        write_json(home / "server.json", {**info, "pid": None})
+        return True
 
 
 def server_status(workspace: Any) -> ServerInfo:

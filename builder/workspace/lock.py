@@ -10,6 +10,7 @@ that wants the same part prints who holds it and waits; with ``QUOTES_LOCK_TIMEO
     annotations  annotations/ and the pull marks
     export       the exports folder
     rejects      rejects.jsonl (held only while its writer reads the listed keys and appends)
+    studio       the local Label Studio server (a start or stop of it: never two servers on one database)
 
 Readers take no lock: every shard appears whole (rename on close) or not at all. Object-store
 workspaces (s3://, hf://) have no file locks: there, run one writing command at a time.

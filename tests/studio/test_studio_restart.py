@@ -200,3 +200,38 @@ def test_a_new_port_when_its_own_is_taken_keeps_push_and_pull_state(home):
         assert push.returncode == 0 and " 0 new tasks, 0 new predictions" in push.stdout, push.stdout + push.stderr
     assert quotes(cwd, "studio", "stop", "-w", str(ws)).returncode == 0
     assert servers_of(ws) == []
+
+
+def test_two_starts_at_once_launch_one_server(home):
+    """Two `quotes studio start` of one workspace at once: the second waits for the first (the
+    workspace's studio lock) and then finds its server, instead of launching a second server on the
+    same SQLite database. The test holds the lock until both wait for it, so they truly overlap."""
+    from builder.config import Workspace
+    from builder.workspace.lock import workspace_lock
+
+    cwd, ws, port = home
+    assert servers_of(ws) == []   # the test before stopped the server
+    logs = [cwd / f"start-{n}.err" for n in range(2)]
+    with workspace_lock(Workspace(str(ws)), "studio", on_wait=None):
+        procs = []
+        for log in logs:
+            with log.open("w") as err:
+                procs.append(subprocess.Popen([QUOTES, "studio", "start", "-w", str(ws)], cwd=cwd, env=env_of(),
+                                              stdout=subprocess.PIPE, stderr=err, text=True))
+
+        def both_wait() -> bool:
+            assert all(p.poll() is None for p in procs), [log.read_text() for log in logs]   # none got past it
+            return all("waiting for the workspace's studio lock" in log.read_text() for log in logs)
+
+        wait_for(both_wait, "both starts to wait for the lock")
+    outs = [p.communicate(timeout=600)[0] for p in procs]
+    errs = [log.read_text() for log in logs]
+    assert [p.returncode for p in procs] == [0, 0], errs
+    assert "Traceback" not in "".join(errs)
+    url = record(ws)["url"]
+    said = sorted(next(line for line in out.splitlines() if line.startswith("Label Studio ")) for out in outs)
+    assert said == [f"Label Studio already runs at {url}", f"Label Studio answers at {url}"], outs
+    leader = record(ws)["pid"]
+    assert group_alive(leader) and {os.getpgid(pid) for pid in servers_of(ws)} == {leader}   # one server
+    assert quotes(cwd, "studio", "stop", "-w", str(ws)).returncode == 0
+    assert servers_of(ws) == []
