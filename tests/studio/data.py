@@ -3,6 +3,7 @@ here (from ../shared/gold when present, else small invented articles), never by 
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 import pyarrow as pa
@@ -13,6 +14,14 @@ from builder.schema import arrow_schema, as_row
 
 GOLD = Path(__file__).resolve().parents[3] / "shared" / "gold"
 MODEL = "quotes.proposer.test+v1"
+
+
+def as_from_a_terminal() -> None:
+    """``preexec_fn`` of a command a test interrupts with SIGINT: Ctrl-C reaches it as it does from a
+    terminal, also when the suite runs in the background (``make test &``), whose children inherit an
+    ignored SIGINT (Python then installs no KeyboardInterrupt handler)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
 
 INVENTED = [
     ("inv-bridge", '"We will reopen the bridge by May," Mayor Lena Okafor said on Tuesday. '

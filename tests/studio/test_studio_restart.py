@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from builder.annotate.server import free_port, label_studio_bin, token_auth
-from .data import articles, write_workspace
+from .data import articles, as_from_a_terminal, write_workspace
 
 pytestmark = [pytest.mark.studio, pytest.mark.slow]
 
@@ -93,7 +93,8 @@ def assert_nothing_left(ws: Path, r: subprocess.CompletedProcess) -> None:
 def test_ctrl_c_during_the_first_start_stops_the_server_it_launched(home):
     cwd, ws, port = home
     proc = subprocess.Popen([QUOTES, "studio", "start", "-w", str(ws), "--port", str(port)], cwd=cwd,
-                            env=env_of(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env=env_of(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=as_from_a_terminal)
     server_json = ws / "studio" / "server.json"
     wait_for(lambda: server_json.exists() and record(ws).get("pid"), "the server to be launched")
     launched = record(ws)["pid"]

@@ -285,8 +285,11 @@ def test_ctrl_c_while_migrating_the_template_database_stops_the_migration(tmp_pa
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUOTES_")}
     env.update(QUOTES_LABEL_STUDIO=str(fake), XDG_CACHE_HOME=str(tmp_path / "cache"))
     (tmp_path / "ws").mkdir()   # a workspace (`quotes studio start` refuses a folder that does not exist)
+    from .data import as_from_a_terminal
+
     proc = subprocess.Popen([str(Path(sys.executable).with_name("quotes")), "studio", "start", "-w", "ws"],
-                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=as_from_a_terminal)
     marker = tmp_path / "migrating"
     deadline = time.monotonic() + 120  # a safety limit only
     while not (marker.exists() and marker.read_text().strip()):
