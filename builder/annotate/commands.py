@@ -14,7 +14,8 @@ studio_app = typer.Typer(help="Run a local Label Studio server.", no_args_is_hel
 
 UrlOpt = Annotated[Optional[str], typer.Option("--url", help="An existing Label Studio server "
                                                "(token from QUOTES_STUDIO_TOKEN or quotes.toml \\[studio] token)")]
-STOPPED = "the Label Studio server this start launched was stopped; run the command again to start it"
+STOPPED = ("a Label Studio server this command was still starting is stopped (one that already answered keeps "
+           "running); run the command again to go on")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
 
 
