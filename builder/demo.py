@@ -62,7 +62,7 @@ def demo(
     console.print(f"  {load_command(folder)}", soft_wrap=True, markup=False, highlight=False)
     if info is not None:
         console.print(soft_wrap=True)
-        from builder.annotate.client import quotes_command
+        from builder.workspace.folder import quotes_command
         from builder.options import program
 
         def hint(command: str) -> str:   # runnable as printed: make demo does not activate .venv

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from builder.workspace.atomic import write_atomic
+from builder.workspace.folder import quotes_command
 
 TOKEN_ENV = "QUOTES_STUDIO_TOKEN"
 URL_ENV = "QUOTES_STUDIO_URL"
@@ -62,15 +62,6 @@ def write_json(path: Path, obj: Any) -> None:
 
 def read_json(path: Path, default: Any = None) -> Any:
     return json.loads(path.read_text()) if path.exists() else default
-
-
-def quotes_command(workspace: Any, command: str) -> str:
-    """``quotes <command>`` for ``workspace``, as a hint to copy: with ``-w <its path>`` unless it is
-    the default ``workspace`` folder (a hint without it would act on another workspace)."""
-    path = str(getattr(workspace, "path", workspace))
-    if path.rstrip("/") in ("workspace", "./workspace"):
-        return f"quotes {command}"
-    return f"quotes {command} -w {shlex.quote(path)}"
 
 
 def local_server(workspace: Any) -> dict[str, Any]:
@@ -227,7 +218,8 @@ def pid_alive(pid: int | None) -> bool:
         return True
 
 
-def _health(url: str, timeout: float = 3.0) -> bool:
+def health(url: str, timeout: float = 3.0) -> bool:
+    """Whether the server at ``url`` answers Label Studio's ``/health`` (no token needed)."""
     import httpx
 
     try:
@@ -239,7 +231,7 @@ def _health(url: str, timeout: float = 3.0) -> bool:
 def local_is_down(workspace: Any, url: str) -> None:
     """A clear error when ``url`` is the workspace's own server and it is not running (nothing answers)."""
     local = local_server(workspace)
-    if same_server(url, local.get("url")) and not pid_alive(local.get("pid")) and not _health(url):
+    if same_server(url, local.get("url")) and not pid_alive(local.get("pid")) and not health(url):
         raise StudioError(f"the workspace's local Label Studio server is not running (nothing answers at {url})",
                           f"run `{quotes_command(workspace, 'studio start')}`, then the command again")
 

@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from builder.annotate.client import quotes_command
 from builder.options import Config, WorkspaceOpt
+from builder.workspace.folder import quotes_command
 
 studio_app = typer.Typer(help="Run a local Label Studio server.", no_args_is_help=True)
 

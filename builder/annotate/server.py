@@ -33,10 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from builder.annotate.client import (StudioError, clean_token, pid_alive, quotes_command, read_json, studio_dir,
-                                     write_json)
+from builder.annotate.client import StudioError, clean_token, health, pid_alive, read_json, studio_dir, write_json
 from builder.workspace.atomic import publish, temp_name, write_atomic
 from builder.workspace.faults import fault
+from builder.workspace.folder import quotes_command
+from builder.workspace.lock import workspace_lock
 
 ADMIN_EMAIL = "admin@quotes.local"
 HOST = "127.0.0.1"
@@ -133,14 +134,13 @@ def answers(url: str, token: str | None = None, timeout: float = 3.0) -> bool:
     """True when the server's API answers (with the token, when given)."""
     import httpx
 
+    if not token:
+        return health(url, timeout)
     try:
-        if token:
-            headers = _auth_header(url, token, timeout)
-            if headers is None:
-                return False
-            r = httpx.get(f"{url}/api/current-user/whoami", headers=headers, timeout=timeout, follow_redirects=True)
-        else:
-            r = httpx.get(f"{url}/health", timeout=timeout, follow_redirects=True)
+        headers = _auth_header(url, token, timeout)
+        if headers is None:
+            return False
+        r = httpx.get(f"{url}/api/current-user/whoami", headers=headers, timeout=timeout, follow_redirects=True)
         return r.status_code == 200
     except (httpx.HTTPError, httpx.InvalidURL, ValueError, KeyError):
         return False
@@ -376,25 +376,15 @@ def _wait_until_answers(url: str, wait_s: float, log_file: Path, proc: subproces
         time.sleep(1.0)
 
 
-@contextmanager
-def _one_at_a_time(workspace: Any):
-    """The workspace's ``studio`` lock (``state/locks/studio.lock``, builder.workspace.lock): one start
-    or stop of its server at a time, so two starts never launch two servers on one SQLite database.
-    The second prints who holds it, waits, then finds the server the first one started."""
-    from builder.workspace.lock import workspace_lock
-
-    with workspace_lock(workspace, "studio"):
-        yield
-
-
 def start_server(workspace: Any, port: int | None = None, wait_s: float = 300.0) -> ServerInfo:
     """Start Label Studio on 127.0.0.1 and wait until it answers and its API token file works. The port:
     ``port`` (busy is an error), else the one the workspace's server had last (its annotators' URL
     stays the same), else -- the first time, or when that one is taken (``moved_from``) -- a free
     one. A server of this workspace that already runs is kept (its token set up again if its file is
-    missing or no longer works). Interrupted or failed, the start stops the server it launched. A
-    start that another start or stop of this workspace holds up waits for it (``_one_at_a_time``)."""
-    with _one_at_a_time(workspace):
+    missing or no longer works). Interrupted or failed, the start stops the server it launched. Starts
+    and stops of one workspace's server take its ``studio`` lock (builder.workspace.lock): two starts
+    never launch two servers on one SQLite database; the second waits, then finds the first one's."""
+    with workspace_lock(workspace, "studio"):
         return _start_server(workspace, port, wait_s)
 
 
@@ -476,7 +466,7 @@ def _record(workspace: Any, info: ServerInfo, urls: list[str]) -> None:
 def stop_server(workspace: Any, wait_s: float = 20.0) -> bool:
     """Stop the server ``start_server`` started (its process group); False if none ran. A start under
     way is waited for, then its server stopped."""
-    with _one_at_a_time(workspace):
+    with workspace_lock(workspace, "studio"):
         home = studio_dir(workspace)
         info = _info(workspace)
         pid = info.get("pid")

@@ -16,6 +16,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+def quotes_command(workspace: Workspace | str, command: str) -> str:
+    """``quotes <command>`` for ``workspace``, as a hint to copy: with ``-w <its path>`` unless it is
+    the default ``workspace`` folder (a hint without it would act on another workspace)."""
+    path = str(getattr(workspace, "path", workspace))
+    if path.rstrip("/") in ("workspace", "./workspace"):
+        return f"quotes {command}"
+    return f"quotes {command} -w {shlex.quote(path)}"
+
+
 class Workspace:
     """The embedded store: stage outputs as rank-named Parquet shards under one folder.
 
@@ -125,8 +134,7 @@ class Workspace:
             return None
         where = "" if folder.is_absolute() else f" ({folder.absolute()})"
         what = "is not a folder" if folder.exists() else "does not exist"
-        ingest = "quotes ingest PATH..." + ("" if self.path.rstrip("/") in ("workspace", "./workspace")
-                                            else f" -w {shlex.quote(self.path)}")
+        ingest = quotes_command(self, "ingest PATH...")
         return (f"no workspace at {self.path}{where}: it {what}. Check -w/--workspace (or [workspace] path in "
                 f"quotes.toml); `{ingest}` creates a workspace")
 

@@ -204,7 +204,7 @@ def test_busy_port_is_an_error(tmp_path):
 
 
 def test_hints_name_the_workspace_unless_it_is_the_default():
-    from builder.annotate.client import quotes_command
+    from builder.workspace.folder import quotes_command
     from builder.config import Workspace
 
     assert quotes_command(Workspace(), "studio stop") == "quotes studio stop"
