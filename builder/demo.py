@@ -42,9 +42,10 @@ def demo(
     info = None
     if studio:
         _step("3/4 annotate: local Label Studio")
-        from builder.annotate.commands import STOPPED, clear_errors
+        from builder.annotate.commands import clear_errors
 
-        with clear_errors(STOPPED):
+        with clear_errors("a Label Studio server the demo started is stopped (one that already ran keeps running); "
+                          "run the demo again"):
             info = _studio_round_trip(ws, cfg)
     else:
         console.print("skipped Label Studio (--no-studio)")

@@ -14,26 +14,25 @@ studio_app = typer.Typer(help="Run a local Label Studio server.", no_args_is_hel
 
 UrlOpt = Annotated[Optional[str], typer.Option("--url", help="An existing Label Studio server "
                                                "(token from QUOTES_STUDIO_TOKEN or quotes.toml \\[studio] token)")]
-STOPPED = ("a Label Studio server this command was still starting is stopped (one that already answered keeps "
-           "running); run the command again to go on")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
 
 
 @contextmanager
 def clear_errors(interrupted: str | None = None):
     """Show StudioError (and its hint) without a traceback; exit 1. Ctrl-C (with ``interrupted``, what
-    to say then): that line; exit 130."""
+    to say then, unless an interrupted server start says what it leaves running): that line; exit 130."""
     from builder.annotate.client import StudioError
+    from builder.annotate.server import StartInterrupted
 
     try:
         yield
     except StudioError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1) from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         if interrupted is None:
             raise
-        typer.echo(f"interrupted: {interrupted}", err=True)
+        typer.echo(f"interrupted: {e if isinstance(e, StartInterrupted) else interrupted}", err=True)
         raise typer.Exit(130) from None
 
 
@@ -52,10 +51,10 @@ def start(workspace: WorkspaceOpt = None, config: Config = None,
           port: Annotated[Optional[int], typer.Option("--port", help="Port (busy is an error) [default: the workspace's "
                                                            "last one, else a free one]")] = None) -> None:
     """Start a local Label Studio server (SQLite in workspace/studio/, 127.0.0.1 only)."""
-    from builder.annotate.server import start_note, start_server
+    from builder.annotate.server import NOTHING_STARTED, start_note, start_server
 
     cfg, ws = _settings(config, workspace)
-    with clear_errors(STOPPED):
+    with clear_errors(NOTHING_STARTED):
         note = start_note(ws)
         if note:
             typer.echo(note)

@@ -376,6 +376,13 @@ def _wait_until_answers(url: str, wait_s: float, log_file: Path, proc: subproces
         time.sleep(1.0)
 
 
+class StartInterrupted(KeyboardInterrupt):
+    """A start stopped by Ctrl-C, SIGTERM or SIGHUP; its message says what it leaves running."""
+
+
+NOTHING_STARTED = "no Label Studio server was started; run the command again"
+
+
 def start_server(workspace: Any, port: int | None = None, wait_s: float = 300.0) -> ServerInfo:
     """Start Label Studio on 127.0.0.1 and wait until it answers and its API token file works. The port:
     ``port`` (busy is an error), else the one the workspace's server had last (its annotators' URL
@@ -384,8 +391,17 @@ def start_server(workspace: Any, port: int | None = None, wait_s: float = 300.0)
     missing or no longer works). Interrupted or failed, the start stops the server it launched. Starts
     and stops of one workspace's server take its ``studio`` lock (builder.workspace.lock): two starts
     never launch two servers on one SQLite database; the second waits, then finds the first one's."""
-    with workspace_lock(workspace, "studio"):
-        return _start_server(workspace, port, wait_s)
+    holding = False
+    try:
+        with workspace_lock(workspace, "studio"):
+            holding = True
+            return _start_server(workspace, port, wait_s)
+    except StartInterrupted:
+        raise
+    except KeyboardInterrupt:
+        raise StartInterrupted(NOTHING_STARTED if holding else
+                               "it was waiting for another start or stop of this workspace's server and started "
+                               "nothing; run the command again") from None
 
 
 def _start_server(workspace: Any, port: int | None, wait_s: float) -> ServerInfo:
@@ -395,10 +411,14 @@ def _start_server(workspace: Any, port: int | None, wait_s: float) -> ServerInfo
         if port not in (None, current.get("port")):
             raise StudioError(f"a Label Studio server of this workspace already runs on port {current['port']}",
                               f"run `{quotes_command(workspace, 'studio stop')}` first")
-        with _stops_raise():
-            _wait_until_answers(current["url"], wait_s, Path(current["log_file"]))
-            ensure_token(current["url"], Path(current["token_file"]), Path(current["password_file"]),
-                         quotes_command(workspace, "studio start"))
+        try:
+            with _stops_raise():
+                _wait_until_answers(current["url"], wait_s, Path(current["log_file"]))
+                ensure_token(current["url"], Path(current["token_file"]), Path(current["password_file"]),
+                             quotes_command(workspace, "studio start"))
+        except KeyboardInterrupt:
+            raise StartInterrupted("the Label Studio server that already ran keeps running; run the command again "
+                                   "to check its token") from None
         lock_down(home)
         return server_status(workspace)
     exe = label_studio_bin()
@@ -444,12 +464,15 @@ def _start_server(workspace: Any, port: int | None, wait_s: float) -> ServerInfo
             _wait_until_answers(url, wait_s, log_file, proc)
             fault("studio:answers")  # the admin user exists, its token not yet
             ensure_token(url, token_file, password_file, quotes_command(workspace, "studio start"))
-        except BaseException:
+        except BaseException as e:
             if proc is not None:
                 kill_group(proc.pid)
                 info.pid = None
                 with _no_interrupts():
                     _record(workspace, info, urls)
+                if isinstance(e, KeyboardInterrupt):
+                    raise StartInterrupted("the Label Studio server it was starting is stopped: none runs; run the "
+                                           "command again to start it") from None
             raise
     lock_down(home)
     info.answers = info.token_works = True

@@ -101,6 +101,7 @@ def test_ctrl_c_during_the_first_start_stops_the_server_it_launched(home):
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=300)
     assert not group_alive(launched)  # the server and every process it spawned are gone
+    assert "the Label Studio server it was starting is stopped: none runs" in err, err
     assert_nothing_left(ws, subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
 
 

@@ -299,6 +299,7 @@ def test_ctrl_c_while_migrating_the_template_database_stops_the_migration(tmp_pa
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "Traceback" not in err and "interrupted" in err, err
+    assert "no Label Studio server was started" in err, err
     try:
         os.kill(migrating, 0)
         assert False, "the migration still runs"
@@ -306,3 +307,37 @@ def test_ctrl_c_while_migrating_the_template_database_stops_the_migration(tmp_pa
         pass
     assert list((tmp_path / "cache" / "quotes").iterdir()) == []  # no half-made template
     assert not (tmp_path / "ws" / "studio" / "data" / "label_studio.sqlite3").exists()
+
+
+def test_ctrl_c_while_waiting_for_another_start_says_it_started_nothing(tmp_path):
+    """A second ``quotes studio start`` waits for the first one's lock; Ctrl-C there says that it started
+    nothing (the first start, here the test holding the lock, goes on)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from builder.config import Workspace
+    from builder.workspace.lock import workspace_lock
+
+    from .data import as_from_a_terminal
+
+    (tmp_path / "ws").mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QUOTES_")}
+    err_file = tmp_path / "err"
+    with workspace_lock(Workspace(str(tmp_path / "ws")), "studio", on_wait=None), err_file.open("w") as err_out:
+        proc = subprocess.Popen([str(Path(sys.executable).with_name("quotes")), "studio", "start", "-w", "ws"],
+                                cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=err_out, text=True,
+                                preexec_fn=as_from_a_terminal)
+        deadline = time.monotonic() + 120  # a safety limit only
+        while "waiting for the workspace's studio lock" not in err_file.read_text():
+            assert time.monotonic() < deadline and proc.poll() is None, err_file.read_text()
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
+    err = err_file.read_text()
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert "was waiting for another start or stop of this workspace's server and started nothing" in err, err
+    assert not (tmp_path / "ws" / "studio" / "server.json").exists()
