@@ -42,6 +42,7 @@ setting, add it to ``DEFAULTS`` (a ``None`` default takes a string); tables list
 from __future__ import annotations
 
 import copy
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -204,20 +205,43 @@ def from_folder(over: dict[str, Any], folder: Path) -> dict[str, Any]:
             continue
         value = str(Path(value).expanduser()) if value.startswith("~") else value
         if not Path(value).is_absolute() and not here:
-            value = str(folder / value)
+            value = _tidy(str(folder / value))
         out[table][key] = value
     return out
 
 
+def _tidy(path: str) -> str:
+    """``path`` without ``x/..`` steps (``other/../proj/ws`` -> ``proj/ws``) when that names the same
+    place (no symlink among the steps it drops), else as it is."""
+    tidy = os.path.normpath(path)
+    return tidy if os.path.realpath(tidy) == os.path.realpath(path) else path
+
+
 def load_config(path: str | Path | None = None) -> dict[str, Any]:
     """Defaults merged with ``quotes.toml`` (``path``, else the current folder's, if any); its
-    relative paths are read from its folder (``from_folder``)."""
+    relative paths are read from its folder (``from_folder``). ``cfg["settings_file"]``: that file
+    as given (``quotes.toml`` for the current folder's), None without one; errors about a setting
+    name it (``setting_source``)."""
     file = Path(path) if path else Path.cwd() / CONFIG_FILE
     if path and not file.exists():
         raise ConfigError(f"config file {file} does not exist")
     if not file.exists():
-        return copy.deepcopy(DEFAULTS)
-    return _merge(DEFAULTS, from_folder(read_settings_file(file), file.parent))
+        return {**copy.deepcopy(DEFAULTS), "settings_file": None}
+    cfg = _merge(DEFAULTS, from_folder(read_settings_file(file), file.parent))
+    cfg["settings_file"] = str(path) if path else CONFIG_FILE
+    return cfg
+
+
+def setting_source(cfg: dict[str, Any] | None, table: str, key: str) -> tuple[str, Any]:
+    """(the quotes.toml that ``cfg`` came from, or "quotes.toml" when none did; the value of ``[table] key``
+    as written there, None when that file does not set it)."""
+    file = (cfg or {}).get("settings_file")
+    if not file:
+        return CONFIG_FILE, None
+    try:
+        return file, (read_settings_file(Path(file)).get(table) or {}).get(key)
+    except (ConfigError, OSError):
+        return file, None
 
 
 from builder.workspace.folder import Workspace  # noqa: E402,F401  (re-export: the workspace layer owns it)

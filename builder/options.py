@@ -25,7 +25,8 @@ def settings(config: Path | None = None, workspace: str | None = None, *,
              existing: bool = False) -> tuple[dict[str, Any], Workspace]:
     """The merged settings and the workspace a command works on. ``existing``: the command only reads
     or adds to a workspace (export, push, pull, studio ...), so a folder that does not exist (a
-    misspelled ``-w``) stops it (exit 2) instead of being created empty."""
+    misspelled ``-w``) or is not a workspace (``Workspace.missing``) stops it (exit 2), and nothing is
+    written there. The workspace remembers ``config`` for its hints (``quotes_command``)."""
     from builder.config import ConfigError, Workspace, load_config
 
     try:
@@ -33,7 +34,7 @@ def settings(config: Path | None = None, workspace: str | None = None, *,
     except ConfigError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
-    ws = Workspace(workspace or cfg["workspace"]["path"])
+    ws = Workspace(workspace or cfg["workspace"]["path"], settings_file=config)
     problem = ws.missing() if existing else None
     if problem:
         typer.echo(f"error: {problem}", err=True)

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Callable, Optional
 import typer
 
 from builder.options import Config, WorkspaceOpt
+from builder.workspace.folder import quotes_command
 from builder.runner.stages import (  # noqa: F401  (re-exported: tests and benches import them from here)
     RUN_VERSION, RunIncomplete, RunSpec, Stage, StageFailed, StageProgress, _folder, load_spec, logging_dir,
     new_run_id, resolve_spec, run_folder, run_stages, save_spec, stage_step_stats, stage_steps, stages_complete,
@@ -250,7 +251,8 @@ def run(
     if missing:
         raise typer.BadParameter(f"{', '.join(missing)} not found: pass existing files or folders", param_hint="PATHS")
     run_id = run_id or new_run_id()
-    console.print(f"run [bold]{run_id}[/] (relaunch after a crash: `quotes run --run-id {run_id}`)")
+    relaunch = escape(quotes_command(ws, f"run --run-id {run_id}"))
+    console.print(f"run [bold]{run_id}[/] (relaunch after a crash: `{relaunch}`)")
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("docs"), TimeElapsedColumn(), console=console, transient=False) as progress:
         bars: dict[str, Any] = {}
@@ -270,8 +272,9 @@ def run(
             console.print("[red]error:[/]", escape(str(err)))
             raise typer.Exit(1)
     if stats.get("submitted"):
-        console.print(f"submitted run {stats['run_id']} to Slurm; once its jobs finished, run "
-                      f"`quotes run --executor slurm --run-id {stats['run_id']}` to merge and print its stats")
+        merge = escape(quotes_command(ws, f"run --executor slurm --run-id {stats['run_id']}"))
+        console.print(f"submitted run {stats['run_id']} to Slurm; once its jobs finished, run `{merge}` to merge and "
+                      "print its stats")
         return
     Console().print(stats_table(stats))
     console.print(f"stats: {stats['stats_path']}")

@@ -102,6 +102,22 @@ def test_propose_from_another_folder_reads_lexicon_dir_and_trained_from_the_quot
     assert "fix [propose] trained" in r.stderr and str(elsewhere / "models") not in r.stderr, r.stderr
 
 
+def test_a_missing_trained_model_names_its_quotes_toml_and_the_folder_resolved(tmp_path):
+    """`--config other/quotes.toml` with `trained = "../proj/models/none"`: the error names that file and
+    the setting as written there, and prints the folder resolved (no `other/../proj`)."""
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "quotes.toml").write_text('[propose]\nproposer = "hybrid"\ntrained = "../proj/models/none"\n')
+    (tmp_path / "a.txt").write_text(ARTICLE)
+    r = subprocess.run([QUOTES, "propose", "a.txt", "-o", "t.json", "--config", "other/quotes.toml"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=300)
+    folder = (tmp_path / "proj" / "models" / "none").resolve()
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "[propose] trained = '../proj/models/none' in other/quotes.toml" in r.stderr, r.stderr
+    assert f"{folder} does not exist" in r.stderr and f"-o {folder})" in r.stderr, r.stderr
+    assert "fix [propose] trained in other/quotes.toml" in r.stderr and "/../" not in r.stderr, r.stderr
+    assert not (tmp_path / "t.json").exists()
+
+
 def test_cli_reports_bad_settings_without_traceback(tmp_path):
     write(tmp_path, '[propose]\nscpoe = "broad"\n')
     r = subprocess.run([QUOTES, "ingest", "x.txt"], cwd=tmp_path, capture_output=True, text=True)

@@ -48,3 +48,42 @@ def test_ingest_creates_the_workspace_it_is_given(tmp_path):
     assert list((tmp_path / "new" / "ws" / "documents").rglob("*.parquet"))
     r = quotes(tmp_path, "agreement", "-w", "new/ws")   # the same reader now finds it
     assert r.returncode == 0 and "no annotations pulled yet" in r.stdout, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("command", READERS, ids=" ".join)
+def test_a_folder_that_is_not_a_workspace_is_refused_and_nothing_is_written_there(tmp_path, command):
+    """`-w docs` (an existing folder no quotes command made): refused like a missing one (exit 2), naming
+    it and the `quotes ingest` line; no state/locks/ or studio/ appears in it, no exports/ beside it."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "notes.md").write_text("not a workspace")
+    r = quotes(tmp_path, *command, "-w", "docs")
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stdout + r.stderr
+    assert f"error: no workspace at docs ({tmp_path / 'docs'}): it is a folder but not a workspace" in r.stderr, \
+        r.stderr
+    assert "`quotes ingest PATH... -w docs` creates a workspace" in r.stderr, r.stderr
+    assert "studio start" not in r.stdout + r.stderr
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == ["docs", "docs/notes.md"]
+
+
+def test_hints_name_the_workspace_and_settings_file_given_and_a_failed_export_leaves_no_folder(tmp_path):
+    """Every hint that names a next command names the same workspace (-w) and settings (--config);
+    an export that fails (no documents, nothing annotated) leaves no exports/ folder behind."""
+    (tmp_path / "X" / "state").mkdir(parents=True)   # a workspace without documents yet
+    r = quotes(tmp_path, "propose", "-w", "X")
+    assert r.returncode == 1 and "run `quotes ingest PATH... -w X` first" in r.stderr, r.stderr
+    r = quotes(tmp_path, "export", "--version", "1.0.0", "-w", "X")
+    assert r.returncode == 1 and "run `quotes ingest PATH... -w X` first" in r.stderr, r.stderr
+    assert not (tmp_path / "exports").exists()
+    r = quotes(tmp_path, "ingest", str(REPO / "examples" / "harbour_bridge.txt"), "-w", "X", "--no-progress")
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = quotes(tmp_path, "export", "--version", "1.0.0", "-w", "X")   # documents, but nothing annotated
+    assert r.returncode == 1 and "run `quotes pull -w X`" in r.stderr, r.stderr
+    assert not (tmp_path / "exports").exists()
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "quotes.toml").write_text('[workspace]\npath = "../X"\n[export]\nexports_dir = "out"\n')
+    r = quotes(tmp_path, "export", "--version", "1.0.0", "--config", "other/quotes.toml")
+    assert r.returncode == 1 and "run `quotes pull -w X --config other/quotes.toml`" in r.stderr, r.stderr
+    assert not (tmp_path / "other" / "out").exists() and not (tmp_path / "exports").exists()
+    r = quotes(tmp_path, "agreement", "--config", "other/quotes.toml")
+    assert r.returncode == 0 and "`quotes pull -w X --config other/quotes.toml`" in r.stdout.replace(
+        "\n", ""), r.stdout

@@ -20,13 +20,16 @@ from builder.workspace.folder import quotes_command
 
 TOKEN_ENV = "QUOTES_STUDIO_TOKEN"
 URL_ENV = "QUOTES_STUDIO_URL"
-TOKEN_HINT = (
-    "Use a valid API token: for the server `quotes studio start` runs, the token file it wrote "
-    "(`quotes studio status` shows where); for another server, open Label Studio > Account & Settings "
-    "and copy either a Personal Access Token (a JWT refresh token; the SDK exchanges it for access tokens) "
-    "or a legacy token (needs 'legacy tokens' enabled in Organization > API Tokens Settings), then set "
-    f"{TOKEN_ENV} or [studio] token in quotes.toml."
-)
+
+
+def token_hint(workspace: Any = None) -> str:
+    """What to do about a token that does not work (the commands it names carry ``workspace``'s -w)."""
+    ws = workspace if workspace is not None else "workspace"
+    return (f"Use a valid API token: for the server `{quotes_command(ws, 'studio start')}` runs, the token file it "
+            f"wrote (`{quotes_command(ws, 'studio status')}` shows where); for another server, open Label Studio > "
+            "Account & Settings and copy either a Personal Access Token (a JWT refresh token; the SDK exchanges it "
+            "for access tokens) or a legacy token (needs 'legacy tokens' enabled in Organization > API Tokens "
+            f"Settings), then set {TOKEN_ENV} or [studio] token in quotes.toml.")
 
 
 class StudioError(RuntimeError):
@@ -93,16 +96,16 @@ _TOKEN_CHARS = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no blanks: what a
 REDACTED = "<token>"
 
 
-def clean_token(raw: Any, origin: str) -> str:
+def clean_token(raw: Any, origin: str, workspace: Any = None) -> str:
     """``raw`` stripped of surrounding blanks; a clear error (without the token) when it cannot be one."""
     if not isinstance(raw, str):
-        raise StudioError(f"the API token from {origin} is not a string", TOKEN_HINT)
+        raise StudioError(f"the API token from {origin} is not a string", token_hint(workspace))
     token = raw.strip()
     if not token:
-        raise StudioError(f"the API token from {origin} is empty", TOKEN_HINT)
+        raise StudioError(f"the API token from {origin} is empty", token_hint(workspace))
     if not _TOKEN_CHARS.fullmatch(token):
         raise StudioError(f"the API token from {origin} contains blanks or characters a token cannot have "
-                          "(a stray quote, line break or paste error?)", TOKEN_HINT)
+                          "(a stray quote, line break or paste error?)", token_hint(workspace))
     return token
 
 
@@ -135,10 +138,10 @@ def resolve_token(workspace: Any, cfg: dict[str, Any], url: str | None = None) -
     """The API token for ``url``: ``QUOTES_STUDIO_TOKEN``, ``[studio] token``, else the local server's
     token file -- only when ``url`` is the local server's URL (``url`` None: the local server)."""
     if os.environ.get(TOKEN_ENV) is not None and os.environ[TOKEN_ENV] != "":
-        return clean_token(os.environ[TOKEN_ENV], f"the {TOKEN_ENV} environment variable")
+        return clean_token(os.environ[TOKEN_ENV], f"the {TOKEN_ENV} environment variable", workspace)
     configured = (cfg.get("studio") or {}).get("token")
     if configured is not None:
-        return clean_token(configured, "[studio] token in quotes.toml")
+        return clean_token(configured, "[studio] token in quotes.toml", workspace)
     local = local_server(workspace)
     if url is not None and not same_server(url, local.get("url")):
         raise StudioError(
@@ -148,12 +151,12 @@ def resolve_token(workspace: Any, cfg: dict[str, Any], url: str | None = None) -
             f"`export {TOKEN_ENV}=<the token>` (or set [studio] token in quotes.toml) and run the command again")
     file = local.get("token_file")
     if file and Path(file).exists():
-        return clean_token(Path(file).read_text(), f"the local server's token file {file}")
+        return clean_token(Path(file).read_text(), f"the local server's token file {file}", workspace)
     if file:
         raise StudioError(f"the local Label Studio server's API token file {file} is missing",
                           f"run `{quotes_command(workspace, 'studio start')}`: it sets the token up again "
                           "(annotations are kept)")
-    raise StudioError("no Label Studio API token found", TOKEN_HINT)
+    raise StudioError("no Label Studio API token found", token_hint(workspace))
 
 
 @dataclass
@@ -167,7 +170,7 @@ class Studio:
     client: Any
     url: str
     secret: str | None = field(default=None, repr=False)  # redacted from every error message
-    status_command: str = "quotes studio status"  # named in hints (with the workspace's -w)
+    workspace: Any = None  # the commands its hints name carry this workspace's -w (quotes_command)
 
     def call(self, fn: Callable[..., Any], *args: Any, what: str = "request", **kwargs: Any) -> Any:
         import httpx
@@ -179,29 +182,38 @@ class Studio:
             code = e.status_code or 0
             if code in (401, 403):
                 raise StudioError(f"Label Studio at {self.url} rejected the API token ({code}) during {what}",
-                                  TOKEN_HINT) from None
+                                  token_hint(self.workspace)) from None
             if code == 404:
                 raise StudioError(f"Label Studio at {self.url}: not found during {what} (404)",
                                   "the project or task was deleted on the server; remove "
-                                  "workspace/state/studio/ to start a fresh project, or check --url") from None
+                                  f"{self._state_folder()} to start a fresh project, or check --url") from None
             if code < 500 and code not in (408, 429):
                 raise StudioError(f"Label Studio refused {what} ({code}): {self._safe(e.body)[:300]}",
                                   "check the labeling config and the data being sent") from None
             failure = f"{code}: {self._safe(e.body)[:200]}"
         except httpx.LocalProtocolError as e:  # e.g. an illegal header value: retrying cannot help
-            raise StudioError(f"could not send {what} to {self.url}: {self._safe(e)[:200]}", TOKEN_HINT) from None
+            raise StudioError(f"could not send {what} to {self.url}: {self._safe(e)[:200]}",
+                              token_hint(self.workspace)) from None
         except (httpx.TransportError, ConnectionError) as e:
             failure = f"{type(e).__name__}: {self._safe(e)[:200]}"
         raise StudioError(f"Label Studio at {self.url} did not answer {what} ({failure})",
-                          f"check that the server runs (`{self.status_command}`), the URL, and the network; "
+                          f"check that the server runs (`{self._command('studio status')}`), the URL, and the "
+                          "network; "
                           "then run the command again: it resumes where it stopped")
 
     def _safe(self, value: Any) -> str:
         return redact(str(value), self.secret)
 
+    def _state_folder(self) -> str:
+        return self.workspace.sub("state", "studio") + "/" if self.workspace is not None else "workspace/state/studio/"
 
-NOT_STUDIO_HINT = ("check --url / QUOTES_STUDIO_URL / [studio] url: it must be the base URL of a Label Studio "
-                   "server (e.g. http://127.0.0.1:8080), or run `quotes studio start` for a local one")
+    def _command(self, command: str) -> str:
+        return quotes_command(self.workspace if self.workspace is not None else "workspace", command)
+
+
+def not_studio_hint(workspace: Any) -> str:
+    return ("check --url / QUOTES_STUDIO_URL / [studio] url: it must be the base URL of a Label Studio server "
+            f"(e.g. http://127.0.0.1:8080), or run `{quotes_command(workspace, 'studio start')}` for a local one")
 
 
 def pid_alive(pid: int | None) -> bool:
@@ -243,24 +255,24 @@ def connect(workspace: Any, cfg: dict[str, Any], url: str | None = None, token: 
     s = cfg.get("studio") or {}
     base = resolve_url(workspace, cfg, url)
     local_is_down(workspace, base)
-    key = clean_token(token, "the caller") if token is not None else resolve_token(workspace, cfg, base)
+    key = clean_token(token, "the caller", workspace) if token is not None else resolve_token(workspace, cfg, base)
     try:
         client = LabelStudio(base_url=base, api_key=key, timeout=float(s.get("timeout", 120)),
                              max_retries=int(s.get("retries", 4)))
     except Exception as e:  # a malformed or expired JWT fails here
-        raise StudioError(f"could not use the API token: {type(e).__name__}", TOKEN_HINT) from None
-    studio = Studio(client, base, secret=key, status_command=quotes_command(workspace, "studio status"))
+        raise StudioError(f"could not use the API token: {type(e).__name__}", token_hint(workspace)) from None
+    studio = Studio(client, base, secret=key, workspace=workspace)
     try:
         me = studio.call(client.users.whoami, what="token check")
     except StudioError as e:
         if "(404)" in str(e) or "refused token check" in str(e):
             raise StudioError(f"{base} answered, but not as Label Studio does (no /api/current-user/whoami)",
-                              NOT_STUDIO_HINT) from None
+                              not_studio_hint(workspace)) from None
         raise
     except Exception as e:  # noqa: BLE001 - an answer the SDK cannot parse: not Label Studio
         raise StudioError(f"{base} answered, but not as Label Studio does ({type(e).__name__})",
-                          NOT_STUDIO_HINT) from None
+                          not_studio_hint(workspace)) from None
     if not isinstance(getattr(me, "id", None), int):
         raise StudioError(f"{base} answered, but not as Label Studio does (no user in /api/current-user/whoami)",
-                          NOT_STUDIO_HINT)
+                          not_studio_hint(workspace))
     return studio

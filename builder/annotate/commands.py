@@ -20,9 +20,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
 @contextmanager
 def clear_errors(interrupted: str | None = None):
     """Show StudioError (and its hint) without a traceback; exit 1. Ctrl-C (with ``interrupted``, what
-    to say then, unless an interrupted server start says what it leaves running): that line; exit 130."""
+    to say then, unless an interrupted server start says what it leaves running): that line; exit 130
+    (143 for SIGTERM, 129 for SIGHUP: 128 + the signal, as a shell reports it)."""
     from builder.annotate.client import StudioError
-    from builder.annotate.server import StartInterrupted
+    from builder.annotate.server import StartInterrupted, signal_of
 
     try:
         yield
@@ -33,7 +34,7 @@ def clear_errors(interrupted: str | None = None):
         if interrupted is None:
             raise
         typer.echo(f"interrupted: {e if isinstance(e, StartInterrupted) else interrupted}", err=True)
-        raise typer.Exit(130) from None
+        raise typer.Exit(128 + signal_of(e)) from None
 
 
 def _settings(config, workspace, url=None):
@@ -51,14 +52,11 @@ def start(workspace: WorkspaceOpt = None, config: Config = None,
           port: Annotated[Optional[int], typer.Option("--port", help="Port (busy is an error) [default: the workspace's "
                                                            "last one, else a free one]")] = None) -> None:
     """Start a local Label Studio server (SQLite in workspace/studio/, 127.0.0.1 only)."""
-    from builder.annotate.server import NOTHING_STARTED, start_note, start_server
+    from builder.annotate.server import NOTHING_STARTED, start_server
 
     cfg, ws = _settings(config, workspace)
     with clear_errors(NOTHING_STARTED):
-        note = start_note(ws)
-        if note:
-            typer.echo(note)
-        info = start_server(ws, port=port)
+        info = start_server(ws, port=port, on_start=typer.echo)
     if info.moved_from:
         typer.echo(f"port {info.moved_from} (this workspace's) is taken: Label Studio now answers on port {info.port}; "
                    "give annotators the new URL")
@@ -78,8 +76,10 @@ def stop(workspace: WorkspaceOpt = None, config: Config = None) -> None:
 
 @studio_app.command("status")
 def status(workspace: WorkspaceOpt = None, config: Config = None, as_json: JsonOpt = False) -> None:
-    """URL, whether it answers, project id and token file of the local server (never the token)."""
-    from builder.annotate.server import server_status
+    """URL, whether it answers, project id and token file of the local server (never the token).
+
+    Exit status: 0 when it answers, 1 when nothing answers (or none was started here), 2 without a workspace."""
+    from builder.annotate.server import server_status, status_line
 
     cfg, ws = _settings(config, workspace)
     with clear_errors():
@@ -89,12 +89,10 @@ def status(workspace: WorkspaceOpt = None, config: Config = None, as_json: JsonO
                                "project_id": info.project_id,
                                "token_file": info.token_file, "pid": info.pid, "email": info.email,
                                "password_file": info.password_file}))
-    elif info.answers and not info.token_works:
-        typer.echo(f"{info.url}: answers, but its API token file {info.token_file} is missing or no longer works; "
-                   f"`{quotes_command(ws, 'studio start')}` sets it up again")
     else:
-        typer.echo(f"{info.url}: {'answers' if info.answers else 'not answering'}; project {info.project_id}; "
-                   f"token file {info.token_file}")
+        typer.echo(status_line(ws, info))
+    if not info.answers:
+        raise typer.Exit(1)
 
 
 def push(workspace: WorkspaceOpt = None, config: Config = None, url: UrlOpt = None,

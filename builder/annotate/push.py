@@ -17,6 +17,7 @@ from builder.annotate.client import Studio, StudioError, connect, read_json, wri
 from builder.annotate.project import ensure_project, state_file
 from builder.records.studio import TASK_FIELDS, prediction, task
 from builder.schema import Reject
+from builder.workspace.folder import quotes_command
 
 ORDER_VIEW = "Lowest confidence first"
 ORDERING = ["tasks:predictions_score"]  # ascending: builder.records.scores.task_score, lowest first
@@ -65,7 +66,8 @@ def proposed_documents(workspace: Any) -> tuple[dict[str, dict], dict[str, dict[
     docs = {r["doc_id"]: r for r in read_rows(workspace.documents, columns=list(TASK_FIELDS))
             if r["doc_id"] in proposals}
     rejects = [Reject(stage="push", source=d, reason="no_document",
-                      hint="the proposal's document is missing from workspace/documents; re-run `quotes ingest`")
+                      hint=f"the proposal's document is missing from {workspace.documents}; re-run "
+                           f"`{quotes_command(workspace, 'ingest PATH...')}`")
                for d in proposals if d not in docs]
     return docs, proposals, rejects
 
@@ -136,7 +138,8 @@ def push(workspace: Any, cfg: dict[str, Any], client: Studio | None = None, batc
             ids = list(r.task_ids or [])
             if len(ids) != len(batch):
                 raise StudioError(f"import returned {len(ids)} task ids for {len(batch)} tasks",
-                                  "run `quotes push` again: it reconciles with the server's tasks")
+                                  f"run `{quotes_command(workspace, 'push')}` again: it reconciles with the server's "
+                                  "tasks")
             for d, tid, p in zip(batch, ids, payload):
                 tmap[d] = {"task": tid, "versions": sorted(x["model_version"] for x in p["predictions"])}
             write_json(mfile, tmap)

@@ -31,7 +31,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from builder.annotate.client import StudioError, clean_token, health, pid_alive, read_json, studio_dir, write_json
 from builder.workspace.atomic import publish, temp_name, write_atomic
@@ -260,16 +260,30 @@ def _no_interrupts():
         signal.signal(signal.SIGINT, old)
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised as Ctrl-C is (``_stops_raise``); ``signum`` says which."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def signal_of(interrupt: BaseException) -> int:
+    """The signal behind a KeyboardInterrupt: SIGTERM or SIGHUP (``Stopped``), else SIGINT (Ctrl-C). A
+    command stopped by it exits 128 + that number (130, 143, 129), as a shell reports it."""
+    return int(getattr(interrupt, "signum", signal.SIGINT))
+
+
 @contextmanager
 def _stops_raise():
-    """SIGTERM and SIGHUP raise KeyboardInterrupt in the block (main thread only), as Ctrl-C does, so a
-    start stopped by any of them still stops the server it launched."""
+    """SIGTERM and SIGHUP raise KeyboardInterrupt (``Stopped``) in the block (main thread only), as Ctrl-C
+    does, so a start stopped by any of them still stops the server it launched."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def interrupt(signum, frame):
-        raise KeyboardInterrupt(signal.Signals(signum).name)
+        raise Stopped(signum)
 
     old = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
@@ -377,31 +391,40 @@ def _wait_until_answers(url: str, wait_s: float, log_file: Path, proc: subproces
 
 
 class StartInterrupted(KeyboardInterrupt):
-    """A start stopped by Ctrl-C, SIGTERM or SIGHUP; its message says what it leaves running."""
+    """A start stopped by Ctrl-C, SIGTERM or SIGHUP (``signum``); its message says what it leaves running."""
+
+    def __init__(self, message: str, signum: int = signal.SIGINT):
+        super().__init__(message)
+        self.signum = int(signum)
 
 
 NOTHING_STARTED = "no Label Studio server was started; run the command again"
 
 
-def start_server(workspace: Any, port: int | None = None, wait_s: float = 300.0) -> ServerInfo:
+def start_server(workspace: Any, port: int | None = None, wait_s: float = 300.0,
+                 on_start: Callable[[str], None] | None = None) -> ServerInfo:
     """Start Label Studio on 127.0.0.1 and wait until it answers and its API token file works. The port:
     ``port`` (busy is an error), else the one the workspace's server had last (its annotators' URL
     stays the same), else -- the first time, or when that one is taken (``moved_from``) -- a free
     one. A server of this workspace that already runs is kept (its token set up again if its file is
     missing or no longer works). Interrupted or failed, the start stops the server it launched. Starts
     and stops of one workspace's server take its ``studio`` lock (builder.workspace.lock): two starts
-    never launch two servers on one SQLite database; the second waits, then finds the first one's."""
+    never launch two servers on one SQLite database; the second waits, then finds the first one's.
+    ``on_start`` is given what the start is about to do (``start_note``) once it holds that lock."""
     holding = False
     try:
-        with workspace_lock(workspace, "studio"):
+        with _stops_raise(), workspace_lock(workspace, "studio"):
             holding = True
+            note = start_note(workspace)
+            if note and on_start:
+                on_start(note)
             return _start_server(workspace, port, wait_s)
     except StartInterrupted:
         raise
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         raise StartInterrupted(NOTHING_STARTED if holding else
                                "it was waiting for another start or stop of this workspace's server and started "
-                               "nothing; run the command again") from None
+                               "nothing; run the command again", signal_of(e)) from None
 
 
 def _start_server(workspace: Any, port: int | None, wait_s: float) -> ServerInfo:
@@ -416,9 +439,9 @@ def _start_server(workspace: Any, port: int | None, wait_s: float) -> ServerInfo
                 _wait_until_answers(current["url"], wait_s, Path(current["log_file"]))
                 ensure_token(current["url"], Path(current["token_file"]), Path(current["password_file"]),
                              quotes_command(workspace, "studio start"))
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as e:
             raise StartInterrupted("the Label Studio server that already ran keeps running; run the command again "
-                                   "to check its token") from None
+                                   "to check its token", signal_of(e)) from None
         lock_down(home)
         return server_status(workspace)
     exe = label_studio_bin()
@@ -472,7 +495,7 @@ def _start_server(workspace: Any, port: int | None, wait_s: float) -> ServerInfo
                     _record(workspace, info, urls)
                 if isinstance(e, KeyboardInterrupt):
                     raise StartInterrupted("the Label Studio server it was starting is stopped: none runs; run the "
-                                           "command again to start it") from None
+                                           "command again to start it", signal_of(e)) from None
             raise
     lock_down(home)
     info.answers = info.token_works = True
@@ -498,6 +521,21 @@ def stop_server(workspace: Any, wait_s: float = 20.0) -> bool:
         kill_group(pid, wait_s)
         write_json(home / "server.json", {**info, "pid": None})
         return True
+
+
+def status_line(workspace: Any, info: ServerInfo) -> str:
+    """``quotes studio status`` in words: whether the server answers, its project, its token file (never
+    the token), and what to run next when something is missing."""
+    if not info.answers:
+        running = " (its process runs: still starting?)" if info.pid else ""
+        return (f"{info.url}: not answering{running}; `{quotes_command(workspace, 'studio start')}` starts it; "
+                f"token file {info.token_file}")
+    if not info.token_works:
+        return (f"{info.url}: answers, but its API token file {info.token_file} is missing or no longer works; "
+                f"`{quotes_command(workspace, 'studio start')}` sets it up again")
+    project = (f"project {info.project_id}" if info.project_id is not None
+               else f"no project yet (`{quotes_command(workspace, 'push')}` creates it)")
+    return f"{info.url}: answers; {project}; token file {info.token_file}"
 
 
 def server_status(workspace: Any) -> ServerInfo:

@@ -22,12 +22,14 @@ from builder.export.rows import (EXPORT_VERSION, RowError, Tokenizer, attributio
                                  document_row, source_from_dicts, token_rows)
 from builder.export.splits import check_ratios, split_of
 from builder.export.versions import (ExportError, build_folder, check_shrink, clean_stale_builds,
-                                     include_proposed_setting, last_manifest, publish, target_version)
+                                     include_proposed_setting, last_manifest, publish, removed_unless_published,
+                                     target_version)
 from builder.export.writer import CONFIG_RECORDS, SplitWriter, data_file
 from builder.records.agreement import annotator_agreement
 from builder.records.choice import choose
 from builder.schema import Reject, class_names
 from builder.store import count_rows, parquet_files, read_rows
+from builder.workspace.folder import quotes_command
 from builder.workspace.rejects import write_rejects
 
 PAUSE_ENV = "QUOTES_EXPORT_PAUSE_S"  # test hook: sleep this long once the data files are written
@@ -65,13 +67,19 @@ def export_dataset(workspace: Workspace | str | Path, cfg: dict[str, Any], versi
         raise ExportError(f"unknown export format(s) {', '.join(unknown)}: use {', '.join(FORMATS)}")
     ratios = check_ratios(ecfg["ratios"])
     root = Path(exports_dir or ecfg["exports_dir"]) / (name or ecfg["name"])
-    root.mkdir(parents=True, exist_ok=True)
+    with removed_unless_published(root):
+        return _export(ws, root, ecfg, formats, ratios, version, bump, include_proposed, name, progress, allow_shrink)
+
+
+def _export(ws: Workspace, root: Path, ecfg: dict[str, Any], formats: list[str], ratios: dict[str, float],
+            version: str | None, bump: str | None, include_proposed: bool | None, name: str | None, progress: bool,
+            allow_shrink: bool) -> Path:
     clean_stale_builds(root)
     version = target_version(root, version, bump)
     last = last_manifest(root)
     include_proposed = include_proposed_setting(include_proposed, bool(ecfg.get("include_proposed")), last)
     if not parquet_files(ws.documents):
-        raise ExportError(f"no documents in {ws.documents}: run `quotes ingest` first")
+        raise ExportError(f"no documents in {ws.documents}: run `{quotes_command(ws, 'ingest PATH...')}` first")
     tmp = build_folder(root, version)
     try:
         dataset = tmp / "dataset"
@@ -83,9 +91,9 @@ def export_dataset(workspace: Workspace | str | Path, cfg: dict[str, Any], versi
             index.close()
         write_rejects(ws, rejects)
         if not stats.docs_by_origin:
-            raise ExportError("nothing to export: no document has a live annotation; run `quotes pull` "
+            raise ExportError(f"nothing to export: no document has a live annotation; run `{quotes_command(ws, 'pull')}` "
                               "or pass --include-proposed to export proposals as silver data")
-        check_shrink(stats.counts, last, version, include_proposed, allow_shrink)
+        check_shrink(stats.counts, last, version, include_proposed, allow_shrink, quotes_command(ws, "propose"))
         if "spacy" in formats:
             docbins_from_parquet(dataset, ratios)
         _pause_hook(tmp)
@@ -126,7 +134,7 @@ def _write_configs(ws: Workspace, index: InputIndex, dataset: Path, ratios: dict
             if n % 1000 == 0:
                 index.db.commit()
             reject = _export_one(doc, index, writers, ratios, ecfg["seed"], include_proposed, tokenize, tally,
-                                 int(ecfg["window_tokens"]))
+                                 int(ecfg["window_tokens"]), ws)
             if reject is not None:
                 rejects.append(reject)
     for doc_id, annotation_id in index.unseen_annotated_docs():
@@ -200,12 +208,15 @@ def _fill_agreement(s: CardStats, ws: Workspace) -> None:
 
 
 def _export_one(doc: dict[str, Any], index: InputIndex, writers: dict[str, SplitWriter], ratios: dict[str, float],
-                seed: Any, include_proposed: bool, tokenize: Tokenizer, tally: _Tally, window: int = 256) -> Any:
-    """Write one document's rows; return a Reject when it cannot be exported, else None."""
+                seed: Any, include_proposed: bool, tokenize: Tokenizer, tally: _Tally, window: int = 256,
+                ws: Workspace | None = None) -> Any:
+    """Write one document's rows; return a Reject when it cannot be exported, else None (its hints name
+    ``ws``'s commands)."""
+    ws = ws if ws is not None else Workspace()
     doc_id = doc["doc_id"]
     if not index.first_sighting(doc_id):
         return _reject(doc_id, "duplicate_doc_id", "two document rows share this doc_id: the first was exported; "
-                       "re-run `quotes ingest` to rebuild the documents")
+                       f"re-run `{quotes_command(ws, 'ingest PATH...')}` to rebuild the documents")
     annotations = index.annotations(doc_id)
     tally.annotations(annotations)
     chosen = choose(annotations)
@@ -218,9 +229,10 @@ def _export_one(doc: dict[str, Any], index: InputIndex, writers: dict[str, Split
     else:
         proposal = index.proposal(doc_id)
         if proposal is None:
-            return _reject(doc_id, "not_proposed", "run `quotes propose` before exporting proposals")
+            return _reject(doc_id, "not_proposed", f"run `{quotes_command(ws, 'propose')}` before exporting proposals")
         if proposal.error:
-            return _reject(doc_id, "proposal_error", "fix the proposer error and run `quotes propose` again",
+            return _reject(doc_id, "proposal_error",
+                           f"fix the proposer error and run `{quotes_command(ws, 'propose')}` again",
                            proposal.error)
         src = source_from_dicts("proposed", proposal.regions, proposal.relations, proposal.model_version, [])
     try:

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from builder.options import Config, WorkspaceOpt
+from builder.workspace.folder import quotes_command
 
 export_app = typer.Typer(help="Write a versioned Hugging Face dataset folder.", invoke_without_command=True)
 
@@ -93,7 +94,7 @@ def verify(
     from builder.options import settings
 
     opts = ctx.obj or {}
-    cfg, _ws = settings(opts.get("config"), opts.get("workspace"))
+    cfg, ws = settings(opts.get("config"), opts.get("workspace"))
     root = Path(opts.get("exports_dir") or cfg["export"]["exports_dir"]) / (opts.get("name") or cfg["export"]["name"])
     try:
         folder = resolve_version(version, root)
@@ -105,6 +106,6 @@ def verify(
         typer.echo(f"damaged: {problem}", err=True)
     if problems:
         typer.echo(f"error: {folder} does not match its manifest ({len(problems)} problem(s)): export a new "
-                   "version from the workspace (`quotes export --bump patch`)", err=True)
+                   f"version from the workspace (`{quotes_command(ws, 'export --bump patch')}`)", err=True)
         raise typer.Exit(1)
     typer.echo(f"{folder}: every file matches manifest.json")

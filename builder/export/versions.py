@@ -1,10 +1,12 @@
 """Version names, and publishing a version folder atomically (build beside, rename into place)."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +98,7 @@ SHRINK_CONFIGS = ("documents",)  # documents do not go away; quotes do (annotato
 
 
 def check_shrink(counts: dict[str, dict[str, int]], last: dict[str, Any] | None, version: str,
-                 include_proposed: bool, allow_shrink: bool) -> None:
+                 include_proposed: bool, allow_shrink: bool, propose_command: str = "quotes propose") -> None:
     """``ExportError`` when ``version`` would have fewer documents than the latest version, unless
     ``allow_shrink``. Fewer quotes is no error: an annotator deleting a false quote, or a new
     proposer proposing fewer, is what a new version is for (``quotes export diff`` lists them)."""
@@ -113,7 +115,7 @@ def check_shrink(counts: dict[str, dict[str, int]], last: dict[str, Any] | None,
     else:
         kind = "annotated or proposed" if include_proposed else "annotated"
         why = (f"some documents of {last.get('version')} are no longer in the workspace or no longer {kind} "
-               "(removed annotations, or a proposing run that did not finish: run `quotes propose` again). Nothing "
+               f"(removed annotations, or a proposing run that did not finish: run `{propose_command}` again). Nothing "
                "was published. If that is what you want, export again with --allow-shrink")
     raise ExportError(f"version {version} would have fewer documents than {last.get('version')} "
                       f"({'; '.join(shrunk)}): {why}")
@@ -169,6 +171,23 @@ def clean_stale_builds(root: Path) -> list[Path]:
         shutil.rmtree(p, ignore_errors=True)
         removed.append(p)
     return removed
+
+
+@contextlib.contextmanager
+def removed_unless_published(root: Path) -> Iterator[Path]:
+    """``root`` (``exports/<name>``) made with its missing parents; an export that fails removes again
+    those of them it made and that are still empty, so a failed first export leaves no folder behind."""
+    made = [p for p in (root, *root.parents) if not p.exists()]   # deepest first
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        yield root
+    except BaseException:
+        for folder in made:
+            try:
+                folder.rmdir()   # only an empty one: another export's build or version stays
+            except OSError:
+                break
+        raise
 
 
 def build_folder(root: Path, version: str) -> Path:

@@ -26,7 +26,7 @@ def load_pipeline(model: str | None = None, cfg: dict[str, Any] | None = None, *
     opts = (cfg or {}).get("propose") or {}
     proposer = opts.get("proposer") or "rules"
     if proposer != "rules":
-        return load_trained(opts.get("trained"), proposer, scope=scope or opts.get("scope"))
+        return load_trained(opts.get("trained"), proposer, scope=scope or opts.get("scope"), cfg=cfg)
     name = model or opts.get("model") or DEFAULT_MODEL
     scope = scope or opts.get("scope") or "speech"
     lexicon_dir = lexicon_dir or opts.get("lexicon_dir")
@@ -50,7 +50,8 @@ REFINERS = ("quotes_cues_sources", "quotes_content")   # learned rewriters of th
 TAGGER = ("quotes_tok2vec", "quotes_bio", "quotes_learned")
 
 
-def load_trained(path: str | None, proposer: str = "hybrid", *, scope: str | None = None):
+def load_trained(path: str | None, proposer: str = "hybrid", *, scope: str | None = None,
+                 cfg: dict[str, Any] | None = None):
     """A pipeline folder written by ``quotes train``: ``hybrid`` runs the rules and the learned
     refiners of their records (``REFINERS``; a folder trained before them runs the learned
     tagger after the rules instead, which sees the rules' output); ``learned`` leaves the
@@ -66,7 +67,7 @@ def load_trained(path: str | None, proposer: str = "hybrid", *, scope: str | Non
     if proposer not in PROPOSERS:
         raise RuntimeError(f"[propose] proposer = {proposer!r}: use one of {', '.join(PROPOSERS)}")
     if not path or not Path(path, "meta.json").is_file():
-        raise RuntimeError(_no_trained_folder(path))
+        raise RuntimeError(_no_trained_folder(path, cfg))
     overrides = {"components": {"quotes_attribution": {"scope": scope}}} if scope else {}
     meta = json.loads(Path(path, "meta.json").read_text("utf-8"))
     names = meta.get("pipeline") or []
@@ -82,19 +83,24 @@ def load_trained(path: str | None, proposer: str = "hybrid", *, scope: str | Non
     return nlp
 
 
-def _no_trained_folder(path: str | None) -> str:
-    """What to do when ``[propose] trained`` names no pipeline folder: the folder it names (a relative
-    path in quotes.toml is read from that file's folder: builder.config.from_folder)."""
+def _no_trained_folder(path: str | None, cfg: dict[str, Any] | None = None) -> str:
+    """What to do when ``[propose] trained`` names no pipeline folder: the setting as written in the
+    quotes.toml it came from (``cfg``'s, named), and the folder it names, resolved (a relative path
+    in quotes.toml is read from that file's folder: builder.config.from_folder)."""
     import shlex
 
-    fix = ("fix [propose] trained in quotes.toml (a relative path is read from the folder of that quotes.toml), "
+    from builder.config import setting_source
+
+    file, written = setting_source(cfg, "propose", "trained")
+    fix = (f"fix [propose] trained in {file} (a relative path is read from the folder of that file), "
            "or set [propose] proposer = \"rules\"")
     if not path:
         return f"[propose] trained is not set: {fix}"
-    folder = Path(path).absolute()
+    setting = f"[propose] trained = {written!r} in {file}" if written else f"[propose] trained = {path!r}"
+    folder = Path(path).expanduser().resolve()
     if folder.exists():
-        return f"[propose] trained = {path!r}: {folder} is not a pipeline folder written by `quotes train`; {fix}"
-    return (f"[propose] trained = {path!r}: {folder} does not exist. Train a model there (quotes train --export "
+        return f"{setting}: {folder} is not a pipeline folder written by `quotes train`; {fix}"
+    return (f"{setting}: {folder} does not exist. Train a model there (quotes train --export "
             f"exports/quotes/X.Y.Z -o {shlex.quote(str(folder))}), or {fix}")
 
 

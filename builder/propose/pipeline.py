@@ -18,6 +18,7 @@ from datatrove.pipeline.base import PipelineStep
 
 from builder.workspace import Workspace
 from builder.runner.executors import quiet_logs
+from builder.workspace.folder import quotes_command
 from builder.workspace.rejects import ListRejects
 from builder.workspace.shards import parquet_files, read_rows, record_writer
 
@@ -141,7 +142,7 @@ def propose_workspace(workspace: Workspace | str, cfg: dict[str, Any] | None = N
 
     ws = _ws(workspace)
     if not parquet_files(ws.documents):
-        raise FileNotFoundError(f"no documents in {ws.documents}: run `quotes ingest` first")
+        raise FileNotFoundError(f"no documents in {ws.documents}: run `{quotes_command(ws, 'ingest PATH...')}` first")
     run_id = run_id or new_run_id()
     with workspace_lock(ws, "propose"), quiet_logs(quiet):
         executor = make_executor(propose_pipeline(ws, cfg, run_id, model=model, progress=progress),

@@ -18,11 +18,22 @@ from pathlib import Path
 
 def quotes_command(workspace: Workspace | str, command: str) -> str:
     """``quotes <command>`` for ``workspace``, as a hint to copy: with ``-w <its path>`` unless it is
-    the default ``workspace`` folder (a hint without it would act on another workspace)."""
+    the default ``workspace`` folder (a hint without it would act on another workspace), and with
+    ``--config <file>`` when the command was given one (``Workspace.settings_file``). Every hint
+    that names a command builds it here."""
     path = str(getattr(workspace, "path", workspace))
-    if path.rstrip("/") in ("workspace", "./workspace"):
-        return f"quotes {command}"
-    return f"quotes {command} -w {shlex.quote(path)}"
+    line = f"quotes {command}"
+    if path.rstrip("/") not in ("workspace", "./workspace"):
+        line += f" -w {shlex.quote(path)}"
+    settings_file = getattr(workspace, "settings_file", None)
+    if settings_file:
+        line += f" --config {shlex.quote(str(settings_file))}"
+    return line
+
+
+# What `quotes ingest`, `propose`, `run`, `pull` and `studio start` make in a workspace: a local folder
+# holding none of them is not one (a -w that names some other folder).
+WORKSPACE_ENTRIES = ("documents", "proposals", "annotations", "state", "studio", "rejects.jsonl")
 
 
 class Workspace:
@@ -35,8 +46,9 @@ class Workspace:
     state/                                 indexes, marks and run statistics
     """
 
-    def __init__(self, path: str | Path = "workspace"):
+    def __init__(self, path: str | Path = "workspace", settings_file: str | Path | None = None):
         self.path = str(path)
+        self.settings_file = str(settings_file) if settings_file else None  # the --config given, for hints
 
     def __repr__(self) -> str:
         return f"Workspace({self.path!r})"
@@ -126,14 +138,19 @@ class Workspace:
 
     def missing(self) -> str | None:
         """Why this workspace cannot be read, or None: a local folder that does not exist (a misspelled
-        ``-w``). Object-store workspaces have no folders to check."""
+        ``-w``), or one that is not a workspace (none of ``WORKSPACE_ENTRIES`` in it: ``-w docs``).
+        Object-store workspaces have no folders to check."""
         if not self.is_local():
             return None
         folder = Path(self.path.removeprefix("file://"))
-        if folder.is_dir():
+        if folder.is_dir() and any((folder / entry).exists() for entry in WORKSPACE_ENTRIES):
             return None
         where = "" if folder.is_absolute() else f" ({folder.absolute()})"
-        what = "is not a folder" if folder.exists() else "does not exist"
+        if folder.is_dir():
+            what = ("is a folder but not a workspace (it holds none of "
+                    f"{', '.join(e if '.' in e else e + '/' for e in WORKSPACE_ENTRIES)})")
+        else:
+            what = "is not a folder" if folder.exists() else "does not exist"
         ingest = quotes_command(self, "ingest PATH...")
         return (f"no workspace at {self.path}{where}: it {what}. Check -w/--workspace (or [workspace] path in "
                 f"quotes.toml); `{ingest}` creates a workspace")

@@ -147,6 +147,7 @@ def test_wrong_token_and_deleted_project_are_clear_errors(env, monkeypatch, tmp_
         connect(env["ws"], env["cfg"], token="0123456789abcdef0123456789abcdef01234567")
     assert "token" in str(e.value) and "Personal Access Token" in e.value.hint
     monkeypatch.setenv("QUOTES_STUDIO_TOKEN", "not-a-valid-token")
+    (tmp_path / "documents").mkdir()   # a workspace (push refuses a folder that is not one)
     from builder.cli import app
 
     r = CliRunner().invoke(app, ["push", "-w", str(tmp_path), "--url", env["info"].url])

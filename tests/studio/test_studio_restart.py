@@ -81,8 +81,8 @@ def servers_of(ws: Path) -> list[int]:
     return pids
 
 
-def assert_nothing_left(ws: Path, r: subprocess.CompletedProcess) -> None:
-    assert r.returncode == 130, r.stderr
+def assert_nothing_left(ws: Path, r: subprocess.CompletedProcess, code: int = 130) -> None:
+    assert r.returncode == code, (r.returncode, r.stderr)   # 128 + the signal: 130 Ctrl-C, 143 SIGTERM
     assert "Traceback" not in r.stderr and "interrupted" in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert servers_of(ws) == []
@@ -108,7 +108,8 @@ def test_ctrl_c_during_the_first_start_stops_the_server_it_launched(home):
 def test_start_stopped_after_the_admin_exists_but_before_its_token_leaves_nothing(home):
     cwd, ws, port = home
     r = quotes(cwd, "studio", "start", "-w", str(ws), "--port", str(port), QUOTES_FAULT="studio:answers:TERM")
-    assert_nothing_left(ws, r)
+    assert_nothing_left(ws, r, 128 + signal.SIGTERM)
+    assert "the Label Studio server it was starting is stopped: none runs" in r.stderr, r.stderr   # as Ctrl-C says
 
 
 def test_next_start_sets_the_token_up_and_keeps_annotations(home):
@@ -233,6 +234,7 @@ def test_two_starts_at_once_launch_one_server(home):
     url = record(ws)["url"]
     said = sorted(next(line for line in out.splitlines() if line.startswith("Label Studio ")) for out in outs)
     assert said == [f"Label Studio already runs at {url}", f"Label Studio answers at {url}"], outs
+    assert sum("starting Label Studio" in out for out in outs) == 1, outs   # said only by the one holding the lock
     leader = record(ws)["pid"]
     assert group_alive(leader) and {os.getpgid(pid) for pid in servers_of(ws)} == {leader}   # one server
     assert quotes(cwd, "studio", "stop", "-w", str(ws)).returncode == 0

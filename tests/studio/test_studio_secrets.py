@@ -42,7 +42,8 @@ def test_token_auth_exchanges_the_personal_access_token_and_refreshes_it(studio_
 def test_wrong_known_token_never_printed_nor_logged(studio_server, tmp_path):
     ws, info = studio_server
     outputs = []
-    (tmp_path / "ws").mkdir()   # an empty workspace (push and pull refuse one that does not exist)
+    (tmp_path / "ws" / "documents").mkdir(parents=True)   # an empty workspace (push and pull refuse a folder
+    # that does not exist or is not a workspace)
     for command in ("push", "pull"):
         for token in (KNOWN, f"{KNOWN}  ", "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9." + KNOWN):  # legacy, blanks, expired JWT
             r = run_quotes([command, "-w", str(tmp_path / "ws"), "--url", info.url], tmp_path, token)

@@ -284,7 +284,8 @@ def test_ctrl_c_while_migrating_the_template_database_stops_the_migration(tmp_pa
     fake.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUOTES_")}
     env.update(QUOTES_LABEL_STUDIO=str(fake), XDG_CACHE_HOME=str(tmp_path / "cache"))
-    (tmp_path / "ws").mkdir()   # a workspace (`quotes studio start` refuses a folder that does not exist)
+    (tmp_path / "ws" / "documents").mkdir(parents=True)   # a workspace (`quotes studio start` refuses a folder
+    # that does not exist or is not a workspace)
     from .data import as_from_a_terminal
 
     proc = subprocess.Popen([str(Path(sys.executable).with_name("quotes")), "studio", "start", "-w", "ws"],
@@ -309,9 +310,12 @@ def test_ctrl_c_while_migrating_the_template_database_stops_the_migration(tmp_pa
     assert not (tmp_path / "ws" / "studio" / "data" / "label_studio.sqlite3").exists()
 
 
-def test_ctrl_c_while_waiting_for_another_start_says_it_started_nothing(tmp_path):
-    """A second ``quotes studio start`` waits for the first one's lock; Ctrl-C there says that it started
-    nothing (the first start, here the test holding the lock, goes on)."""
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_while_waiting_for_another_start_says_it_started_nothing(tmp_path, signame):
+    """A second ``quotes studio start`` waits for the first one's lock, saying nothing about starting
+    Label Studio while it waits (only the start that holds the lock starts one); Ctrl-C there, or SIGTERM,
+    says that it started nothing and exits 128 + the signal (130, 143). The first start, here the test
+    holding the lock, goes on."""
     import os
     import signal
     import subprocess
@@ -324,7 +328,7 @@ def test_ctrl_c_while_waiting_for_another_start_says_it_started_nothing(tmp_path
 
     from .data import as_from_a_terminal
 
-    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "documents").mkdir(parents=True)   # a workspace
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUOTES_")}
     err_file = tmp_path / "err"
     with workspace_lock(Workspace(str(tmp_path / "ws")), "studio", on_wait=None), err_file.open("w") as err_out:
@@ -335,9 +339,11 @@ def test_ctrl_c_while_waiting_for_another_start_says_it_started_nothing(tmp_path
         while "waiting for the workspace's studio lock" not in err_file.read_text():
             assert time.monotonic() < deadline and proc.poll() is None, err_file.read_text()
             time.sleep(0.1)
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=60)
+        sig = getattr(signal, signame)
+        proc.send_signal(sig)
+        out, _ = proc.communicate(timeout=60)
     err = err_file.read_text()
-    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert proc.returncode == 128 + sig and "Traceback" not in err, (proc.returncode, err)
+    assert "starting Label Studio" not in out, out   # it never held the lock: it started nothing
     assert "was waiting for another start or stop of this workspace's server and started nothing" in err, err
     assert not (tmp_path / "ws" / "studio" / "server.json").exists()
