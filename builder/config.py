@@ -19,7 +19,7 @@ from the folder that holds that quotes.toml.
     trained = "models/quotes/0.1.0"    # a pipeline folder written by `quotes train`
     scope = "speech"            # or "broad"
     max_chars = 2_000_000       # longer documents are rejected (too_long)
-    window_chars = 40_000       # the most characters the parser sees at once (longer texts go in windows)
+    window_chars = 40_000       # the most characters the parser sees at once (longer texts go in windows; >= 1_000)
 
     [studio]
     url = "http://127.0.0.1:8080"
@@ -27,17 +27,18 @@ from the folder that holds that quotes.toml.
 
     [export]
     name = "quotes"
-    ratios = { train = 0.8, validation = 0.1, test = 0.1 }
+    ratios = { train = 0.8, validation = 0.1, test = 0.1 }   # all three, summing to 1
     seed = 13
     license = "other"           # the card's license id; article texts belong to their publishers
-    window_tokens = 256         # the tokens config: at most this many tokens per row (window)
+    window_tokens = 256         # the tokens config: at most this many tokens per row (window; >= 32)
     formats = []                # extra formats besides Parquet: ["spacy"] writes spaCy DocBin files per split
     include_proposed = false    # silver rows; unset, `quotes export` does what the latest version did
 
 Every key, its type and its default are ``DEFAULTS`` below: ``load_config`` refuses any other
-key, and a value of another type, naming the file, the line and the known keys. To add a
-setting, add it to ``DEFAULTS`` (a ``None`` default takes a string); tables listed in
-``OPEN_TABLES`` take any keys.
+key, and a value of another type, naming the file, the line and the known keys; so is a value
+below its ``MINIMUMS``, outside its ``CHOICES``, or ``ratios`` that do not give all three splits
+summing to 1. To add a setting, add it to ``DEFAULTS`` (a ``None`` default takes a string); tables
+listed in ``OPEN_TABLES`` take any keys; one in ``WHOLE_TABLES`` replaces its default whole.
 """
 from __future__ import annotations
 
@@ -76,8 +77,31 @@ DEFAULTS: dict[str, Any] = {
 }
 
 # Tables whose keys are not fixed: executor arguments ([run], [run.slurm], ...; builder.executors
-# checks them), split names with their ratios (builder.export.splits checks them).
-OPEN_TABLES = {"run", "export.ratios"}
+# checks them).
+OPEN_TABLES = {"run"}
+
+# Tables that a quotes.toml gives whole: its table replaces the default one instead of being merged
+# key by key (ratios = { train = 0.9, test = 0.1 } must not keep the default validation = 0.1).
+WHOLE_TABLES = {"export.ratios"}
+
+# The smallest value that works, and why, of numeric settings that have one.
+MINIMUMS: dict[str, tuple[int, str]] = {
+    "propose.window_chars": (1_000, "a window must hold a paragraph with its quotes and their speakers; "
+                                    "default 40_000; see builder/propose/windows.py"),
+    "propose.max_chars": (1, "longer documents are rejected as too_long"),
+    "propose.batch_size": (1, "documents the parser takes at once"),
+    "export.window_tokens": (32, "a row must hold a sentence with its quote and speaker; default 256"),
+    "studio.batch_size": (1, "tasks sent to Label Studio at once"),
+}
+
+# Settings that take one of a few values, and the module attribute that lists them (imported only
+# when a settings file sets the value: the owner of the values keeps the list).
+CHOICES: dict[str, tuple[str, str]] = {
+    "propose.proposer": ("builder.propose.core", "PROPOSERS"),
+    "propose.scope": ("builder.propose.lexicons", "SCOPES"),
+    "propose.resolver": ("builder.propose.resolve", "RESOLVERS"),
+    "export.formats": ("builder.export.docbin", "FORMATS"),
+}
 
 CONFIG_FILE = "quotes.toml"
 
@@ -145,20 +169,49 @@ def check_settings(over: dict[str, Any], file: Path, text: str = "", defaults: d
             if not isinstance(value, dict):
                 raise ConfigError(f"{file}: [{dotted}] must be a table")
             continue
+        line = _line_of(text, table, key)
+        where = f"{file}" + (f", line {line}" if line else "")
         if not _fits(value, default):
-            line = _line_of(text, table, key)
-            where = f"{file}" + (f", line {line}" if line else "")
             raise ConfigError(f"{where}: {dotted} = {value!r} must be {_type_name(default)} "
                               f"(default: {default!r})")
         if isinstance(default, dict):
             check_settings(value, file, text, default, dotted)
+        problem = _value_problem(dotted, value)
+        if problem:
+            raise ConfigError(f"{where}: {problem}")
 
 
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+def _value_problem(dotted: str, value: Any) -> str | None:
+    """What is wrong with ``value`` (of the right type) for ``dotted``: below its minimum
+    (``MINIMUMS``), not one of its values (``CHOICES``), or ratios that are not a split of the
+    whole (``builder.export.splits.check_ratios``); None when it can be used."""
+    import importlib
+
+    if dotted in MINIMUMS and value < MINIMUMS[dotted][0]:
+        minimum, why = MINIMUMS[dotted]
+        return f"{dotted} = {value!r} cannot work: it must be at least {minimum:_} ({why})"
+    if dotted in CHOICES:
+        module, name = CHOICES[dotted]
+        known = list(getattr(importlib.import_module(module), name))
+        unknown = [v for v in (value if isinstance(value, list) else [value]) if v not in known]
+        if unknown:
+            return f"{dotted} = {value!r}: {unknown[0]!r} is not one of {', '.join(map(repr, known))}"
+    if dotted == "export.ratios":
+        from builder.export.splits import check_ratios
+
+        try:
+            check_ratios(value)
+        except ValueError as e:
+            return str(e)
+    return None
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any], table: str = "") -> dict[str, Any]:
     out = copy.deepcopy(base)
     for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
+        dotted = f"{table}.{key}" if table else key
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and dotted not in WHOLE_TABLES:
+            out[key] = _merge(out[key], value, dotted)
         else:
             out[key] = value
     return out
@@ -208,6 +261,15 @@ def from_folder(over: dict[str, Any], folder: Path) -> dict[str, Any]:
             value = _tidy(str(folder / value))
         out[table][key] = value
     return out
+
+
+def as_setting(path: str | Path, settings_file: str | Path | None = None) -> str:
+    """``path`` as a setting in ``settings_file`` (default: the current folder's quotes.toml) must be
+    written to name it (the inverse of ``from_folder``): relative to that file's folder when it is
+    under it, else absolute."""
+    folder = Path(os.path.abspath(Path(settings_file or CONFIG_FILE).expanduser())).parent
+    target = Path(os.path.abspath(Path(path).expanduser()))
+    return target.relative_to(folder).as_posix() if target.is_relative_to(folder) else str(target)
 
 
 def _tidy(path: str) -> str:

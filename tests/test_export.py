@@ -70,16 +70,19 @@ def _parquet_bytes(folder: Path) -> dict[str, bytes]:
 # -- pure parts ------------------------------------------------------------------------
 
 def test_split_is_a_seeded_hash_of_the_cluster():
-    ratios = check_ratios({"train": 8, "validation": 1, "test": 1})
+    ratios = check_ratios({"train": 0.8, "validation": 0.1, "test": 0.1})
     assert ratios == pytest.approx({"train": 0.8, "validation": 0.1, "test": 0.1})
     got = [split_of(f"c{i}", ratios, 13) for i in range(2000)]
     assert got == [split_of(f"c{i}", ratios, 13) for i in range(2000)]
     share = {s: got.count(s) / len(got) for s in SPLITS}
     assert 0.75 < share["train"] < 0.85 and 0.06 < share["test"] < 0.14
     assert got != [split_of(f"c{i}", ratios, 14) for i in range(2000)]
-    assert {split_of(f"c{i}", check_ratios({"train": 1, "test": 0}), 1) for i in range(200)} == {"train"}
-    with pytest.raises(ExportError):
-        check_ratios({"train": -1})
+    assert {split_of(f"c{i}", check_ratios({"train": 1, "validation": 0, "test": 0}), 1) for i in range(200)} == {"train"}
+    for bad, said in (({"train": -1, "validation": 1, "test": 1}, "below 0"), ({"train": 8, "validation": 1, "test": 1},
+                      r"summing to 10\) do not sum to 1"), ({"train": 0.9, "test": 0.1}, "do not name validation"),
+                      ({"train": 0.8, "validation": 0.1, "test": 0.05, "dev": 0.05}, "dev, which is not a split")):
+        with pytest.raises(ExportError, match=said):
+            check_ratios(bad)
 
 
 def test_version_bumps():

@@ -66,9 +66,34 @@ def export_dataset(workspace: Workspace | str | Path, cfg: dict[str, Any], versi
     if unknown:
         raise ExportError(f"unknown export format(s) {', '.join(unknown)}: use {', '.join(FORMATS)}")
     ratios = check_ratios(ecfg["ratios"])
+    check_exports_dir(exports_dir or ecfg["exports_dir"])
     root = Path(exports_dir or ecfg["exports_dir"]) / (name or ecfg["name"])
     with removed_unless_published(root):
         return _export(ws, root, ecfg, formats, ratios, version, bump, include_proposed, name, progress, allow_shrink)
+
+
+def check_exports_dir(exports_dir: str | Path) -> None:
+    """``ExportError`` when ``exports_dir`` is, or is inside, a published export version or a
+    pipeline folder (``published_above``): a new version written there would change it."""
+    from builder.workspace.atomic import published_above
+
+    inside = published_above(exports_dir)
+    if not inside:
+        return
+    folder, what = inside
+    where = "is" if folder == Path(os.path.abspath(exports_dir)) else "is inside"
+    if what == "an exported dataset version":   # <exports>/<name>/<version>: its exports folder is two up
+        instead = f"the folder that holds its datasets, --exports-dir {_shown(folder.parents[1])}"
+    else:
+        instead = "a folder outside it, e.g. --exports-dir exports"
+    raise ExportError(f"exports folder {exports_dir} {where} {folder}, {what}, which is never changed: a new "
+                      f"version must not be written there. Pass {instead} (or set [export] exports_dir)")
+
+
+def _shown(folder: Path) -> str:
+    """``folder`` relative to the current folder when under it, else absolute."""
+    here = Path.cwd()
+    return str(folder.relative_to(here)) if folder.is_relative_to(here) and folder != here else str(folder)
 
 
 def _export(ws: Workspace, root: Path, ecfg: dict[str, Any], formats: list[str], ratios: dict[str, float],

@@ -33,9 +33,15 @@ def export(
         ctx.obj = {"name": name, "exports_dir": exports_dir, "workspace": workspace, "config": config}
         return
     from builder.export import ExportError, export_dataset
+    from builder.export.build import check_exports_dir
     from builder.options import settings
 
     cfg, ws = settings(config, workspace, existing=True)
+    try:
+        check_exports_dir(exports_dir or cfg["export"]["exports_dir"])
+    except ExportError as exc:   # a wrong --exports-dir, refused before anything is read
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
     try:
         folder = export_dataset(ws, cfg, version=version, bump=bump, include_proposed=include_proposed,
                                 name=name, exports_dir=exports_dir, formats=formats, allow_shrink=allow_shrink)

@@ -8,13 +8,29 @@ from collections.abc import Mapping
 from builder.export.versions import ExportError
 
 
+SPLITS = ("train", "validation", "test")
+TOLERANCE = 1e-6
+
+
 def check_ratios(ratios: Mapping[str, float]) -> dict[str, float]:
-    """Ratios normalized to sum to 1, in the order given; clear error if unusable."""
-    if not ratios or any(float(v) < 0 for v in ratios.values()) or sum(map(float, ratios.values())) <= 0:
-        raise ExportError(f"export.ratios {dict(ratios)!r}: give non-negative ratios per split, "
-                          "e.g. {train = 0.8, validation = 0.1, test = 0.1}")
-    total = sum(map(float, ratios.values()))
-    return {name: float(v) / total for name, v in ratios.items()}
+    """The share of documents of each split, in the order given (``split_of`` depends on it);
+    ``ExportError`` unless ``ratios`` names the three ``SPLITS`` and no other, none below 0, summing
+    to 1 (within ``TOLERANCE``): a share is never made up or rescaled, so no document moves split
+    unasked."""
+    example = "give all three, summing to 1: ratios = { train = 0.8, validation = 0.1, test = 0.1 }"
+    total = sum(float(v) for v in ratios.values())
+    given = f"export.ratios {dict(ratios)!r} (summing to {total:.6g})"
+    missing = [name for name in SPLITS if name not in ratios]
+    other = [name for name in ratios if name not in SPLITS]
+    if missing:
+        raise ExportError(f"{given} do not name {' and '.join(missing)}; {example}")
+    if other:
+        raise ExportError(f"{given} name {', '.join(other)}, which is not a split ({', '.join(SPLITS)}); {example}")
+    if any(float(v) < 0 for v in ratios.values()):
+        raise ExportError(f"{given} have a ratio below 0; {example}")
+    if abs(total - 1) > TOLERANCE:
+        raise ExportError(f"{given} do not sum to 1; {example}")
+    return {name: float(v) for name, v in ratios.items()}
 
 
 def unit_hash(key: str, seed: int | str) -> float:

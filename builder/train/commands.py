@@ -83,4 +83,7 @@ def train(
             typer.echo("the hybrid scores below the rules on validation: keep proposer = \"rules\" until a "
                        "model trained on more annotated documents beats them")
             use = "To try it anyway"
-    typer.echo(f'{use}: [propose] proposer = "hybrid" and trained = "{result.path}" in quotes.toml')
+    from builder.config import CONFIG_FILE, as_setting
+
+    file = str(config) if config else CONFIG_FILE   # a relative trained is read from that file's folder
+    typer.echo(f'{use}: [propose] proposer = "hybrid" and trained = "{as_setting(result.path, file)}" in {file}')

@@ -70,10 +70,17 @@ def build_pipeline(settings: TrainSettings, scope: str):
     import builder.train.content  # noqa: F401  (quotes_content)
     import builder.train.roles  # noqa: F401  (quotes_cues_sources)
 
+    from builder.propose.core import DEFAULT_MODEL, missing_pipeline, trained_base, trained_meta
+
+    meta = trained_meta(settings.base)
+    if meta is not None:
+        raise TrainError(f"base pipeline {settings.base!r} is a pipeline folder written by `quotes train`, not a "
+                         f"base pipeline: pass the base pipeline it names in its meta, --base {trained_base(meta)}")
     try:
         nlp = spacy.load(settings.base)
     except OSError as err:
-        raise TrainError(f"base pipeline {settings.base!r} is not installed: install it or pass --base") from err
+        raise TrainError(f"base pipeline {settings.base!r}: {missing_pipeline(settings.base)}; pass --base with an "
+                         f"installed pipeline (default: {DEFAULT_MODEL}) or a pipeline folder") from err
     if "ner" not in nlp.pipe_names:
         raise TrainError(f"base pipeline {settings.base!r} has no ner: quotes train copies its tok2vec")
     if "parser" in nlp.pipe_names:
@@ -237,33 +244,20 @@ def calibrate(nlp, examples: list) -> dict[str, list[float]]:
     return {c: [round((right[c][b] + 1) / (total[c][b] + 2), 4) for b in range(bins)] for c in CATEGORIES}
 
 
-def _published(folder: Path) -> str | None:
-    """What ``folder`` is when it is something published that is never changed: a spaCy pipeline
-    folder (``quotes train`` output or any other) or an export version."""
-    if (folder / "meta.json").is_file() and (folder / "config.cfg").is_file():
-        return "a spaCy pipeline folder"
-    manifest = folder / "manifest.json"
-    if manifest.is_file():
-        try:
-            if "export_version" in json.loads(manifest.read_text("utf-8")):
-                return "an exported dataset version"
-        except (OSError, ValueError, TypeError):
-            return None   # some other manifest.json
-    return None
-
-
 def check_output(output: str | Path) -> None:
     """``TrainError`` unless ``output`` is a new folder outside every published pipeline folder
-    and export version (writing there would change something never changed)."""
+    and export version (writing there would change something never changed: ``published_above``)."""
+    from builder.workspace.atomic import published_above
+
     output = Path(output)
     if output.exists():
         raise TrainError(f"{output} exists: a trained pipeline is never overwritten; pass another -o "
                          "(e.g. models/quotes/<the next version>)")
-    for folder in output.absolute().parents:
-        what = _published(folder)
-        if what:
-            raise TrainError(f"{output} is inside {folder}, {what}, which is never changed; pass an -o outside it "
-                             "(e.g. models/quotes/<the next version>)")
+    inside = published_above(output.parent)
+    if inside:
+        folder, what = inside
+        raise TrainError(f"{output} is inside {folder}, {what}, which is never changed; pass an -o outside it "
+                         "(e.g. models/quotes/<the next version>)")
 
 
 def _initialize_tagger(nlp, sample: list) -> None:

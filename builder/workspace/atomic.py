@@ -91,3 +91,31 @@ def append_durable(path: Path, text: str) -> None:
         fh.write(text.encode("utf-8") if text.endswith("\n") else (text + "\n").encode("utf-8"))
         fh.flush()
         os.fsync(fh.fileno())
+
+
+def published_kind(folder: Path) -> str | None:
+    """What ``folder`` is when it is something published that is never changed: a spaCy pipeline
+    folder (``quotes train`` output or any other) or an export version (its manifest.json)."""
+    import json
+
+    if (folder / "meta.json").is_file() and (folder / "config.cfg").is_file():
+        return "a spaCy pipeline folder"
+    manifest = folder / "manifest.json"
+    if manifest.is_file():
+        try:
+            if "export_version" in json.loads(manifest.read_text("utf-8")):
+                return "an exported dataset version"
+        except (OSError, ValueError, TypeError):
+            return None   # some other manifest.json
+    return None
+
+
+def published_above(path: str | Path) -> tuple[Path, str] | None:
+    """(the folder, what it is) of the nearest published folder (``published_kind``) that is
+    ``path`` or holds it: nothing may be written there. None when there is none."""
+    path = Path(os.path.abspath(Path(path).expanduser()))
+    for folder in (path, *path.parents):
+        what = published_kind(folder)
+        if what:
+            return folder, what
+    return None
