@@ -25,6 +25,9 @@ def test_windows_cover_the_text_and_cut_at_paragraphs_sentences_then_blanks():
     no_sentences = "word " * 1000
     assert all(len(w.text) <= 333 and w.text.endswith(" ") for w in windows(no_sentences, 333)[:-1])
     assert windows(EXAMPLE, len(EXAMPLE)) == windows(EXAMPLE)[:1] and len(windows(EXAMPLE)) == 1
+    for size in (0, -5):   # -5 once looped forever (quotes.toml refuses less than 1,000: builder.config.MINIMUMS)
+        with pytest.raises(ValueError, match="at least 1"):
+            windows(EXAMPLE, size)
 
 
 @pytest.fixture(scope="module")

@@ -163,3 +163,16 @@ def test_settings_that_cannot_work_stop_every_command_with_file_line_and_what_wo
     for part in [str(f), *expected]:
         assert part in said, said
     assert not (tmp_path / "t.json").exists() and not (tmp_path / "exports").exists()
+
+
+def test_as_setting_writes_a_path_as_its_settings_file_reads_it(tmp_path, monkeypatch):
+    from builder.config import as_setting, from_folder
+
+    monkeypatch.chdir(tmp_path)
+    assert as_setting("p/models/quotes/0.3.0") == "p/models/quotes/0.3.0"                  # ./quotes.toml
+    assert as_setting("cfgs/m/0.1.0", "cfgs/z.toml") == "m/0.1.0"                           # under its folder
+    outside = as_setting("p/models/quotes/0.3.0", "cfgs/z.toml")
+    assert outside == str(tmp_path / "p" / "models" / "quotes" / "0.3.0")                   # else absolute
+    for path, file in (("cfgs/m/0.1.0", "cfgs/z.toml"), ("p/models/quotes/0.3.0", "cfgs/z.toml")):
+        read = from_folder({"propose": {"trained": as_setting(path, file)}}, (tmp_path / file).parent)
+        assert Path(read["propose"]["trained"]).resolve() == (tmp_path / path).resolve()
