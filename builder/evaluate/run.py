@@ -41,7 +41,13 @@ def propose_gold(gold_docs: list[GoldDoc], cfg: dict[str, Any],
     for g in gold_docs:
         groups.setdefault((g.scope or ours) if scope == "auto" else scope, []).append(g)
     proposals = []
+    from builder.propose.core import trained_scope_note
+
     for doc_scope, docs in groups.items():
+        note = trained_scope_note(cfg, doc_scope)
+        if note and problems is not None:
+            problems.append(Problem(str(cfg["propose"]["trained"]),
+                                    f"{len(docs)} gold document(s) scored in scope {doc_scope!r}", note))
         kwargs = {"publishers": [g.publisher for g in docs]} if any(g.publisher for g in docs) else {}
         proposals += list(propose_texts([g.text for g in docs], [g.doc_id for g in docs], _with_scope(cfg, doc_scope),
                                         **kwargs))
