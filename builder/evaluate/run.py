@@ -20,6 +20,14 @@ def _with_scope(cfg: dict[str, Any], scope: str | None) -> dict[str, Any]:
     return {**cfg, "propose": {**(cfg.get("propose") or {}), "scope": scope}}
 
 
+def _trained_scope_note(cfg: dict[str, Any], scope: str | None) -> str | None:
+    try:
+        from builder.propose.core import trained_scope_note
+    except ImportError:   # a proposer without our trained folders (propose_texts alone)
+        return None
+    return trained_scope_note(cfg, scope)
+
+
 def propose_gold(gold_docs: list[GoldDoc], cfg: dict[str, Any],
                  problems: list[Problem] | None = None, scope: str | None = "auto") -> dict[str, PredDoc]:
     """Run the proposer (``builder.propose.propose_texts``) on the gold texts.
@@ -41,10 +49,8 @@ def propose_gold(gold_docs: list[GoldDoc], cfg: dict[str, Any],
     for g in gold_docs:
         groups.setdefault((g.scope or ours) if scope == "auto" else scope, []).append(g)
     proposals = []
-    from builder.propose.core import trained_scope_note
-
     for doc_scope, docs in groups.items():
-        note = trained_scope_note(cfg, doc_scope)
+        note = _trained_scope_note(cfg, doc_scope)
         if note and problems is not None:
             problems.append(Problem(str(cfg["propose"]["trained"]),
                                     f"{len(docs)} gold document(s) scored in scope {doc_scope!r}", note))
