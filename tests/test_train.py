@@ -110,6 +110,15 @@ def test_the_loop_trains_on_a_demo_export_and_proposes_with_the_result(tmp_path)
         version = tasks[0]["predictions"][0]["model_version"]
         assert version.startswith(f"quotes.proposer.{proposer}.v1+"), version
     _back_to_the_rules_makes_their_proposals_the_newest_again(tmp_path, model)
+    # quotes eval says when it scores the model on a text it trained on
+    import pyarrow.parquet as pq
+
+    row = pq.read_table(next((export / "documents").glob("train-*.parquet"))).to_pylist()[0]
+    (tmp_path / "seen.json").write_text(json.dumps([{"id": 1, "data": {"text": row["text"], "doc_id": "x"},
+                                                     "annotations": [{"result": []}]}]))
+    (tmp_path / "quotes.toml").write_text(f'[propose]\nproposer = "hybrid"\ntrained = "{model}"\n')
+    said = " ".join(_run(["eval", "--gold", "seen.json", "--overall-only"], tmp_path).stdout.split())
+    assert "1 of the 1 gold document(s) were in its train split" in said, said[-2000:]
     gold = REPO.parent / "shared" / "gold"
     if gold.is_dir():   # quotes eval says when the hybrid ran without its refiners, and why
         (tmp_path / "quotes.toml").write_text(f'[propose]\nproposer = "hybrid"\ntrained = "{model}"\n')

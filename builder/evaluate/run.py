@@ -28,6 +28,26 @@ def _trained_scope_note(cfg: dict[str, Any], scope: str | None) -> str | None:
     return trained_scope_note(cfg, scope)
 
 
+def seen_in_training(cfg: dict[str, Any], gold_docs: list[GoldDoc]) -> list[Problem]:
+    """A warning per split of the trained model (``[propose] trained``) that held some of the gold
+    texts: figures on them are not held out."""
+    try:
+        from builder.propose.core import trained_meta
+    except ImportError:
+        return []
+    from builder.workspace.shards import doc_id_of
+
+    meta = trained_meta(cfg) or {}
+    out = []
+    for split, ids in ((meta.get("quotes") or {}).get("text_ids") or {}).items():
+        seen = sum(doc_id_of(g.text) in set(ids) for g in gold_docs)
+        if seen:
+            out.append(Problem(str(cfg["propose"]["trained"]),
+                               f"{seen} of the {len(gold_docs)} gold document(s) were in its {split} split",
+                               "its figures on them are not held out: score it on documents it did not learn from"))
+    return out
+
+
 def propose_gold(gold_docs: list[GoldDoc], cfg: dict[str, Any],
                  problems: list[Problem] | None = None, scope: str | None = "auto") -> dict[str, PredDoc]:
     """Run the proposer (``builder.propose.propose_texts``) on the gold texts.
@@ -44,6 +64,8 @@ def propose_gold(gold_docs: list[GoldDoc], cfg: dict[str, Any],
         raise ProposerMissing(
             "the proposer (builder.propose.propose_texts) is not available yet: "
             "pass --pred tasks.json (Label Studio tasks with predictions) instead") from exc
+    if problems is not None:
+        problems += seen_in_training(cfg, gold_docs)
     groups: dict[str | None, list[GoldDoc]] = {}
     ours = (cfg.get("propose") or {}).get("scope") or "speech"   # a trained proposer's own scope is no default
     for g in gold_docs:

@@ -98,15 +98,22 @@ def refiners_left_out(meta: dict[str, Any], scope: str | None) -> str | None:
             "to use them")
 
 
-def trained_scope_note(cfg: dict[str, Any], scope: str | None) -> str | None:
-    """``refiners_left_out`` for the trained folder ``cfg``'s hybrid proposer would load (None for
-    the rules, or when the folder cannot be read: loading it says why)."""
+def trained_meta(cfg: dict[str, Any]) -> dict[str, Any] | None:
+    """The meta.json of the trained folder ``cfg``'s proposer loads (None for the rules, or when the
+    folder cannot be read: loading it says why)."""
     opts = (cfg or {}).get("propose") or {}
-    if opts.get("proposer") != "hybrid" or not opts.get("trained"):
+    if (opts.get("proposer") or "rules") == "rules" or not opts.get("trained"):
         return None
     try:
-        meta = json.loads(Path(opts["trained"], "meta.json").read_text("utf-8"))
+        return json.loads(Path(opts["trained"], "meta.json").read_text("utf-8"))
     except (OSError, ValueError):
+        return None
+
+
+def trained_scope_note(cfg: dict[str, Any], scope: str | None) -> str | None:
+    """``refiners_left_out`` for the trained folder ``cfg``'s hybrid proposer loads."""
+    meta = trained_meta(cfg)
+    if meta is None or (cfg.get("propose") or {}).get("proposer") != "hybrid":
         return None
     return refiners_left_out(meta, scope)
 

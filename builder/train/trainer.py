@@ -411,10 +411,20 @@ def train_proposer(corpus: Corpus, output: str | Path, settings: TrainSettings |
                    "scores": scores, "calibration": learned.calibration, "train_windows": len(train),
                    "validation_windows": len(dev), "steps": fit.steps, "epochs": fit.epochs,
                    "seconds": round(seconds, 1), "settings": dict(vars(settings)),
-                   "base_performance": nlp.meta.get("performance") or {}},
+                   "base_performance": nlp.meta.get("performance") or {},
+                   "text_ids": trained_text_ids(corpus)},
     })
     _write(nlp, output)
     return TrainResult(output, scores, seconds, fit.steps, fit.epochs, fit.log)
+
+
+def trained_text_ids(corpus: Corpus) -> dict[str, list[str]]:
+    """The ids (``doc_id_of``: hash of the text) of the articles each split trained or validated on, so
+    ``quotes eval`` can say when it scores the model on text it learned from."""
+    from builder.workspace.shards import doc_id_of
+
+    return {split: sorted({doc_id_of(a.text) for a in corpus.articles.get(split) or []})
+            for split in ("train", "validation") if corpus.articles.get(split)}
 
 
 def _performance_and_sources(base: dict[str, Any], source: dict[str, Any], scores: dict[str, Any],
