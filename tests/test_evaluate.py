@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import builder.cli  # noqa: F401  (imported before the tests below stand a fake in for builder.propose)
+
 from builder.evaluate import (
     GoldDoc, PredDoc, calibration, gold_as_predictions, load_gold, load_predictions,
     parse_brat, predictions_from_proposals, score,

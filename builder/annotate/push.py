@@ -40,7 +40,7 @@ def map_path(workspace: Any, url: str, project_id: int) -> Path:
 
 
 def annotator_settings(studio: Studio, project_id: int, model_version: str | None) -> None:
-    """Label Studio's own conventions for this project: the newest proposer version's predictions are
+    """Label Studio's own conventions for this project: the newest proposal's version's predictions are
     every annotator's starting annotation (``show_collab_predictions`` + ``model_version``), the
     labeling stream serves the lowest task score first (uncertainty sampling) and the Data Manager
     opens on a tab ordered the same way."""
@@ -56,20 +56,27 @@ def annotator_settings(studio: Studio, project_id: int, model_version: str | Non
                     what="view creation")
 
 
-def proposed_documents(workspace: Any) -> tuple[dict[str, dict], dict[str, dict[str, dict]], list[Reject]]:
-    """(documents by doc_id, proposals by doc_id then model_version, rejects for orphan proposals)."""
+def proposed_documents(workspace: Any) -> tuple[dict[str, dict], dict[str, dict[str, dict]], list[Reject], str | None]:
+    """(documents by doc_id, proposals by doc_id then model_version with each document's newest
+    version last, rejects for orphan proposals, the model_version of the newest proposal that did
+    not fail). Newest: read last (``builder.propose.pipeline.newest_versions``)."""
     from builder.store import read_rows
 
     proposals: dict[str, dict[str, dict]] = {}
+    newest = None
     for row in read_rows(workspace.proposals):
-        proposals.setdefault(row["doc_id"], {})[row["model_version"]] = row
+        versions = proposals.setdefault(row["doc_id"], {})
+        versions.pop(row["model_version"], None)   # proposed again: now its newest
+        versions[row["model_version"]] = row
+        if not row.get("error"):
+            newest = row["model_version"]
     docs = {r["doc_id"]: r for r in read_rows(workspace.documents, columns=list(TASK_FIELDS))
             if r["doc_id"] in proposals}
     rejects = [Reject(stage="push", source=d, reason="no_document",
                       hint=f"the proposal's document is missing from {workspace.documents}; re-run "
                            f"`{quotes_command(workspace, 'ingest PATH...')}`")
                for d in proposals if d not in docs]
-    return docs, proposals, rejects
+    return docs, proposals, rejects, newest
 
 
 def task_payload(doc: dict, props: dict[str, dict]) -> dict[str, Any]:
@@ -113,7 +120,7 @@ def push(workspace: Any, cfg: dict[str, Any], client: Studio | None = None, batc
     c = studio.client
     project_id, created = ensure_project(studio, workspace, cfg)
     summary = PushSummary(project_id=project_id, url=studio.url, project_created=created)
-    docs, proposals, rejects = proposed_documents(workspace)
+    docs, proposals, rejects, newest = proposed_documents(workspace)
     if rejects:
         write_rejects(workspace, rejects)
         summary.rejects = len(rejects)
@@ -156,6 +163,5 @@ def push(workspace: Any, cfg: dict[str, Any], client: Studio | None = None, batc
             summary.predictions_created += len(batch)
             bar.advance(job, len(batch))
     summary.tasks_known = len(tmap)
-    newest = max((v for d in docs for v, p in proposals[d].items() if not p.get("error")), default=None)
     annotator_settings(studio, project_id, newest)
     return summary

@@ -20,6 +20,34 @@ def _with_scope(cfg: dict[str, Any], scope: str | None) -> dict[str, Any]:
     return {**cfg, "propose": {**(cfg.get("propose") or {}), "scope": scope}}
 
 
+def _trained_scope_note(cfg: dict[str, Any], scope: str | None) -> str | None:
+    try:
+        from builder.propose.core import trained_scope_note
+    except ImportError:   # a proposer without our trained folders (propose_texts alone)
+        return None
+    return trained_scope_note(cfg, scope)
+
+
+def seen_in_training(cfg: dict[str, Any], gold_docs: list[GoldDoc]) -> list[Problem]:
+    """A warning per split of the trained model (``[propose] trained``) that held some of the gold
+    texts: figures on them are not held out."""
+    try:
+        from builder.propose.core import trained_meta
+    except ImportError:
+        return []
+    from builder.workspace.shards import doc_id_of
+
+    meta = trained_meta(cfg) or {}
+    out = []
+    for split, ids in ((meta.get("quotes") or {}).get("text_ids") or {}).items():
+        seen = sum(doc_id_of(g.text) in set(ids) for g in gold_docs)
+        if seen:
+            out.append(Problem(str(cfg["propose"]["trained"]),
+                               f"{seen} of the {len(gold_docs)} gold document(s) were in its {split} split",
+                               "its figures on them are not held out: score it on documents it did not learn from"))
+    return out
+
+
 def propose_gold(gold_docs: list[GoldDoc], cfg: dict[str, Any],
                  problems: list[Problem] | None = None, scope: str | None = "auto") -> dict[str, PredDoc]:
     """Run the proposer (``builder.propose.propose_texts``) on the gold texts.
@@ -36,12 +64,18 @@ def propose_gold(gold_docs: list[GoldDoc], cfg: dict[str, Any],
         raise ProposerMissing(
             "the proposer (builder.propose.propose_texts) is not available yet: "
             "pass --pred tasks.json (Label Studio tasks with predictions) instead") from exc
+    if problems is not None:
+        problems += seen_in_training(cfg, gold_docs)
     groups: dict[str | None, list[GoldDoc]] = {}
     ours = (cfg.get("propose") or {}).get("scope") or "speech"   # a trained proposer's own scope is no default
     for g in gold_docs:
         groups.setdefault((g.scope or ours) if scope == "auto" else scope, []).append(g)
     proposals = []
     for doc_scope, docs in groups.items():
+        note = _trained_scope_note(cfg, doc_scope)
+        if note and problems is not None:
+            problems.append(Problem(str(cfg["propose"]["trained"]),
+                                    f"{len(docs)} gold document(s) scored in scope {doc_scope!r}", note))
         kwargs = {"publishers": [g.publisher for g in docs]} if any(g.publisher for g in docs) else {}
         proposals += list(propose_texts([g.text for g in docs], [g.doc_id for g in docs], _with_scope(cfg, doc_scope),
                                         **kwargs))

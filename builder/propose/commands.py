@@ -60,9 +60,10 @@ def propose(
     typer.echo(f"run {summary['run_id']}: {summary['proposed']} documents proposed, {summary['quotes']} quotes, "
                f"{summary['failed']} failed (listed in {ws.rejects})")
     if summary.get("already_proposed") and not summary["proposed"]:
-        typer.echo(f"propose: nothing new: the {summary['already_proposed']} document(s) already have a proposal "
-                   "of this proposer's model_version; a retrained model proposes them again only under a new "
-                   "version (quotes train -o models/quotes/<next X.Y.Z>, or --version X.Y.Z)", err=True)
+        typer.echo(f"propose: nothing new: the newest proposal of each of the {summary['already_proposed']} "
+                   "document(s) is already of this proposer's model_version; a retrained model proposes them again "
+                   "only under a new version (quotes train -o models/quotes/<next X.Y.Z>, or --version X.Y.Z)",
+                   err=True)
     if summary["proposed"] and summary["failed"] == summary["proposed"]:
         typer.echo(f"propose: every document failed; see {ws.rejects} for the errors", err=True)
         raise typer.Exit(1)

@@ -150,12 +150,47 @@ def load_trained(path: str | None, proposer: str = "hybrid", *, scope: str | Non
         raise RuntimeError(f"{path} has no quotes_learned component: it was not written by `quotes train`")
     refined = any(n in names for n in REFINERS)
     exclude = ["quotes_attribution", *REFINERS] if proposer == "learned" else list(TAGGER) if refined else []
-    trained_scope = (meta.get("quotes") or {}).get("scope")
-    if scope and trained_scope and scope != trained_scope:
-        exclude += REFINERS   # their bounds are the training corpus's conventions, tied to its scope
+    left_out = refined and proposer == "hybrid" and refiners_left_out(meta, scope)
+    if left_out:
+        exclude += REFINERS
     nlp = spacy.load(path, exclude=[n for n in exclude if n in names], config=overrides)
-    nlp.meta.setdefault("quotes", {})["mode"] = proposer
+    # what proposes says so in model_version: a hybrid without its refiners proposes as the rules do
+    nlp.meta.setdefault("quotes", {})["mode"] = "rules" if left_out else proposer
+    if left_out:
+        nlp.meta["quotes"]["left_out"] = left_out
     return nlp
+
+
+def refiners_left_out(meta: dict[str, Any], scope: str | None) -> str | None:
+    """Why a trained folder's refiners (``meta``: its meta.json) do not run when proposing in
+    ``scope``, else None: they learned the bounds of their training corpus, whose notion of
+    attribution is its scope (PolNeAR's is broad), so another scope leaves them out."""
+    trained = (meta.get("quotes") or {}).get("scope")
+    if not (scope and trained and scope != trained):
+        return None
+    return (f"its refiners learned {trained}-scope bounds, so in scope {scope!r} they are left out and the "
+            f"hybrid proposes as the rules do (model_version quotes.proposer.v1+...); propose in scope {trained!r} "
+            "to use them")
+
+
+def trained_meta(cfg: dict[str, Any]) -> dict[str, Any] | None:
+    """The meta.json of the trained folder ``cfg``'s proposer loads (None for the rules, or when the
+    folder cannot be read: loading it says why)."""
+    opts = (cfg or {}).get("propose") or {}
+    if (opts.get("proposer") or "rules") == "rules" or not opts.get("trained"):
+        return None
+    try:
+        return json.loads(Path(opts["trained"], "meta.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def trained_scope_note(cfg: dict[str, Any], scope: str | None) -> str | None:
+    """``refiners_left_out`` for the trained folder ``cfg``'s hybrid proposer loads."""
+    meta = trained_meta(cfg)
+    if meta is None or (cfg.get("propose") or {}).get("proposer") != "hybrid":
+        return None
+    return refiners_left_out(meta, scope)
 
 
 def _no_trained_folder(path: str | None, cfg: dict[str, Any] | None = None) -> str:

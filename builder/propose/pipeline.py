@@ -3,8 +3,8 @@
 ``propose_pipeline(workspace, cfg, run_id)`` is a plain list of steps (reader sharded by
 rank, ``ProposeStep``, writer of ``proposals/<run_id>/<rank>.parquet``) that any datatrove
 executor runs (local, Slurm, Ray). The spaCy pipeline is loaded inside ``run()`` once per
-task, never pickled. Documents that already have a proposal of the same model_version are
-skipped, so a re-run changes nothing.
+task, never pickled. Documents whose newest proposal is of the same model_version are skipped,
+so a re-run changes nothing (``proposed_ids``).
 """
 from __future__ import annotations
 
@@ -27,10 +27,19 @@ def _ws(workspace: Workspace | str) -> Workspace:
     return workspace if isinstance(workspace, Workspace) else Workspace(str(workspace))
 
 
+def newest_versions(workspace: Workspace | str) -> dict[str, str | None]:
+    """doc_id -> the model_version of its newest proposal. Shards are read in their fixed order
+    (``proposals/<run id>/``, run ids sort by time) and a later row wins, as the export and push
+    read them: the newest proposal is the one they use."""
+    return {r["doc_id"]: r.get("model_version")
+            for r in read_rows(_ws(workspace).proposals, columns=["doc_id", "model_version"])}
+
+
 def proposed_ids(workspace: Workspace | str, version: str) -> set[str]:
-    """doc_ids that already have a proposal of ``version`` in the workspace."""
-    return {r["doc_id"] for r in read_rows(_ws(workspace).proposals, columns=["doc_id", "model_version"])
-            if r.get("model_version") == version}
+    """doc_ids whose newest proposal is of ``version``: proposing them again would change nothing. A
+    document whose newest proposal came from another proposer is proposed again, so that going back
+    (from a trained model to the rules, say) makes this proposer's proposal the one used again."""
+    return {doc_id for doc_id, newest in newest_versions(workspace).items() if newest == version}
 
 
 _PIPELINES: dict[str, Any] = {}  # this process's loaded spaCy pipelines, by model and [propose] settings

@@ -77,8 +77,8 @@ def train(
                    f"hybrid (rules + refiners) {format_strict(hybrid)}")
         silver = ((corpus.source.get("export") or {}).get("proposed_windows") or {}).get("validation")
         if silver and silver == len(corpus.rows.get("validation") or []):
-            typer.echo("  (every validation row is an unreviewed proposal of the rules, so these figures say how "
-                       "well the model repeats the rules, not how good it is: annotate, export, train again)")
+            typer.echo("  (every validation row is an unreviewed proposal, so these figures say how well the model "
+                       "repeats the proposer that made them, not how good it is: annotate, export, train again)")
         if sum(v or 0 for v in hybrid.values()) < sum(v or 0 for v in rules.values()):
             typer.echo("the hybrid scores below the rules on validation: keep proposer = \"rules\" until a "
                        "model trained on more annotated documents beats them")

@@ -400,13 +400,42 @@ def train_proposer(corpus: Corpus, output: str | Path, settings: TrainSettings |
         "name": "quotes_proposer", "version": settings.version, "author": "", "email": "", "url": "",
         "license": f"the training data's terms; base pipeline {base_meta}: {base_license}",
         "description": "quotes: rules + a learned tagger of quotes, speakers, cues and outlets (quotes train)",
+        **_performance_and_sources(nlp.meta, corpus.source, scores, base_meta),
         "quotes": {"proposer": LEARNED_PROPOSER, "base": base_meta, "scope": scope, **corpus.source,
                    "scores": scores, "calibration": learned.calibration, "train_windows": len(train),
                    "validation_windows": len(dev), "steps": fit.steps, "epochs": fit.epochs,
-                   "seconds": round(seconds, 1), "settings": dict(vars(settings))},
+                   "seconds": round(seconds, 1), "settings": dict(vars(settings)),
+                   "base_performance": nlp.meta.get("performance") or {},
+                   "text_ids": trained_text_ids(corpus)},
     })
     _write(nlp, output)
     return TrainResult(output, scores, seconds, fit.steps, fit.epochs, fit.log)
+
+
+def trained_text_ids(corpus: Corpus) -> dict[str, list[str]]:
+    """The ids (``doc_id_of``: hash of the text) of the articles each split trained or validated on, so
+    ``quotes eval`` can say when it scores the model on text it learned from."""
+    from builder.workspace.shards import doc_id_of
+
+    return {split: sorted({doc_id_of(a.text) for a in corpus.articles.get(split) or []})
+            for split in ("train", "validation") if corpus.articles.get(split)}
+
+
+def _performance_and_sources(base: dict[str, Any], source: dict[str, Any], scores: dict[str, Any],
+                             base_meta: str) -> dict[str, Any]:
+    """spaCy's ``performance`` and ``sources`` meta of the trained pipeline: the hybrid's strict F1 per role
+    on validation (``quotes_<role>_f``, 0-1; the base pipeline's own figures move to ``quotes.base_performance``,
+    where they cannot read as this model's), and its training data before the base pipeline's sources."""
+    hybrid = (scores.get("refiners") or {}).get("validation_refined") or {}
+    performance = {f"quotes_{role}_f": round(v / 100, 4) for role, v in hybrid.items() if v is not None}
+    if "export" in source:
+        data = {"name": f"quotes export {source['export'].get('name')} {source['export'].get('version')}",
+                "manifest_sha256": source["export"].get("manifest_sha256")}
+    else:
+        data = {"name": "brat corpus", **(source.get("brat") or {})}
+    base_sources = [{**s, "name": f"{s.get('name')} (base pipeline {base_meta})"} if isinstance(s, dict) else s
+                    for s in base.get("sources") or []]
+    return {"performance": performance, "sources": [data, *base_sources]}
 
 
 def strict_f1(docs: list, articles: list) -> dict[str, float | None]:

@@ -58,3 +58,5 @@ def test_push_order_uncertainty_imports_disputed_and_doubtful_tasks_first(studio
     scores = {t["data"]["doc_id"]: sorted(p["score"] for p in t["predictions"]) for t in tasks}
     assert scores == {"a-sure": [0.95, 0.95], "b-doubtful": [0.35, 0.35], "c-disputed": [0.9, 0.9]}
     assert {p["model_version"] for t in tasks for p in t["predictions"]} == {V1, V2}
+    # annotators start from the newest proposals (b2's), although their version's name sorts first
+    assert c.projects.get(pid).model_version == V2
