@@ -32,7 +32,7 @@ def load_pipeline(model: str | None = None, cfg: dict[str, Any] | None = None, *
     lexicon_dir = lexicon_dir or opts.get("lexicon_dir")
     resolver = resolver or opts.get("resolver") or "heuristic"
     setting = f"--model {name!r}" if model else _setting(cfg, "model", name)
-    meta = trained_meta(name)
+    meta = quotes_train_meta(name)
     if meta is not None:
         raise RuntimeError(_trained_as_model(setting, name, meta, cfg))
     try:
@@ -54,7 +54,7 @@ def load_pipeline(model: str | None = None, cfg: dict[str, Any] | None = None, *
 PROPOSERS = ("rules", "learned", "hybrid")
 
 
-def trained_meta(path: str | Path) -> dict[str, Any] | None:
+def quotes_train_meta(path: str | Path) -> dict[str, Any] | None:
     """The meta.json of ``path`` when it is a pipeline folder written by ``quotes train`` (a
     ``quotes_learned`` component, or the ``quotes`` block train writes), else None."""
     meta_file = Path(path).expanduser() / "meta.json"

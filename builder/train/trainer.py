@@ -70,9 +70,9 @@ def build_pipeline(settings: TrainSettings, scope: str):
     import builder.train.content  # noqa: F401  (quotes_content)
     import builder.train.roles  # noqa: F401  (quotes_cues_sources)
 
-    from builder.propose.core import DEFAULT_MODEL, missing_pipeline, trained_base, trained_meta
+    from builder.propose.core import DEFAULT_MODEL, missing_pipeline, quotes_train_meta, trained_base
 
-    meta = trained_meta(settings.base)
+    meta = quotes_train_meta(settings.base)
     if meta is not None:
         raise TrainError(f"base pipeline {settings.base!r} is a pipeline folder written by `quotes train`, not a "
                          f"base pipeline: pass the base pipeline it names in its meta, --base {trained_base(meta)}")
