@@ -37,7 +37,7 @@ from the folder that holds that quotes.toml.
 Every key, its type and its default are ``DEFAULTS`` below: ``load_config`` refuses any other
 key, and a value of another type, naming the file, the line and the known keys; so is a value
 below its ``MINIMUMS``, outside its ``CHOICES``, or ``ratios`` that do not give all three splits
-summing to 1. To add a setting, add it to ``DEFAULTS`` (a ``None`` default takes a string); tables
+summing to 1 (``ratios_problem``). To add a setting, add it to ``DEFAULTS`` (a ``None`` default takes a string); tables
 listed in ``OPEN_TABLES`` take any keys; one in ``WHOLE_TABLES`` replaces its default whole.
 """
 from __future__ import annotations
@@ -94,14 +94,37 @@ MINIMUMS: dict[str, tuple[int, str]] = {
     "studio.batch_size": (1, "tasks sent to Label Studio at once"),
 }
 
-# Settings that take one of a few values, and the module attribute that lists them (imported only
-# when a settings file sets the value: the owner of the values keeps the list).
-CHOICES: dict[str, tuple[str, str]] = {
-    "propose.proposer": ("builder.propose.core", "PROPOSERS"),
-    "propose.scope": ("builder.propose.lexicons", "SCOPES"),
-    "propose.resolver": ("builder.propose.resolve", "RESOLVERS"),
-    "export.formats": ("builder.export.docbin", "FORMATS"),
-}
+# Settings that take one of a few values (the stages that use them import these lists from here).
+PROPOSERS = ("rules", "learned", "hybrid")   # the rules, or a `quotes train` folder (builder.propose.core)
+SCOPES = ("speech", "broad")                  # the notion of attribution (builder.propose.lexicons)
+EXPORT_FORMATS = ("spacy",)                   # besides Parquet (builder.export.docbin)
+CHOICES: dict[str, tuple[str, ...]] = {"propose.proposer": PROPOSERS, "propose.scope": SCOPES,
+                                       "export.formats": EXPORT_FORMATS}
+
+# [export] ratios: the share of documents of each split; all three, summing to 1 within RATIO_TOLERANCE.
+SPLITS = ("train", "validation", "test")
+RATIO_TOLERANCE = 1e-6
+
+
+def ratios_problem(ratios: dict[str, Any]) -> str | None:
+    """What makes ``ratios`` unusable (builder.export.splits.check_ratios refuses them), else None:
+    they must name the three ``SPLITS`` and no other, none below 0, summing to 1 (within
+    ``RATIO_TOLERANCE``): a share is never made up or rescaled, so no document moves split unasked."""
+    example = "give all three, summing to 1: ratios = { train = 0.8, validation = 0.1, test = 0.1 }"
+    total = sum(float(v) for v in ratios.values())
+    given = f"export.ratios {dict(ratios)!r} (summing to {total:.6g})"
+    missing = [name for name in SPLITS if name not in ratios]
+    other = [name for name in ratios if name not in SPLITS]
+    if missing:
+        return f"{given} do not name {' and '.join(missing)}; {example}"
+    if other:
+        return f"{given} name {', '.join(other)}, which is not a split ({', '.join(SPLITS)}); {example}"
+    if any(float(v) < 0 for v in ratios.values()):
+        return f"{given} have a ratio below 0; {example}"
+    if abs(total - 1) > RATIO_TOLERANCE:
+        return f"{given} do not sum to 1; {example}"
+    return None
+
 
 CONFIG_FILE = "quotes.toml"
 
@@ -184,25 +207,17 @@ def check_settings(over: dict[str, Any], file: Path, text: str = "", defaults: d
 def _value_problem(dotted: str, value: Any) -> str | None:
     """What is wrong with ``value`` (of the right type) for ``dotted``: below its minimum
     (``MINIMUMS``), not one of its values (``CHOICES``), or ratios that are not a split of the
-    whole (``builder.export.splits.check_ratios``); None when it can be used."""
-    import importlib
-
+    whole (``ratios_problem``); None when it can be used."""
     if dotted in MINIMUMS and value < MINIMUMS[dotted][0]:
         minimum, why = MINIMUMS[dotted]
         return f"{dotted} = {value!r} cannot work: it must be at least {minimum:_} ({why})"
     if dotted in CHOICES:
-        module, name = CHOICES[dotted]
-        known = list(getattr(importlib.import_module(module), name))
+        known = CHOICES[dotted]
         unknown = [v for v in (value if isinstance(value, list) else [value]) if v not in known]
         if unknown:
             return f"{dotted} = {value!r}: {unknown[0]!r} is not one of {', '.join(map(repr, known))}"
     if dotted == "export.ratios":
-        from builder.export.splits import check_ratios
-
-        try:
-            check_ratios(value)
-        except ValueError as e:
-            return str(e)
+        return ratios_problem(value)
     return None
 
 

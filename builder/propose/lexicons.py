@@ -5,12 +5,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from builder.config import SCOPES   # the scopes ([propose] scope) the settings allow
+
 LEXICON_DIR = Path(__file__).parent / "lexicons"
 NAMES = ("cue_verbs", "xcomp_verbs", "cue_nouns", "cue_phrases", "outlets", "outlets_derived", "media_words",
          "platform_words", "outlet_anaphors", "programme_words", "report_nouns", "media_verbs",
          "belief_verbs", "broad_verbs", "addressee_verbs", "broad_nouns",
          "complement_verbs", "evidence_nouns")
-SCOPES = ("speech", "broad")
 
 
 def read_lexicon(path: str | Path) -> tuple[str, ...]:

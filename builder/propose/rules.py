@@ -18,8 +18,9 @@ import importlib
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from builder.config import SCOPES   # the scopes ([propose] scope) the settings allow
+
 RULE_MODULES = ("builder.propose.extract", "builder.propose.broad")
-SCOPES = ("speech", "broad")
 
 
 @dataclass(frozen=True)
