@@ -182,10 +182,7 @@ def trained_meta(cfg: dict[str, Any]) -> dict[str, Any] | None:
     opts = (cfg or {}).get("propose") or {}
     if (opts.get("proposer") or "rules") == "rules" or not opts.get("trained"):
         return None
-    try:
-        return json.loads(Path(opts["trained"], "meta.json").read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
+    return quotes_train_meta(opts["trained"])
 
 
 def trained_scope_note(cfg: dict[str, Any], scope: str | None) -> str | None:
