@@ -13,11 +13,11 @@ if TYPE_CHECKING:
 
 WorkspaceOpt = Annotated[
     Optional[str],
-    typer.Option("--workspace", "-w", help="Workspace folder or fsspec URL [default: quotes.toml's, else ./workspace]"),
+    typer.Option("--workspace", "-w", help="Workspace folder or fsspec URL", show_default="quotes.toml's, else ./workspace"),
 ]
 Config = Annotated[
     Optional[Path],
-    typer.Option("--config", help="Settings file [default: ./quotes.toml if present]"),
+    typer.Option("--config", help="Settings file", show_default="./quotes.toml if present"),
 ]
 
 

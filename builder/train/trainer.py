@@ -244,6 +244,18 @@ def calibrate(nlp, examples: list) -> dict[str, list[float]]:
     return {c: [round((right[c][b] + 1) / (total[c][b] + 2), 4) for b in range(bins)] for c in CATEGORIES}
 
 
+def default_output(models: Path, version: str | None = None) -> Path:
+    """Where ``quotes train`` writes without ``-o``: ``models/<name>/<version>``; without ``--version``,
+    the version after the newest one there (a patch up; 0.1.0 for the first), so that every retrained
+    model gets a new version and ``quotes propose`` proposes again with it."""
+    from builder.export.versions import bumped, existing_versions
+
+    if version:
+        return models / version
+    versions = existing_versions(models)
+    return models / (bumped(versions[-1], "patch") if versions else "0.1.0")
+
+
 def check_output(output: str | Path) -> None:
     """``TrainError`` unless ``output`` is a new folder outside every published pipeline folder
     and export version (writing there would change something never changed: ``published_above``)."""
