@@ -78,6 +78,10 @@ def test_cli_publishes_a_version_with_fewer_quotes_and_says_so(tmp_path):
     assert "1.0.0 was exported from workspace" in fewer.stdout   # another workspace: said, not refused
     same = export(two, "--bump", "minor")
     assert same.returncode == 0 and "has not changed since 1.1.0" in same.stdout
+    assert "Warning" not in fewer.stdout   # a third fewer: the Rows line says it
+    one = write_synthetic_workspace(tmp_path / "ws1", 12, quotes=1)
+    collapsed = export(one, "--bump", "minor")   # half of 1.2.0's or fewer: said out loud, published all the same
+    assert collapsed.returncode == 0 and "Warning: 1.3.0 has" in " ".join(collapsed.stdout.split())
 
 
 @pytest.mark.parametrize("version", ["01.0.0", "1.00.0", "1.0.01", "v1.0.0", "1.0", "1.0.0-rc1", " 1.0.0"])

@@ -94,6 +94,7 @@ def _total(counts: dict[str, dict[str, int]] | None, config: str) -> int:
     return sum(((counts or {}).get(config) or {}).values())
 
 
+FEWER_QUOTES = 0.5   # a version with at most this share of the last version's attributions is said out loud
 SHRINK_CONFIGS = ("documents",)  # documents do not go away; quotes do (annotators delete false ones, proposers change)
 
 
@@ -138,6 +139,12 @@ def version_notes(folder: Path) -> list[str]:
                      f"{older[-1]})" for config in ("attributions", "documents"))
     notes = [f"Rows: {rows}; `quotes export diff {older[-1]} {folder.name}` lists the quotes added, removed and "
              "changed"]
+    quotes_now, quotes_before = _total(now.get("rows"), "attributions"), _total(before.get("rows"), "attributions")
+    if quotes_before and quotes_now <= quotes_before * FEWER_QUOTES:
+        notes.append(f"Warning: {folder.name} has {quotes_now} attributions, at most {FEWER_QUOTES:.0%} of "
+                     f"{older[-1]}'s {quotes_before}: published all the same (annotators delete false quotes, "
+                     "proposers change), but if that is not what happened, check which proposer made the silver "
+                     f"rows (`quotes export diff {older[-1]} {folder.name}`) and export again")
     ws_now, ws_before = now.get("workspace") or {}, before.get("workspace") or {}
     if ws_before.get("path") and ws_now.get("path") != ws_before.get("path"):
         notes.append(f"Note: {older[-1]} was exported from workspace {ws_before['path']}, this one from "

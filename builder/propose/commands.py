@@ -48,7 +48,7 @@ def propose(
 
         quotes = sum(g.label == "Quote" for t in task_list
                      for g in regions_from_results(t["predictions"][0]["result"], t["data"]["text"])[0])
-        typer.echo(f"{len(task_list)} tasks, {quotes} quotes -> {output}"
+        typer.echo(f"{len(task_list)} task{'s' if len(task_list) != 1 else ''}, {quotes} quotes -> {output}"
                    + (f"; {len(rejects)} rejected (see {ws.rejects})" if rejects else ""))
         return
     from builder.propose.pipeline import propose_workspace

@@ -62,7 +62,7 @@ def train(
     except TrainError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(1)
-    typer.echo(f"Trained {result.path} in {result.seconds / 60:.1f} min ({result.steps} steps, {result.epochs} epochs)")
+    typer.echo(f"Trained {result.path} in {result.seconds / 60:.1f} min ({result.steps} steps, {result.epochs} epoch{'s' if result.epochs != 1 else ''})")
     for split in ("validation", "test"):
         figures = result.scores.get(split)
         if figures:
