@@ -24,9 +24,8 @@ URL_ENV = "QUOTES_STUDIO_URL"
 
 def token_hint(workspace: Any = None) -> str:
     """What to do about a token that does not work (the commands it names carry ``workspace``'s -w)."""
-    ws = workspace if workspace is not None else "workspace"
-    return (f"Use a valid API token: for the server `{quotes_command(ws, 'studio start')}` runs, the token file it "
-            f"wrote (`{quotes_command(ws, 'studio status')}` shows where); for another server, open Label Studio > "
+    return (f"Use a valid API token: for the server `{quotes_command(workspace, 'studio start')}` runs, the token "
+            f"file it wrote (`{quotes_command(workspace, 'studio status')}` shows where); for another server, open Label Studio > "
             "Account & Settings and copy either a Personal Access Token (a JWT refresh token; the SDK exchanges it "
             "for access tokens) or a legacy token (needs 'legacy tokens' enabled in Organization > API Tokens "
             f"Settings), then set {TOKEN_ENV} or [studio] token in quotes.toml.")
@@ -197,7 +196,7 @@ class Studio:
         except (httpx.TransportError, ConnectionError) as e:
             failure = f"{type(e).__name__}: {self._safe(e)[:200]}"
         raise StudioError(f"Label Studio at {self.url} did not answer {what} ({failure})",
-                          f"check that the server runs (`{self._command('studio status')}`), the URL, and the "
+                          f"check that the server runs (`{quotes_command(self.workspace, 'studio status')}`), the URL, and the "
                           "network; "
                           "then run the command again: it resumes where it stopped")
 
@@ -206,9 +205,6 @@ class Studio:
 
     def _state_folder(self) -> str:
         return self.workspace.sub("state", "studio") + "/" if self.workspace is not None else "workspace/state/studio/"
-
-    def _command(self, command: str) -> str:
-        return quotes_command(self.workspace if self.workspace is not None else "workspace", command)
 
 
 def not_studio_hint(workspace: Any) -> str:

@@ -99,9 +99,9 @@ def missing_pipeline(name: str) -> str:
 
 def setting_file(cfg: dict[str, Any] | None) -> str:
     """The quotes.toml the settings ``cfg`` came from (``quotes.toml`` when none)."""
-    from builder.config import setting_source
+    from builder.config import CONFIG_FILE
 
-    return setting_source(cfg, "propose", "model")[0]
+    return (cfg or {}).get("settings_file") or CONFIG_FILE
 
 
 def _setting(cfg: dict[str, Any] | None, key: str, value: str) -> str:
@@ -199,14 +199,11 @@ def _no_trained_folder(path: str | None, cfg: dict[str, Any] | None = None) -> s
     in quotes.toml is read from that file's folder: builder.config.from_folder)."""
     import shlex
 
-    from builder.config import setting_source
-
-    file, written = setting_source(cfg, "propose", "trained")
-    fix = (f"fix [propose] trained in {file} (a relative path is read from the folder of that file), "
+    fix = (f"fix [propose] trained in {setting_file(cfg)} (a relative path is read from the folder of that file), "
            "or set [propose] proposer = \"rules\"")
     if not path:
         return f"[propose] trained is not set: {fix}"
-    setting = f"[propose] trained = {written!r} in {file}" if written else f"[propose] trained = {path!r}"
+    setting = _setting(cfg, "trained", path)
     folder = Path(path).expanduser().resolve()
     if folder.exists():
         return f"{setting}: {folder} is not a pipeline folder written by `quotes train`; {fix}"

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from builder.config import SPLITS   # train, validation, test: the export's splits
 from builder.export.rows import Source, Tokenizer, token_rows
 from builder.export.writer import data_file
 from builder.schema import Region, Relation, class_id
 
-SPLITS = ("train", "validation", "test")
 
 
 class TrainError(ValueError):

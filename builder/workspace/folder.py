@@ -16,12 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
-def quotes_command(workspace: Workspace | str, command: str) -> str:
+def quotes_command(workspace: Workspace | str | None, command: str) -> str:
     """``quotes <command>`` for ``workspace``, as a hint to copy: with ``-w <its path>`` unless it is
-    the default ``workspace`` folder (a hint without it would act on another workspace), and with
+    the default ``workspace`` folder (or None) (a hint without it would act on another workspace), and with
     ``--config <file>`` when the command was given one (``Workspace.settings_file``). Every hint
     that names a command builds it here."""
-    path = str(getattr(workspace, "path", workspace))
+    path = str(getattr(workspace, "path", workspace or "workspace"))
     line = f"quotes {command}"
     if path.rstrip("/") not in ("workspace", "./workspace"):
         line += f" -w {shlex.quote(path)}"
