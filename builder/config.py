@@ -36,7 +36,7 @@ from the folder that holds that quotes.toml.
 
 Every key, its type and its default are ``DEFAULTS`` below: ``load_config`` refuses any other
 key, and a value of another type, naming the file, the line and the known keys; so is a value
-below its ``MINIMUMS``, outside its ``CHOICES``, or ``ratios`` that do not give all three splits
+below its ``MINIMUMS`` or above its ``MAXIMUMS``, outside its ``CHOICES``, or ``ratios`` that do not give all three splits
 summing to 1 (``ratios_problem``). To add a setting, add it to ``DEFAULTS`` (a ``None`` default takes a string); tables
 listed in ``OPEN_TABLES`` take any keys; one in ``WHOLE_TABLES`` replaces its default whole.
 """
@@ -92,6 +92,14 @@ MINIMUMS: dict[str, tuple[int, str]] = {
     "propose.batch_size": (1, "documents the parser takes at once"),
     "export.window_tokens": (32, "a row must hold a sentence with its quote and speaker; default 256"),
     "studio.batch_size": (1, "tasks sent to Label Studio at once"),
+    "studio.timeout": (1, "seconds a request to Label Studio may take; default 120"),
+    "studio.retries": (0, "tries again after a failed request to Label Studio; default 4"),
+    "ingest.min_chars": (0, "shorter texts are rejected as too_short"),
+    "ingest.max_bytes": (1, "larger inputs are rejected as too_large"),
+    "ingest.near_duplicate_threshold": (0.1, "an estimated Jaccard similarity of word 3-grams; default 0.5"),
+}
+MAXIMUMS: dict[str, tuple[float, str]] = {
+    "ingest.near_duplicate_threshold": (1, "an estimated Jaccard similarity of word 3-grams; default 0.5"),
 }
 
 # Settings that take one of a few values (the stages that use them import these lists from here).
@@ -206,11 +214,14 @@ def check_settings(over: dict[str, Any], file: Path, text: str = "", defaults: d
 
 def _value_problem(dotted: str, value: Any) -> str | None:
     """What is wrong with ``value`` (of the right type) for ``dotted``: below its minimum
-    (``MINIMUMS``), not one of its values (``CHOICES``), or ratios that are not a split of the
+    (``MINIMUMS``) or above its maximum (``MAXIMUMS``), not one of its values (``CHOICES``), or ratios that are not a split of the
     whole (``ratios_problem``); None when it can be used."""
     if dotted in MINIMUMS and value < MINIMUMS[dotted][0]:
         minimum, why = MINIMUMS[dotted]
         return f"{dotted} = {value!r} cannot work: it must be at least {minimum:_} ({why})"
+    if dotted in MAXIMUMS and value > MAXIMUMS[dotted][0]:
+        maximum, why = MAXIMUMS[dotted]
+        return f"{dotted} = {value!r} cannot work: it must be at most {maximum:_} ({why})"
     if dotted in CHOICES:
         known = CHOICES[dotted]
         unknown = [v for v in (value if isinstance(value, list) else [value]) if v not in known]

@@ -137,6 +137,11 @@ BRAT_ANN = ("T1\tSource 0 5\tSmith\nT2\tCue 6 10\tsaid\nT3\tContent 11 19\tit wo
     ("propose", "[propose]\nwindow_chars = 0\n", ["line 2", "propose.window_chars = 0", "at least 1_000"]),
     ("propose", "# mine\n[propose]\nwindow_chars = 1\n", ["line 3", "propose.window_chars = 1", "at least 1_000"]),
     ("export", "[export]\nwindow_tokens = 0\n", ["line 2", "export.window_tokens = 0", "at least 32"]),  # a traceback once
+    # accepted once: no near-duplicate was ever found, every request timed out, no request was made
+    ("ingest", "[ingest]\nnear_duplicate_threshold = 1.5\n", ["line 2", "threshold = 1.5", "at most 1"]),
+    ("ingest", "[ingest]\nmax_bytes = 0\n", ["line 2", "max_bytes = 0", "at least 1"]),
+    ("push", "[studio]\ntimeout = 0\n", ["line 2", "studio.timeout = 0", "at least 1"]),
+    ("push", "[studio]\nretries = -1\n", ["line 2", "studio.retries = -1", "at least 0"]),
     ("propose", '[propose]\nproposer = "hybird"\n', ["line 2", "'hybird'", "'rules', 'learned', 'hybrid'"]),
     ("propose", '[propose]\nscope = "wide"\n', ["line 2", "'wide'", "'speech', 'broad'"]),
     ("export", '[export]\nformats = ["spacy", "conll"]\n', ["line 2", "'conll'", "'spacy'"]),
@@ -156,13 +161,14 @@ def test_settings_that_cannot_work_stop_every_command_with_file_line_and_what_wo
     (tmp_path / "brat" / "text" / "a.txt").write_text("Smith said it works.\n")
     (tmp_path / "brat" / "attributions" / "a_x.ann").write_text(BRAT_ANN)
     args = {"propose": ["propose", "a.txt", "-o", "t.json"], "eval": ["eval", "--gold", "brat", "--overall-only"],
-            "export": ["export", "--version", "0.1.0"]}[command]
+            "export": ["export", "--version", "0.1.0"], "ingest": ["ingest", "a.txt"], "push": ["push"]}[command]
     r = subprocess.run([QUOTES, *args], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     said = " ".join((r.stdout + r.stderr).split())
     assert r.returncode == 2 and "Traceback" not in said, said[-3000:]
     for part in [str(f), *expected]:
         assert part in said, said
     assert not (tmp_path / "t.json").exists() and not (tmp_path / "exports").exists()
+    assert not (tmp_path / "workspace").exists()
 
 
 def test_as_setting_writes_a_path_as_its_settings_file_reads_it(tmp_path, monkeypatch):
