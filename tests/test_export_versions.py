@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -107,3 +108,38 @@ def test_fewer_quotes_is_a_new_version_fewer_documents_needs_allow_shrink():
     with pytest.raises(ExportError) as e:
         check_shrink({"documents": {"train": 2}}, last, "0.2.0", False, False)
     assert "--include-proposed" in str(e.value)
+
+
+def test_one_workspace_named_two_ways_is_one_workspace(tmp_path):
+    """`workspace` from p/ and `../p/workspace` from q/ once read as two workspaces ("Note: 1.0.0 was
+    exported from workspace workspace, this one from ../p/workspace"); the manifest records the
+    absolute folder, whatever folder the command ran from."""
+    project, elsewhere = tmp_path / "p", tmp_path / "q"
+    write_synthetic_workspace(project / "workspace", 12, quotes=2)
+    elsewhere.mkdir()
+
+    def export(cwd, *args):
+        return subprocess.run([QUOTES, "export", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+    assert export(project, "-w", "workspace", "--version", "1.0.0").returncode == 0
+    again = export(elsewhere, "-w", "../p/workspace", "--exports-dir", "../p/exports", "--bump", "minor",
+                   "--include-proposed")
+    assert again.returncode == 0, again.stderr
+    assert "Rows:" in again.stdout and "exported from workspace" not in again.stdout, again.stdout
+    recorded = {json.loads((project / "exports/quotes" / v / "manifest.json").read_text())["workspace"]["path"]
+                for v in ("1.0.0", "1.1.0")}
+    assert recorded == {str((project / "workspace").resolve())}
+    other = write_synthetic_workspace(tmp_path / "other", 12, quotes=3)   # another workspace is still said
+    moved = export(project, "-w", other.path, "--bump", "minor", "--include-proposed")
+    assert moved.returncode == 0 and "1.1.0 was exported from workspace" in moved.stdout, moved.stdout
+
+
+def test_older_manifests_relative_workspace_paths_are_read_from_the_current_folder(tmp_path, monkeypatch):
+    from builder.export.versions import same_workspace
+
+    (tmp_path / "p" / "workspace").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "p")
+    assert same_workspace("workspace", str(tmp_path / "p" / "workspace"))
+    assert same_workspace("./workspace/", "../p/workspace")
+    assert not same_workspace("workspace", "../workspace") and not same_workspace(None, "workspace")
+    assert same_workspace("s3://bucket/ws", "s3://bucket/ws") and not same_workspace("s3://bucket/ws", "ws")

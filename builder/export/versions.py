@@ -146,12 +146,20 @@ def version_notes(folder: Path) -> list[str]:
                      "proposers change), but if that is not what happened, check which proposer made the silver "
                      f"rows (`quotes export diff {older[-1]} {folder.name}`) and export again")
     ws_now, ws_before = now.get("workspace") or {}, before.get("workspace") or {}
-    if ws_before.get("path") and ws_now.get("path") != ws_before.get("path"):
+    if ws_before.get("path") and not same_workspace(ws_now.get("path"), ws_before["path"]):
         notes.append(f"Note: {older[-1]} was exported from workspace {ws_before['path']}, this one from "
                      f"{ws_now.get('path')}: both are versions of one dataset ({folder.parent.name})")
     elif ws_before.get("fingerprint") == ws_now.get("fingerprint") and now.get("rows") == before.get("rows"):
         notes.append(f"Note: the workspace has not changed since {older[-1]}: the two versions hold the same rows")
     return notes
+
+
+def same_workspace(a: str | None, b: str | None) -> bool:
+    """Whether two manifests' workspace paths name one workspace (compared as ``workspace_location``s:
+    older versions recorded the path as given, e.g. ``workspace`` or ``../p/workspace``)."""
+    from builder.export.manifest import workspace_location
+
+    return bool(a and b) and workspace_location(a) == workspace_location(b)
 
 
 def _alive(pid: int) -> bool:
