@@ -73,28 +73,23 @@ def diff(
     b: Annotated[str, typer.Argument(help="Newer version (X.Y.Z or a folder)")],
     limit: Annotated[int, typer.Option("--limit", help="Quotes listed per kind (0: all)")] = 50,
 ) -> None:
-    """List quotes added, removed and changed between two versions."""
+    """List quotes added, removed and changed between two versions (quotes whose only change is the
+    proposer's model_version are counted in one line per old -> new pair)."""
     from builder.export import ExportError
-    from builder.export.diff import diff_versions, resolve_version
+    from builder.export.build import export_root
+    from builder.export.diff import diff_lines, diff_versions, resolve_version
     from builder.options import settings
 
     opts = ctx.obj or {}
     cfg, _ws = settings(opts.get("config"), opts.get("workspace"))
-    root = Path(opts.get("exports_dir") or cfg["export"]["exports_dir"]) / (opts.get("name") or cfg["export"]["name"])
+    root = export_root(cfg, opts.get("name"), opts.get("exports_dir"))
     try:
         result = diff_versions(resolve_version(a, root), resolve_version(b, root))
     except ExportError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1)
-    typer.echo(f"{a} -> {b}: {len(result.added)} added, {len(result.removed)} removed, {len(result.changed)} changed")
-    for sign, items in (("+", result.added), ("-", result.removed)):
-        for qid in items[: limit or None]:
-            typer.echo(f"{sign} {qid}  {result.labels.get(qid, '')}")
-    for qid, fields in result.changed[: limit or None]:
-        typer.echo(f"~ {qid}  {result.labels.get(qid, '')}  changed: {', '.join(fields)}")
-    hidden = sum(max(0, len(items) - limit) for items in (result.added, result.removed, result.changed)) if limit else 0
-    if hidden:
-        typer.echo(f"... {hidden} more not listed (--limit 0 lists all)")
+    for line in diff_lines(result, a, b, limit):
+        typer.echo(line)
 
 
 @export_app.command("verify")
