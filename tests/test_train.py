@@ -302,6 +302,45 @@ def test_cues_sources_keep_the_rules_bound_when_no_candidate_is_left():
     assert _best({"x": 1.0}, [(0, 1), (2, 3)], [["y"], ["x"]]) == (2, 3)
 
 
+def test_missed_attributions_are_looked_for_at_nouns_passives_and_prepositions(tmp_path):
+    """The adder's candidates reach past verbs with a subject ("an assertion that ...", "the memo
+    was leaked by ...", "leaders were critical of ..."); a candidate is a right one only when a
+    gold cue covers its word and that cue's content overlaps its content; the component adds
+    what the add model scores high, and refuses weights of another version of itself."""
+    from builder.train.articles import rules_pipeline
+    from builder.train.roles import ROLES_MODEL, CuesSources, missed_candidates
+    from builder.train.roles_training import missed_rows
+
+    nlp = rules_pipeline("broad")
+    texts = ["The mayor stirred controversy with an assertion that the bridge was unsafe.",
+             "The memo was leaked by the senator on Friday.",
+             "Union leaders were critical of the new contract."]
+    docs = list(nlp.pipe(texts))
+
+    def found(doc):
+        return {(m.cue.text, m.subject.text if m.subject is not None else None, m.dep,
+                 doc[m.content.left_edge.i:m.content.right_edge.i + 1].text) for m in missed_candidates(doc, [])}
+
+    assert ("assertion", None, "acl", "that the bridge was unsafe") in found(docs[0])
+    assert ("leaked", "senator", "nsubjpass", "The memo") in found(docs[1])
+    assert ("critical", "leaders", "prep", "the new contract") in found(docs[2])
+
+    gold = _gold(texts[0], "the bridge was unsafe", "mayor", "assertion")
+    rows = {tuple(f for f in feats if f.startswith("V:w=") or f.startswith("C:dep=")): right
+            for feats, right in missed_rows(docs[:1], [gold])}
+    assert rows[("V:w=assertion", "C:dep=acl")] is True and rows[("V:w=stir", "C:dep=dobj")] is False
+
+    weights = {"model": ROLES_MODEL, "add": {"bias": -3.0, "C:dep=acl": 5.0}, "add_threshold": 0.5}
+    doc = CuesSources(nlp, "quotes_cues_sources", weights)(nlp(texts[0]))
+    [added] = [f for f in doc._.quote_records if f.kind == "learned"]
+    assert texts[0][slice(*added.quote)] == "that the bridge was unsafe" and added.speaker is None
+    assert texts[0][slice(*added.cue)] == "assertion" and added.score >= 0.5
+
+    CuesSources(nlp, "quotes_cues_sources", {**weights, "model": "quotes.cues_sources.v1"}).to_disk(tmp_path / "old")
+    with pytest.raises(ValueError, match="quotes train"):
+        CuesSources(nlp, "quotes_cues_sources").from_disk(tmp_path / "old")
+
+
 def test_without_overlaps_keeps_the_surer_of_two_overlapping_contents():
     from types import SimpleNamespace as R
 

@@ -13,8 +13,9 @@ candidate's edges and of the children it keeps or cuts: lemma of closed-class wo
 dependency label, entity type, relation to the head) is trained by
 ``builder.train.roles_training.train_cues_sources`` on articles the rules annotated, against
 their gold, and stored as plain JSON weights. It also adds the attributions the rules missed
-that a third model (``missed_records``: a verb with a subject before it and a content after
-it) scores above a threshold chosen on the validation articles.
+that a third model (``missed_records``: a verb, adjective or noun and a content it governs,
+a clause, an object, a prepositional object, a passive's subject) scores above a threshold
+chosen on the validation articles.
 
 Proposing needs no scikit-learn (a sum of weights per candidate).
 """
@@ -23,7 +24,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from spacy.language import Language
 from spacy.pipeline import Pipe
@@ -31,7 +32,7 @@ from spacy.tokens import Doc, Span, Token
 
 from builder.train.offsets import TokenRange, char_range, token_range, token_span
 
-ROLES_MODEL = "quotes.cues_sources.v1"
+ROLES_MODEL = "quotes.cues_sources.v2"   # v2: missed attributions of nouns, adjectives, passives, prepositions
 ROLES = ("source", "cue")
 NAMED = {"PROPN", "NUM", "X", "SYM"}           # open classes whose words are names: only their POS is a feature
 HEAD_DEPS = {"conj", "appos", "compound", "poss", "nmod"}  # a source head inside a larger phrase
@@ -298,10 +299,12 @@ class CuesSources(Pipe):
     def __call__(self, doc: Doc) -> Doc:
         from builder.propose.components import QuoteAttribution
 
-        records = doc._.quote_records
-        if not records or not self.weights:
+        if not self.weights:
             return doc
-        QuoteAttribution.set_annotations(self, doc, refine(doc, list(records), self.weights))
+        records = list(doc._.quote_records or [])
+        refined = refine(doc, records, self.weights)
+        if refined or records:   # the adder may find attributions where the rules found none
+            QuoteAttribution.set_annotations(self, doc, refined)
         return doc
 
     def to_disk(self, path, exclude=tuple()) -> None:
@@ -312,6 +315,10 @@ class CuesSources(Pipe):
     def from_disk(self, path, exclude=tuple()) -> "CuesSources":
         file = Path(path) / "weights.json"
         self.weights = json.loads(file.read_text("utf-8")) if file.is_file() else {}
+        model = self.weights.get("model", ROLES_MODEL)
+        if model != ROLES_MODEL:
+            raise ValueError(f"{file} holds {model} weights and this quotes reads {ROLES_MODEL}: train the "
+                             "pipeline again with `quotes train` (the trained folder's meta.json says how)")
         return self
 
 
@@ -323,28 +330,68 @@ def make_cues_sources(nlp: Language, name: str) -> CuesSources:
 # -- attributions the rules missed -------------------------------------------------------
 
 SUBJECT_DEPS = {"nsubj", "nsubjpass"}
-CONTENT_DEPS = ("ccomp", "xcomp", "dobj")       # a missed attribution's content, in this preference
-ABOUT = {"about", "on", "of", "for", "over", "against", "with"}
+CUE_POS = {"VERB", "AUX", "NOUN", "ADJ"}         # words that may cue an attribution the rules missed
+CLAUSE_DEPS = {"ccomp", "xcomp", "dobj"}         # a verb's or adjective's content child after it
+NOUN_CLAUSE_DEPS = {"acl", "relcl", "ccomp"}     # a noun's complement clause ("an assertion that ...") ...
+CLAUSE_MARKS = {"that", "whether", "if", "to"}   # ... which begins with one of these
+PREDICATE_DEPS = {"acomp", "attr", "oprd"}       # a predicate that takes its verb's subject ("were critical of")
 
 
-def _content_head(verb: Token) -> tuple[Token | None, str]:
-    kids = list(verb.children)
-    for dep in CONTENT_DEPS:
-        for c in kids:
-            if c.dep_ == dep and c.i > verb.i:
-                return c, dep
-    for c in kids:
-        if c.dep_ == "prep" and c.lower_ in ABOUT and c.i > verb.i:
-            obj = next((g for g in c.children if g.dep_ == "pobj"), None)
+class Missed(NamedTuple):
+    """A candidate attribution the rules missed: a cue word and a content it governs."""
+    cue: Token
+    subject: Token | None      # the speaker's head, if the parse gives one
+    content: Token             # the content's head: its subtree is the content
+    dep: str                   # its dependency label ("prep" for a prepositional object)
+    prep: Token | None         # the preposition of a prepositional object
+
+
+def _clause_mark(head: Token) -> str | None:
+    """The word that opens the clause headed by ``head`` ("that", "whether", "if", "to"), if any."""
+    return next((c.lower_ for c in head.children if c.dep_ in ("mark", "aux") and c.lower_ in CLAUSE_MARKS
+                 and c.i < head.i), None)
+
+
+def _subject(cue: Token) -> Token | None:
+    """The speaker's head: a verb's subject before it (a passive's agent instead), a
+    predicate's verb's subject ("leaders were critical of"), a noun's possessor ("his critique of")."""
+    if cue.pos_ == "NOUN":
+        return next((c for c in cue.children if c.dep_ == "poss"), None)
+    own = next((c for c in cue.children if c.dep_ in SUBJECT_DEPS and c.i < cue.i), None)
+    if own is not None and own.dep_ == "nsubjpass":
+        agent = next((c for c in cue.children if c.dep_ == "agent"), None)
+        return next((g for g in agent.children if g.dep_ == "pobj"), None) if agent is not None else None
+    if own is None and cue.dep_ in PREDICATE_DEPS:
+        own = next((c for c in cue.head.children if c.dep_ in SUBJECT_DEPS and c.i < cue.i), None)
+    return own
+
+
+def _contents(cue: Token) -> list[tuple[Token, str, Token | None]]:
+    """The contents ``cue`` may govern, as ``(head, dependency, preposition)``: a verb's passive
+    subject ("the memo was leaked"); after the cue, a verb's or adjective's clause or object, a
+    noun's complement clause, and any word's prepositional object ("critical of", "an attack
+    on"). Not covered: contents before an active cue, clauses the parse attaches elsewhere."""
+    out = []
+    for c in cue.children:
+        if c.dep_ == "nsubjpass" and cue.pos_ == "VERB":
+            out.append((c, c.dep_, None))
+        if c.i <= cue.i:
+            continue
+        if cue.pos_ == "NOUN":
+            if c.dep_ in NOUN_CLAUSE_DEPS and _clause_mark(c) is not None:
+                out.append((c, c.dep_, None))
+        elif c.dep_ in CLAUSE_DEPS:
+            out.append((c, c.dep_, None))
+        if c.dep_ == "prep":
+            obj = next((g for g in c.children if g.dep_ in ("pobj", "pcomp")), None)
             if obj is not None:
-                return obj, "prep_" + c.lower_
-    return None, "-"
+                out.append((obj, "prep", c))
+    return out
 
 
-def missed_candidates(doc: Doc, records: list[Any]) -> list[tuple[Token, Token, Token, str]]:
-    """Verbs with a subject before them and a content after them (a that-clause, an infinitive,
-    an object, "about ..."), outside every cue and source of the rules' records:
-    ``(verb, subject, content head, content dependency)``."""
+def missed_candidates(doc: Doc, records: list[Any]) -> list[Missed]:
+    """Every word that may cue an attribution (a verb, adjective or noun outside every cue and
+    source of the rules' records) with each content it governs (``_contents``)."""
     taken = set()
     for f in records:
         for rng in (f.cue, f.speaker):
@@ -352,32 +399,43 @@ def missed_candidates(doc: Doc, records: list[Any]) -> list[tuple[Token, Token, 
             if span is not None:
                 taken.update(range(span.start, span.end))
     out = []
-    for verb in doc:
-        if verb.pos_ != "VERB" or verb.i in taken:
+    for cue in doc:
+        if cue.pos_ not in CUE_POS or cue.i in taken:
             continue
-        subj = next((c for c in verb.children if c.dep_ in SUBJECT_DEPS and c.i < verb.i), None)
-        if subj is None or subj.i in taken:
+        subj = _subject(cue)
+        if subj is not None and subj.i in taken:
             continue
-        head, dep = _content_head(verb)
-        if head is not None:
-            out.append((verb, subj, head, dep))
+        out.extend(Missed(cue, subj, head, dep, prep) for head, dep, prep in _contents(cue))
     return out
 
 
-def missed_features(verb: Token, subj: Token, head: Token, dep: str, records: list[Any]) -> list[str]:
-    vw = _word(verb)
-    quoted = any(f.quote[0] <= verb.idx < f.quote[1] for f in records)
-    neg = any(c.dep_ == "neg" for c in verb.children)
-    feats = ["bias", f"V:w={vw}", f"V:tag={verb.tag_}", f"V:dep={verb.dep_}", f"C:dep={dep}", f"V={vw}|C={dep}",
-             f"S:pos={subj.pos_}", f"S:ent={subj.ent_type_ or '-'}", f"S:w={_word(subj)}", f"S:dep={subj.dep_}",
-             f"in_quote={quoted}", f"neg={neg}", f"C:pos={head.pos_}", f"V={vw}|S={subj.ent_type_ or subj.pos_}",
-             f"H:dep={verb.head.dep_ if verb.head.i != verb.i else 'ROOT'}", f"H:w={_word(verb.head)}"]
-    feats += [f"child:{c.dep_}" for c in verb.children]
+def missed_features(m: Missed, records: list[Any]) -> list[str]:
+    cue, subj, head = m.cue, m.subject, m.content
+    vw = _word(cue)
+    pw = m.prep.lower_ if m.prep is not None else "-"
+    cd = f"{m.dep}_{pw}" if m.prep is not None else m.dep
+    quoted = any(f.quote[0] <= cue.idx < f.quote[1] for f in records)
+    inside = any(f.quote[0] <= head.idx < f.quote[1] for f in records)
+    neg = any(c.dep_ == "neg" for c in cue.children)
+    mark = _clause_mark(head) or "-"
+    feats = ["bias", f"V:w={vw}", f"V:pos={cue.pos_}", f"V:tag={cue.tag_}", f"V:dep={cue.dep_}", f"C:dep={cd}",
+             f"V={vw}|C={cd}", f"V:pos={cue.pos_}|C={cd}", f"P={pw}", f"mark={mark}", f"V={vw}|mark={mark}",
+             f"in_quote={quoted}", f"C_in_quote={inside}", f"neg={neg}", f"C:pos={head.pos_}",
+             f"C:ent={head.ent_type_ or '-'}", f"C:first={_word(head.left_edge)}",
+             f"H:dep={cue.head.dep_ if cue.head.i != cue.i else 'ROOT'}", f"H:w={_word(cue.head)}"]
+    if subj is None:
+        feats.append("S:none")
+    else:
+        feats += [f"S:pos={subj.pos_}", f"S:ent={subj.ent_type_ or '-'}", f"S:w={_word(subj)}", f"S:dep={subj.dep_}",
+                  f"V={vw}|S={subj.ent_type_ or subj.pos_}"]
+    feats += [f"child:{c.dep_}" for c in cue.children]
     return feats
 
 
 def missed_records(doc: Doc, records: list[Any], weights: dict[str, Any]) -> list[Any]:
-    """New records for the candidates the ``add`` model scores at least ``add_threshold``."""
+    """New records for the candidates the ``add`` model scores at least ``add_threshold``, the
+    best one of each cue word: content the subtree of the content's head, cue the word (with
+    its preposition right after it), speaker the subject's subtree."""
     import math
 
     from builder.propose.extract import Found
@@ -385,18 +443,20 @@ def missed_records(doc: Doc, records: list[Any], weights: dict[str, Any]) -> lis
     add, threshold = weights.get("add"), weights.get("add_threshold")
     if not add or threshold is None:
         return []
-    out = []
-    for verb, subj, head, dep in missed_candidates(doc, records):
-        p = 1 / (1 + math.exp(-_score(add, missed_features(verb, subj, head, dep, records))))
-        if p < threshold:
+    best: dict[int, tuple[float, Any]] = {}
+    for m in missed_candidates(doc, records):
+        p = 1 / (1 + math.exp(-_score(add, missed_features(m, records))))
+        if p < threshold or p <= best.get(m.cue.i, (0.0, None))[0]:
             continue
-        a, b = _trim(doc, head.left_edge.i, head.right_edge.i + 1)
+        a, b = _trim(doc, m.content.left_edge.i, m.content.right_edge.i + 1)
         if b <= a:
             continue
-        s0, s1 = _trim(doc, subj.left_edge.i, subj.right_edge.i + 1)
-        quote = char_range(doc, (a, b))
-        out.append(Found(quote=quote, quote_type="indirect", kind="learned",
-                         cue=char_range(doc, (verb.i, verb.i + 1)),
-                         speaker=char_range(doc, (s0, s1)) if s1 > s0 else None, score=round(p, 4)))
-    return out
+        speaker = None
+        if m.subject is not None:
+            s0, s1 = _trim(doc, m.subject.left_edge.i, m.subject.right_edge.i + 1)
+            speaker = char_range(doc, (s0, s1)) if s1 > s0 else None
+        cue_end = m.prep.i + 1 if m.prep is not None and m.prep.i == m.cue.i + 1 else m.cue.i + 1
+        best[m.cue.i] = (p, Found(quote=char_range(doc, (a, b)), quote_type="indirect", kind="learned",
+                                  cue=char_range(doc, (m.cue.i, cue_end)), speaker=speaker, score=round(p, 4)))
+    return [f for _p, f in best.values()]
 

@@ -125,14 +125,16 @@ def refined_strict_f1(docs: list[Doc], golds: list[tuple[list[Any], list[Any]]],
 
 
 def missed_rows(docs: Iterable[Doc], golds: Iterable[tuple[list[Any], list[Any]]]) -> list:
-    """``(features, right)`` of every missed-attribution candidate: right when a gold cue
-    covers its verb."""
+    """``(features, right)`` of every missed-attribution candidate: right when a gold cue covers
+    its cue word and that cue's gold content overlaps its content."""
     rows = []
     for doc, (regions, relations) in zip(docs, golds):
         by_id = {r.id: r for r in regions}
-        cues = [by_id[r.to_id] for r in relations if r.label == "cue" and r.to_id in by_id]
+        pairs = [(by_id[r.to_id], by_id[r.from_id]) for r in relations
+                 if r.label == "cue" and r.to_id in by_id and r.from_id in by_id]
         records = list(doc._.quote_records or [])
-        for verb, subj, head, dep in missed_candidates(doc, records):
-            right = any(c.start <= verb.idx < c.end for c in cues)
-            rows.append((missed_features(verb, subj, head, dep, records), right))
+        for m in missed_candidates(doc, records):
+            a, b = char_range(doc, (m.content.left_edge.i, m.content.right_edge.i + 1))
+            right = any(c.start <= m.cue.idx < c.end and q.start < b and a < q.end for c, q in pairs)
+            rows.append((missed_features(m, records), right))
     return rows
