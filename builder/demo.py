@@ -51,13 +51,18 @@ def demo(
         console.print("skipped Label Studio (--no-studio)")
 
     _step("4/4 export")
-    folder = export_dataset(ws, cfg, bump="patch" if _has_versions(cfg) else None,
-                            version=None if _has_versions(cfg) else "0.1.0", include_proposed=True)
-    folder = Path(folder).resolve()
-    console.print(f"\n[bold green]Exported dataset:[/] {folder}", soft_wrap=True)
-    from builder.export.versions import version_notes
+    from builder.export.versions import IdenticalToLatest, version_notes
 
-    for note in version_notes(folder):
+    try:
+        folder = export_dataset(ws, cfg, bump="patch" if _has_versions(cfg) else None,
+                                version=None if _has_versions(cfg) else "0.1.0", include_proposed=True)
+        notes = version_notes(Path(folder))
+        folder = Path(folder).resolve()
+        console.print(f"\n[bold green]Exported dataset:[/] {folder}", soft_wrap=True)
+    except IdenticalToLatest as same:   # the same articles again: the latest version holds them already
+        folder, notes = same.folder.resolve(), []
+        console.print(f"\n{same}", soft_wrap=True, markup=False, highlight=False)
+    for note in notes:
         console.print(note, soft_wrap=True, markup=False, highlight=False)
     console.print("Load it with:", soft_wrap=True)
     console.print(f"  {load_command(folder)}", soft_wrap=True, markup=False, highlight=False)

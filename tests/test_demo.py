@@ -21,10 +21,11 @@ def test_demo_exports_a_dataset_that_loads(tmp_path, monkeypatch):
     assert str(folder) in result.output and "load_dataset" in result.output
     rows = datasets.load_dataset(str(folder), "attributions")
     assert sum(len(split) for split in rows.values()) > 0
-    # a second demo publishes the next patch version, never overwriting the first
+    # a second demo on the same articles has nothing new: 0.1.0 holds that data, nothing is published
     again = CliRunner().invoke(app, ["demo", str(ROOT / "examples"), "--no-studio"])
     assert again.exit_code == 0, again.output
-    assert (tmp_path / "exports" / "quotes" / "0.1.1").is_dir()
+    assert "identical to 0.1.0" in again.output and str(folder) in again.output
+    assert sorted(p.name for p in (tmp_path / "exports" / "quotes").iterdir()) == ["0.1.0"]
 
 
 def test_demo_label_studio_failure_is_one_clear_line(tmp_path):

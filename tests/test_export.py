@@ -310,9 +310,8 @@ def test_manifest_and_card_describe_the_files(synthetic):
 
 def test_same_workspace_gives_byte_identical_parquet_and_versions_are_never_overwritten(synthetic, tmp_path):
     ws, folder = synthetic
-    again = export_dataset(ws, load_config(), bump="patch", include_proposed=True,
-                           exports_dir=folder.parent.parent, progress=False)
-    assert again.name == "1.0.1"
+    again = export_dataset(ws, load_config(), version="1.0.0", include_proposed=True, exports_dir=tmp_path / "again",
+                           progress=False, formats=["spacy"])
     assert _parquet_bytes(again) == _parquet_bytes(folder)
     before = _parquet_bytes(folder)
     with pytest.raises(ExportError, match="never overwritten.*--bump"):
@@ -405,6 +404,37 @@ def test_diff_reports_changed_quotes(tmp_path):
     d = diff_versions(v1, v2)
     assert not d.added and not d.removed and len(d.changed) == 1 and d.changed[0][1] == ["quote_type"]
     assert d.labels[d.changed[0][0]].startswith("“")  # a readable line: quote text, speaker, document
+
+
+def test_diff_counts_quotes_whose_only_change_is_the_model_version(tmp_path):
+    """A new proposer renames every silver row it kept: `quotes export diff` printed one "changed:
+    model_version" line per row, hiding the real changes. Now one count line per old -> new pair."""
+    from builder.export.synthetic import MODEL_VERSION
+
+    ws = write_synthetic_workspace(tmp_path / "ws", 12, quotes=3)   # documents 0, 3, 6, 9 annotated
+    quotes = [sys.executable, "-m", "builder", "export", "-w", ws.path]
+    assert subprocess.run([*quotes, "--version", "1.0.0", "--include-proposed"], capture_output=True,
+                          cwd=tmp_path).returncode == 0
+    renamed = "quotes.proposer.hybrid.v1+test"
+
+    def reproposed(i):
+        doc, regions, relations = synthetic_document(i, quotes=3)
+        if i == 1:   # the new proposer also drops one quote and retypes another
+            regions = [{**g, "quote_type": "mixed"} if g["id"] == "q0" else g for g in regions if g["id"] != "q2"]
+            relations = [r for r in relations if r["from_id"] != "q2"]
+        return {**proposal_row(doc, regions, relations), "model_version": renamed}
+
+    write_rows(tmp_path / "ws" / "proposals" / "synthetic" / "00000.parquet", "Proposal",
+               (reproposed(i) for i in range(12)))
+    assert subprocess.run([*quotes, "--bump", "minor"], capture_output=True, cwd=tmp_path).returncode == 0
+    out = subprocess.run([*quotes, "diff", "1.0.0", "1.1.0"], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    silver = 8 * 3 - 2   # 8 proposed documents of 3 quotes; one dropped, one retyped
+    assert out.stdout.splitlines()[:2] == [
+        f"1.0.0 -> 1.1.0: 0 added, 1 removed, 1 changed, {silver} with only a new model_version",
+        f"{silver} rows: only model_version changed ({MODEL_VERSION} -> {renamed})"]
+    assert out.stdout.count("\n- ") == 1 and out.stdout.count("\n~ ") == 1
+    assert "changed: model_version, quote_type" in out.stdout or "changed: quote_type, model_version" in out.stdout
 
 
 def test_a_killed_export_leaves_no_partial_version(tmp_path):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from builder.config import load_config
 from builder.export import ExportError, export_dataset
 from builder.export.synthetic import write_synthetic_workspace
-from builder.export.versions import existing_versions, parse_version
+from builder.export.versions import IdenticalToLatest, existing_versions, parse_version
 
 QUOTES = str(Path(sys.executable).with_name("quotes"))
 
@@ -25,17 +26,18 @@ def test_bump_after_include_proposed_keeps_silver_rows_and_shrinking_needs_allow
     exports = tmp_path / "exports"
     v1 = export_dataset(ws, load_config(), version="1.0.0", include_proposed=True, exports_dir=exports,
                         progress=False)
-    v2 = export_dataset(ws, load_config(), bump="minor", exports_dir=exports, progress=False)
-    assert v2.name == "1.1.0" and rows(v2) == rows(v1)  # silver rows remembered, not silently dropped
-    assert json.loads((v2 / "manifest.json").read_text())["include_proposed"] is True
+    with pytest.raises(IdenticalToLatest) as same:   # silver rows remembered, not silently dropped: the same data
+        export_dataset(ws, load_config(), bump="minor", exports_dir=exports, progress=False)
+    assert same.value.folder == v1 and "identical to 1.0.0" in str(same.value)
     with pytest.raises(ExportError) as e:
         export_dataset(ws, load_config(), bump="minor", include_proposed=False, exports_dir=exports, progress=False)
     assert "fewer documents" in str(e.value) and "--allow-shrink" in str(e.value)
-    assert existing_versions(exports / "quotes") == ["1.0.0", "1.1.0"]  # nothing published
+    assert existing_versions(exports / "quotes") == ["1.0.0"]  # nothing published
     assert not [p for p in (exports / "quotes").iterdir() if p.name.startswith(".tmp-")]
-    v3 = export_dataset(ws, load_config(), bump="minor", include_proposed=False, exports_dir=exports,
+    v2 = export_dataset(ws, load_config(), bump="minor", include_proposed=False, exports_dir=exports,
                         progress=False, allow_shrink=True)
-    assert sum(rows(v3)["attributions"].values()) < sum(rows(v2)["attributions"].values())
+    assert v2.name == "1.1.0" and json.loads((v2 / "manifest.json").read_text())["include_proposed"] is False
+    assert sum(rows(v2)["attributions"].values()) < sum(rows(v1)["attributions"].values())
 
 
 def test_cli_remembers_include_proposed_and_refuses_shrinking(tmp_path):
@@ -49,11 +51,12 @@ def test_cli_remembers_include_proposed_and_refuses_shrinking(tmp_path):
     assert first.returncode == 0, first.stderr
     assert json.loads((tmp_path / "exports/quotes/1.0.0/manifest.json").read_text())["include_proposed"] is True
     (tmp_path / "quotes.toml").write_text(f'[workspace]\npath = "{ws.path}"\n')
-    assert export("--bump", "minor").returncode == 0  # remembered from 1.0.0
+    remembered = export("--bump", "minor")   # silver rows remembered from 1.0.0: the same data, not published
+    assert remembered.returncode == 0 and "identical to 1.0.0" in remembered.stdout, remembered.stdout
     shrink = export("--bump", "minor", "--annotated-only")
     assert shrink.returncode == 1 and "--allow-shrink" in shrink.stderr and "Traceback" not in shrink.stderr
     assert export("--bump", "minor", "--annotated-only", "--allow-shrink").returncode == 0
-    assert sorted(p.name for p in (tmp_path / "exports/quotes").iterdir()) == ["1.0.0", "1.1.0", "1.2.0"]
+    assert sorted(p.name for p in (tmp_path / "exports/quotes").iterdir()) == ["1.0.0", "1.1.0"]
     bad = export("--version", "01.0.0")
     assert bad.returncode == 1 and "canonical" in bad.stderr
 
@@ -76,12 +79,12 @@ def test_cli_publishes_a_version_with_fewer_quotes_and_says_so(tmp_path):
     assert (f"Rows: attributions {sum(after['attributions'].values())} "
             f"({sum(before['attributions'].values())} in 1.0.0)") in fewer.stdout
     assert "1.0.0 was exported from workspace" in fewer.stdout   # another workspace: said, not refused
-    same = export(two, "--bump", "minor")
-    assert same.returncode == 0 and "has not changed since 1.1.0" in same.stdout
+    same = export(two, "--bump", "minor")   # the same rows again: not published
+    assert same.returncode == 0 and "identical to 1.1.0" in same.stdout
     assert "Warning" not in fewer.stdout   # a third fewer: the Rows line says it
     one = write_synthetic_workspace(tmp_path / "ws1", 12, quotes=1)
-    collapsed = export(one, "--bump", "minor")   # half of 1.2.0's or fewer: said out loud, published all the same
-    assert collapsed.returncode == 0 and "Warning: 1.3.0 has" in " ".join(collapsed.stdout.split())
+    collapsed = export(one, "--bump", "minor")   # half of 1.1.0's or fewer: said out loud, published all the same
+    assert collapsed.returncode == 0 and "Warning: 1.2.0 has" in " ".join(collapsed.stdout.split())
 
 
 @pytest.mark.parametrize("version", ["01.0.0", "1.00.0", "1.0.01", "v1.0.0", "1.0", "1.0.0-rc1", " 1.0.0"])
@@ -107,3 +110,92 @@ def test_fewer_quotes_is_a_new_version_fewer_documents_needs_allow_shrink():
     with pytest.raises(ExportError) as e:
         check_shrink({"documents": {"train": 2}}, last, "0.2.0", False, False)
     assert "--include-proposed" in str(e.value)
+
+
+def _listing(folder: Path) -> list[Path]:
+    return sorted(p.relative_to(folder) for p in folder.rglob("*"))
+
+
+def test_cli_refuses_a_version_below_the_latest_before_writing_anything(tmp_path):
+    """`--version 0.0.1` after 0.1.1 was published silently (not even the Rows line): now exit 2,
+    naming the latest version and the next ones to pass, with nothing written."""
+    ws = write_synthetic_workspace(tmp_path / "ws", 6, quotes=2, annotate_every=2)
+
+    def export(*args):
+        return subprocess.run([QUOTES, "export", "-w", ws.path, *args], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=300)
+
+    assert export("--version", "0.1.1").returncode == 0
+    before = _listing(tmp_path)
+    for version in ("0.0.1", "0.1.0"):
+        low = export("--version", version, "--include-proposed")   # other rows: refused for its version alone
+        said = " ".join(low.stderr.split())
+        assert low.returncode == 2 and "Traceback" not in said, said
+        assert f"version {version} is below 0.1.1" in said and "nothing was written" in said, said
+        assert "--version 0.1.2 (or --bump patch)" in said and "--version 0.2.0 (or --bump minor)" in said, said
+        assert _listing(tmp_path) == before   # no version, no build folder, no rejects file
+    same = export("--version", "0.1.1", "--include-proposed")   # equal: the "never overwritten" refusal, as before
+    assert same.returncode == 1 and "never overwritten" in same.stderr and "latest is 0.1.1" in same.stderr
+    assert export("--version", "0.2.0", "--include-proposed").returncode == 0   # above the latest: published
+    assert existing_versions(tmp_path / "exports" / "quotes") == ["0.1.1", "0.2.0"]
+
+
+def test_cli_does_not_publish_an_export_identical_to_the_latest_version(tmp_path):
+    """The same rows again made a new version with only a Note: now nothing is written, it says
+    which version holds that data already, exit 0; new rows are published as before."""
+    ws = write_synthetic_workspace(tmp_path / "ws", 12, quotes=2)
+
+    def export(*args):
+        return subprocess.run([QUOTES, "export", "-w", ws.path, *args], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=300)
+
+    assert export("--version", "1.0.0").returncode == 0
+    root = tmp_path / "exports" / "quotes"
+    before = _listing(root)
+    for args in (("--bump", "minor"), ("--version", "2.0.0")):
+        same = export(*args)
+        said = " ".join(same.stdout.split())
+        assert same.returncode == 0, same.stderr
+        assert "identical to 1.0.0" in said and "nothing was written" in said and "Exported" not in said, said
+        assert "load_dataset('exports/quotes/1.0.0'" in said, said
+        assert _listing(root) == before
+    more = export("--bump", "minor", "--include-proposed")   # silver rows: new data, a new version
+    assert more.returncode == 0 and "Exported" in more.stdout and existing_versions(root) == ["1.0.0", "1.1.0"]
+    helped = subprocess.run([QUOTES, "export", "--help"], capture_output=True, text=True, env={**os.environ,
+                            "COLUMNS": "200"})
+    assert "identical to the latest version" in " ".join(helped.stdout.split())
+
+
+def test_one_workspace_named_two_ways_is_one_workspace(tmp_path):
+    """`workspace` from p/ and `../p/workspace` from q/ once read as two workspaces ("Note: 1.0.0 was
+    exported from workspace workspace, this one from ../p/workspace"); the manifest records the
+    absolute folder, whatever folder the command ran from."""
+    project, elsewhere = tmp_path / "p", tmp_path / "q"
+    write_synthetic_workspace(project / "workspace", 12, quotes=2)
+    elsewhere.mkdir()
+
+    def export(cwd, *args):
+        return subprocess.run([QUOTES, "export", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+    assert export(project, "-w", "workspace", "--version", "1.0.0").returncode == 0
+    again = export(elsewhere, "-w", "../p/workspace", "--exports-dir", "../p/exports", "--bump", "minor",
+                   "--include-proposed")
+    assert again.returncode == 0, again.stderr
+    assert "Rows:" in again.stdout and "exported from workspace" not in again.stdout, again.stdout
+    recorded = {json.loads((project / "exports/quotes" / v / "manifest.json").read_text())["workspace"]["path"]
+                for v in ("1.0.0", "1.1.0")}
+    assert recorded == {str((project / "workspace").resolve())}
+    other = write_synthetic_workspace(tmp_path / "other", 12, quotes=3)   # another workspace is still said
+    moved = export(project, "-w", other.path, "--bump", "minor", "--include-proposed")
+    assert moved.returncode == 0 and "1.1.0 was exported from workspace" in moved.stdout, moved.stdout
+
+
+def test_older_manifests_relative_workspace_paths_are_read_from_the_current_folder(tmp_path, monkeypatch):
+    from builder.export.versions import same_workspace
+
+    (tmp_path / "p" / "workspace").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "p")
+    assert same_workspace("workspace", str(tmp_path / "p" / "workspace"))
+    assert same_workspace("./workspace/", "../p/workspace")
+    assert not same_workspace("workspace", "../workspace") and not same_workspace(None, "workspace")
+    assert same_workspace("s3://bucket/ws", "s3://bucket/ws") and not same_workspace("s3://bucket/ws", "ws")

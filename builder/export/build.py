@@ -17,11 +17,11 @@ from builder.config import DEFAULTS, Workspace
 from builder.export.card import CardStats, render
 from builder.export.docbin import FORMATS, docbins_from_parquet
 from builder.export.inputs import AnnotationRow, InputIndex
-from builder.export.manifest import code_version, last_pull, workspace_state, write_manifest
+from builder.export.manifest import code_version, file_entries, last_pull, workspace_state, write_manifest
 from builder.export.rows import (EXPORT_VERSION, RowError, Tokenizer, attribution_rows, check_regions,
                                  document_row, source_from_dicts, token_rows)
 from builder.export.splits import check_ratios, split_of
-from builder.export.versions import (ExportError, build_folder, check_shrink, clean_stale_builds,
+from builder.export.versions import (ExportError, build_folder, check_identical, check_shrink, clean_stale_builds,
                                      include_proposed_setting, last_manifest, publish, removed_unless_published,
                                      target_version)
 from builder.export.writer import CONFIG_RECORDS, SplitWriter, data_file
@@ -56,7 +56,9 @@ def export_dataset(workspace: Workspace | str | Path, cfg: dict[str, Any], versi
     of the ``tokens`` windows. Annotated documents
     are exported; ``include_proposed`` adds the proposals of unannotated ones as silver rows
     (None: ``[export] include_proposed``, else what the latest version did). A version with
-    fewer documents than the latest one is refused unless ``allow_shrink``.
+    fewer documents than the latest one is refused unless ``allow_shrink``; a ``version`` below the
+    latest one is refused (``VersionBehind``); an export whose data files are the latest version's
+    is not published (``IdenticalToLatest``, which names that version's folder).
     The folder is built beside the target and renamed into place only when complete.
     """
     ws = workspace if isinstance(workspace, Workspace) else Workspace(str(workspace))
@@ -67,9 +69,16 @@ def export_dataset(workspace: Workspace | str | Path, cfg: dict[str, Any], versi
         raise ExportError(f"unknown export format(s) {', '.join(unknown)}: use {', '.join(FORMATS)}")
     ratios = check_ratios(ecfg["ratios"])
     check_exports_dir(exports_dir or ecfg["exports_dir"])
-    root = Path(exports_dir or ecfg["exports_dir"]) / (name or ecfg["name"])
+    root = export_root(cfg, name, exports_dir)
     with removed_unless_published(root):
         return _export(ws, root, ecfg, formats, ratios, version, bump, include_proposed, name, progress, allow_shrink)
+
+
+def export_root(cfg: dict[str, Any], name: str | None = None, exports_dir: str | Path | None = None) -> Path:
+    """``<exports_dir>/<name>``, the folder of a dataset's versions: ``--exports-dir`` and ``--name`` when
+    given, else ``[export] exports_dir`` and ``name``."""
+    ecfg = {**DEFAULTS["export"], **(cfg.get("export") or {})}
+    return Path(exports_dir or ecfg["exports_dir"]) / (name or ecfg["name"])
 
 
 def check_exports_dir(exports_dir: str | Path) -> None:
@@ -122,6 +131,7 @@ def _export(ws: Workspace, root: Path, ecfg: dict[str, Any], formats: list[str],
         if "spacy" in formats:
             docbins_from_parquet(dataset, ratios)
         _pause_hook(tmp)
+        check_identical(file_entries(dataset), last, root)
         stats.name, stats.version = name or ecfg["name"], version
         stats.formats, stats.window_tokens = formats, int(ecfg["window_tokens"])
         created = datetime.now(timezone.utc)

@@ -9,7 +9,11 @@ import typer
 from builder.options import Config, WorkspaceOpt
 from builder.workspace.folder import quotes_command
 
-export_app = typer.Typer(help="Write a versioned Hugging Face dataset folder.", invoke_without_command=True)
+export_app = typer.Typer(
+    help="Write a versioned Hugging Face dataset folder. Versions only go up: a --version below the latest one is "
+         "refused (exit 2). An export identical to the latest version (the same data files) is not published: "
+         "it says so, writes nothing and exits 0.",
+    invoke_without_command=True)
 
 Name = Annotated[Optional[str], typer.Option("--name", help="Dataset name", show_default="export.name, 'quotes'")]
 ExportsDir = Annotated[Optional[Path], typer.Option("--exports-dir", help="Folder of datasets", show_default="export.exports_dir, 'exports'")]
@@ -18,7 +22,7 @@ ExportsDir = Annotated[Optional[Path], typer.Option("--exports-dir", help="Folde
 @export_app.callback()
 def export(
     ctx: typer.Context,
-    version: Annotated[Optional[str], typer.Option("--version", help="Version to write, X.Y.Z (never overwritten)")] = None,
+    version: Annotated[Optional[str], typer.Option("--version", help="Version to write, X.Y.Z, above the latest one (a version is never overwritten)")] = None,
     bump: Annotated[Optional[str], typer.Option("--bump", help="Write the latest version bumped: patch, minor or major")] = None,
     include_proposed: Annotated[Optional[bool], typer.Option("--include-proposed/--annotated-only", help="Add unreviewed proposals of unannotated documents as silver rows (origin=proposed)", show_default="export.include_proposed in quotes.toml, else what the latest version did")] = None,
     allow_shrink: Annotated[bool, typer.Option("--allow-shrink", help="Publish even when the new version has fewer documents than the latest one")] = False,
@@ -33,23 +37,28 @@ def export(
         ctx.obj = {"name": name, "exports_dir": exports_dir, "workspace": workspace, "config": config}
         return
     from builder.export import ExportError, export_dataset
-    from builder.export.build import check_exports_dir
+    from builder.export.build import check_exports_dir, export_root, load_command
+    from builder.export.versions import IdenticalToLatest, check_version_ahead
     from builder.options import settings
 
     cfg, ws = settings(config, workspace, existing=True)
-    try:
+    try:   # a wrong --exports-dir or --version, refused before anything is read or written
         check_exports_dir(exports_dir or cfg["export"]["exports_dir"])
-    except ExportError as exc:   # a wrong --exports-dir, refused before anything is read
+        check_version_ahead(export_root(cfg, name, exports_dir), version)
+    except ExportError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2)
     try:
         folder = export_dataset(ws, cfg, version=version, bump=bump, include_proposed=include_proposed,
                                 name=name, exports_dir=exports_dir, formats=formats, allow_shrink=allow_shrink)
+    except IdenticalToLatest as same:   # nothing new: not a failure
+        typer.echo(str(same))
+        typer.echo(f"Load it with: {load_command(same.folder)}")
+        return
     except ExportError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1)
     typer.echo(f"Exported {folder}")
-    from builder.export.build import load_command
     from builder.export.versions import version_notes
 
     for note in version_notes(folder):
@@ -64,28 +73,23 @@ def diff(
     b: Annotated[str, typer.Argument(help="Newer version (X.Y.Z or a folder)")],
     limit: Annotated[int, typer.Option("--limit", help="Quotes listed per kind (0: all)")] = 50,
 ) -> None:
-    """List quotes added, removed and changed between two versions."""
+    """List quotes added, removed and changed between two versions (quotes whose only change is the
+    proposer's model_version are counted in one line per old -> new pair)."""
     from builder.export import ExportError
-    from builder.export.diff import diff_versions, resolve_version
+    from builder.export.build import export_root
+    from builder.export.diff import diff_lines, diff_versions, resolve_version
     from builder.options import settings
 
     opts = ctx.obj or {}
     cfg, _ws = settings(opts.get("config"), opts.get("workspace"))
-    root = Path(opts.get("exports_dir") or cfg["export"]["exports_dir"]) / (opts.get("name") or cfg["export"]["name"])
+    root = export_root(cfg, opts.get("name"), opts.get("exports_dir"))
     try:
         result = diff_versions(resolve_version(a, root), resolve_version(b, root))
     except ExportError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1)
-    typer.echo(f"{a} -> {b}: {len(result.added)} added, {len(result.removed)} removed, {len(result.changed)} changed")
-    for sign, items in (("+", result.added), ("-", result.removed)):
-        for qid in items[: limit or None]:
-            typer.echo(f"{sign} {qid}  {result.labels.get(qid, '')}")
-    for qid, fields in result.changed[: limit or None]:
-        typer.echo(f"~ {qid}  {result.labels.get(qid, '')}  changed: {', '.join(fields)}")
-    hidden = sum(max(0, len(items) - limit) for items in (result.added, result.removed, result.changed)) if limit else 0
-    if hidden:
-        typer.echo(f"... {hidden} more not listed (--limit 0 lists all)")
+    for line in diff_lines(result, a, b, limit):
+        typer.echo(line)
 
 
 @export_app.command("verify")
@@ -95,13 +99,14 @@ def verify(
 ) -> None:
     """Check a published version against its manifest: every file there, with its size and sha256."""
     from builder.export import ExportError
+    from builder.export.build import export_root
     from builder.export.diff import resolve_version
     from builder.export.manifest import verify_manifest
     from builder.options import settings
 
     opts = ctx.obj or {}
     cfg, ws = settings(opts.get("config"), opts.get("workspace"))
-    root = Path(opts.get("exports_dir") or cfg["export"]["exports_dir"]) / (opts.get("name") or cfg["export"]["name"])
+    root = export_root(cfg, opts.get("name"), opts.get("exports_dir"))
     try:
         folder = resolve_version(version, root)
     except ExportError as exc:

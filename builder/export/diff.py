@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,17 +14,22 @@ import pyarrow.parquet as pq
 from builder.export.versions import ExportError
 
 
+MODEL_VERSION = "model_version"   # the proposer's name: a new proposer renames every silver row it kept as it was
+
+
 @dataclass
 class VersionDiff:
-    """Quote ids added in B, removed from A, and changed (with the fields that differ)."""
+    """Quote ids added in B, removed from A, and changed (with the fields that differ); quotes whose
+    only change is the proposer's ``model_version`` are counted per (old, new) pair instead."""
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     changed: list[tuple[str, list[str]]] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)  # quote_id -> short readable description
+    model_version_only: Counter[tuple[str | None, str | None]] = field(default_factory=Counter)
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed)
+        return not (self.added or self.removed or self.changed or self.model_version_only)
 
 
 def attribution_rows(folder: Path) -> Iterator[dict[str, Any]]:
@@ -70,11 +76,35 @@ def diff_versions(a: Path, b: Path) -> VersionDiff:
             if row["quote_id"] in digests:
                 out.labels[row["quote_id"]] = label(row)
             new = changed_rows.get(row["quote_id"])
-            if new is not None:
-                out.changed.append((row["quote_id"], [k for k in new if new[k] != row.get(k)]))
+            if new is None:
+                continue
+            fields = [k for k in new if new[k] != row.get(k)]
+            if fields == [MODEL_VERSION]:
+                out.model_version_only[(row.get(MODEL_VERSION), new[MODEL_VERSION])] += 1
+            else:
+                out.changed.append((row["quote_id"], fields))
     out.added.sort()
     out.changed.sort()
     return out
+
+
+def diff_lines(result: VersionDiff, a: str, b: str, limit: int = 50) -> list[str]:
+    """``quotes export diff``'s report: one line of totals, one per (old, new) model_version pair of the
+    quotes where only that changed, then the quotes added (+), removed (-) and changed (~), at most
+    ``limit`` of each kind (0: all)."""
+    moved = sum(result.model_version_only.values())
+    lines = [f"{a} -> {b}: {len(result.added)} added, {len(result.removed)} removed, {len(result.changed)} changed"
+             + (f", {moved:,} with only a new model_version" if moved else "")]
+    for (old, new), n in result.model_version_only.most_common():
+        lines.append(f"{n:,} {'row' if n == 1 else 'rows'}: only model_version changed ({old} -> {new})")
+    for sign, items in (("+", result.added), ("-", result.removed)):
+        lines += [f"{sign} {qid}  {result.labels.get(qid, '')}" for qid in items[: limit or None]]
+    lines += [f"~ {qid}  {result.labels.get(qid, '')}  changed: {', '.join(fields)}"
+              for qid, fields in result.changed[: limit or None]]
+    hidden = sum(max(0, len(items) - limit) for items in (result.added, result.removed, result.changed)) if limit else 0
+    if hidden:
+        lines.append(f"... {hidden} more not listed (--limit 0 lists all)")
+    return lines
 
 
 def resolve_version(ref: str, root: Path) -> Path:

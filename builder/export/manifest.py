@@ -30,8 +30,19 @@ def file_entries(folder: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
+def workspace_location(path: str) -> str:
+    """Where a workspace is, written one way whatever folder a command ran from: a local folder as its
+    absolute path, links resolved (``workspace`` run from ``/p`` and ``../p/workspace`` run from
+    ``/q`` are one folder, ``/p/workspace``); a relative one is read from the current folder; a
+    URL (``s3://...``) as it is."""
+    if "://" in path and not path.startswith("file://"):
+        return path
+    return str(Path(path.removeprefix("file://")).expanduser().resolve())
+
+
 def workspace_state(ws: Workspace) -> dict[str, Any]:
-    """The input shards (path relative to the workspace, size) and one hash of that list."""
+    """Where the workspace is (``workspace_location``), its input shards (path relative to the
+    workspace, size) and one hash of that list."""
     from datatrove.io import get_datafolder
 
     from builder.store import parquet_files
@@ -42,7 +53,7 @@ def workspace_state(ws: Workspace) -> dict[str, Any]:
         df = get_datafolder(folder)
         shards[part] = [{"path": f"{part}/{name}", "bytes": int(df.size(name))} for name in parquet_files(folder)]
     fingerprint = hashlib.sha256(json.dumps(shards, sort_keys=True).encode()).hexdigest()
-    return {"path": ws.path, "fingerprint": fingerprint, "shards": shards}
+    return {"path": workspace_location(ws.path), "fingerprint": fingerprint, "shards": shards}
 
 
 def last_pull(ws: Workspace) -> str | None:

@@ -48,14 +48,43 @@ def bumped(latest: str | None, bump: str) -> str:
     return f"{major}.{minor}.{patch + 1}"
 
 
+class VersionBehind(ExportError):
+    """``--version`` names a version below the latest published one (a usage error: exit 2)."""
+
+
+class IdenticalToLatest(ExportError):
+    """The build holds the very files of the latest version: nothing is published (not a failure)."""
+
+    def __init__(self, message: str, folder: Path):
+        super().__init__(message)
+        self.folder = folder   # the latest version, which already holds this data
+
+
+def check_version_ahead(root: Path, version: str | None) -> None:
+    """``VersionBehind`` when ``version`` (a canonical X.Y.Z not yet published under ``root``) is
+    below the latest published version: versions only go up. Anything else is left to
+    ``target_version`` (not X.Y.Z, or published already: "never overwritten")."""
+    if not version or not SEMVER.match(version) or (root / version).exists():
+        return
+    versions = existing_versions(root)
+    if not versions or parse_version(version) > parse_version(versions[-1]):
+        return
+    latest = versions[-1]
+    raise VersionBehind(
+        f"version {version} is below {latest}, the latest version of {root}: versions only go up, and nothing "
+        f"was written. Pass --version {bumped(latest, 'patch')} (or --bump patch) for a fix, --version "
+        f"{bumped(latest, 'minor')} (or --bump minor) for new data")
+
+
 def target_version(root: Path, version: str | None, bump: str | None) -> str:
-    """The version to write: ``version`` as given, or the latest one bumped."""
+    """The version to write: ``version`` as given (above the latest one), or the latest one bumped."""
     if version and bump:
         raise ExportError("pass either --version or --bump, not both")
     if not version and not bump:
         raise ExportError("say which version to write: --version X.Y.Z or --bump patch|minor|major")
     if version:
         parse_version(version)
+        check_version_ahead(root, version)
     else:
         versions = existing_versions(root)
         version = bumped(versions[-1] if versions else None, bump)
@@ -77,6 +106,24 @@ def last_manifest(root: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return manifest if isinstance(manifest, dict) else None
+
+
+CARD = "README.md"   # the dataset card names its version: two versions of the same data differ there only
+
+
+def check_identical(files: dict[str, dict[str, Any]], last: dict[str, Any] | None, root: Path) -> None:
+    """``IdenticalToLatest`` when ``files``, a new build's data files (path -> sha256 and bytes, the card
+    aside), are exactly those the latest version's manifest lists: a new version would hold the same
+    data under another name. Another set of files (a new format, one split more or less) is new."""
+    if not last or not isinstance(last.get("files"), dict):
+        return
+    if {name: entry for name, entry in last["files"].items() if name != CARD} != files:
+        return
+    latest = str(last.get("version"))
+    raise IdenticalToLatest(
+        f"nothing was written: this export is identical to {latest} ({root / latest}), the latest version (the "
+        "same data files, byte for byte, as its manifest.json lists them). Use that version; for a new one, "
+        "change the workspace first (pull new annotations, propose again) or the export settings", root / latest)
 
 
 def include_proposed_setting(flag: bool | None, configured: bool, last: dict[str, Any] | None) -> bool:
@@ -146,12 +193,20 @@ def version_notes(folder: Path) -> list[str]:
                      "proposers change), but if that is not what happened, check which proposer made the silver "
                      f"rows (`quotes export diff {older[-1]} {folder.name}`) and export again")
     ws_now, ws_before = now.get("workspace") or {}, before.get("workspace") or {}
-    if ws_before.get("path") and ws_now.get("path") != ws_before.get("path"):
+    if ws_before.get("path") and not same_workspace(ws_now.get("path"), ws_before["path"]):
         notes.append(f"Note: {older[-1]} was exported from workspace {ws_before['path']}, this one from "
                      f"{ws_now.get('path')}: both are versions of one dataset ({folder.parent.name})")
     elif ws_before.get("fingerprint") == ws_now.get("fingerprint") and now.get("rows") == before.get("rows"):
         notes.append(f"Note: the workspace has not changed since {older[-1]}: the two versions hold the same rows")
     return notes
+
+
+def same_workspace(a: str | None, b: str | None) -> bool:
+    """Whether two manifests' workspace paths name one workspace (compared as ``workspace_location``s:
+    older versions recorded the path as given, e.g. ``workspace`` or ``../p/workspace``)."""
+    from builder.export.manifest import workspace_location
+
+    return bool(a and b) and workspace_location(a) == workspace_location(b)
 
 
 def _alive(pid: int) -> bool:
