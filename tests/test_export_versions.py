@@ -142,7 +142,8 @@ def test_cli_refuses_a_version_below_the_latest_before_writing_anything(tmp_path
 
 def test_cli_does_not_publish_an_export_identical_to_the_latest_version(tmp_path):
     """The same rows again made a new version with only a Note: now nothing is written, it says
-    which version holds that data already, exit 0; new rows are published as before."""
+    which version holds that data already, exit 0; new rows, or the same rows with another card (a
+    new license), are published as before."""
     ws = write_synthetic_workspace(tmp_path / "ws", 12, quotes=2)
 
     def export(*args):
@@ -159,8 +160,13 @@ def test_cli_does_not_publish_an_export_identical_to_the_latest_version(tmp_path
         assert "identical to 1.0.0" in said and "nothing was written" in said and "Exported" not in said, said
         assert "load_dataset('exports/quotes/1.0.0'" in said, said
         assert _listing(root) == before
+    (tmp_path / "quotes.toml").write_text('[export]\nlicense = "cc-by-4.0"\n')   # the same rows, another card
+    licensed = export("--bump", "patch")
+    assert licensed.returncode == 0 and "Exported" in licensed.stdout, licensed.stdout + licensed.stderr
+    assert "cc-by-4.0" in (root / "1.0.1" / "README.md").read_text()
     more = export("--bump", "minor", "--include-proposed")   # silver rows: new data, a new version
-    assert more.returncode == 0 and "Exported" in more.stdout and existing_versions(root) == ["1.0.0", "1.1.0"]
+    assert more.returncode == 0 and "Exported" in more.stdout
+    assert existing_versions(root) == ["1.0.0", "1.0.1", "1.1.0"]
     helped = subprocess.run([QUOTES, "export", "--help"], capture_output=True, text=True, env={**os.environ,
                             "COLUMNS": "200"})
     assert "identical to the latest version" in " ".join(helped.stdout.split())
@@ -169,7 +175,8 @@ def test_cli_does_not_publish_an_export_identical_to_the_latest_version(tmp_path
 def test_one_workspace_named_two_ways_is_one_workspace(tmp_path):
     """`workspace` from p/ and `../p/workspace` from q/ once read as two workspaces ("Note: 1.0.0 was
     exported from workspace workspace, this one from ../p/workspace"); the manifest records the
-    absolute folder, whatever folder the command ran from."""
+    path as given and a hash of the absolute folder, whatever folder the command ran from, and no
+    folder name of the machine (a published dataset would carry it)."""
     project, elsewhere = tmp_path / "p", tmp_path / "q"
     write_synthetic_workspace(project / "workspace", 12, quotes=2)
     elsewhere.mkdir()
@@ -182,9 +189,11 @@ def test_one_workspace_named_two_ways_is_one_workspace(tmp_path):
                    "--include-proposed")
     assert again.returncode == 0, again.stderr
     assert "Rows:" in again.stdout and "exported from workspace" not in again.stdout, again.stdout
-    recorded = {json.loads((project / "exports/quotes" / v / "manifest.json").read_text())["workspace"]["path"]
-                for v in ("1.0.0", "1.1.0")}
-    assert recorded == {str((project / "workspace").resolve())}
+    recorded = [json.loads((project / "exports/quotes" / v / "manifest.json").read_text())["workspace"]
+                for v in ("1.0.0", "1.1.0")]
+    assert [w["path"] for w in recorded] == ["workspace", "../p/workspace"]
+    assert recorded[0]["location"] == recorded[1]["location"]
+    assert str(tmp_path) not in (project / "exports/quotes/1.1.0/manifest.json").read_text()
     other = write_synthetic_workspace(tmp_path / "other", 12, quotes=3)   # another workspace is still said
     moved = export(project, "-w", other.path, "--bump", "minor", "--include-proposed")
     assert moved.returncode == 0 and "1.1.0 was exported from workspace" in moved.stdout, moved.stdout
@@ -195,7 +204,13 @@ def test_older_manifests_relative_workspace_paths_are_read_from_the_current_fold
 
     (tmp_path / "p" / "workspace").mkdir(parents=True)
     monkeypatch.chdir(tmp_path / "p")
-    assert same_workspace("workspace", str(tmp_path / "p" / "workspace"))
-    assert same_workspace("./workspace/", "../p/workspace")
-    assert not same_workspace("workspace", "../workspace") and not same_workspace(None, "workspace")
-    assert same_workspace("s3://bucket/ws", "s3://bucket/ws") and not same_workspace("s3://bucket/ws", "ws")
+
+    def same(a, b):
+        return same_workspace({"path": a} if a else {}, {"path": b} if b else {})
+
+    assert same("workspace", str(tmp_path / "p" / "workspace"))
+    assert same("./workspace/", "../p/workspace")
+    assert not same("workspace", "../workspace") and not same(None, "workspace")
+    assert same("s3://bucket/ws", "s3://bucket/ws") and not same("s3://bucket/ws", "ws")
+    assert same_workspace({"path": "a", "location": "k1"}, {"path": "b", "location": "k1"})   # by the key
+    assert not same_workspace({"path": "a", "location": "k1"}, {"path": "a", "location": "k2"})

@@ -9,6 +9,7 @@ import sys
 import time
 from collections import Counter
 from contextlib import nullcontext
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -131,11 +132,11 @@ def _export(ws: Workspace, root: Path, ecfg: dict[str, Any], formats: list[str],
         if "spacy" in formats:
             docbins_from_parquet(dataset, ratios)
         _pause_hook(tmp)
-        check_identical(file_entries(dataset), last, root)
         stats.name, stats.version = name or ecfg["name"], version
         stats.formats, stats.window_tokens = formats, int(ecfg["window_tokens"])
         created = datetime.now(timezone.utc)
         stats.year = created.year
+        check_identical(file_entries(dataset), last, root, lambda latest: render(replace(stats, version=latest)))
         (dataset / "README.md").write_text(render(stats), "utf-8")
         write_manifest(dataset, {
             "name": stats.name, "version": version, "export_version": EXPORT_VERSION,

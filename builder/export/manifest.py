@@ -40,8 +40,14 @@ def workspace_location(path: str) -> str:
     return str(Path(path.removeprefix("file://")).expanduser().resolve())
 
 
+def location_key(path: str) -> str:
+    """A hash of ``workspace_location(path)``: the manifest tells two workspaces apart without publishing
+    the folder names of the machine that exported (a home directory, a user name)."""
+    return hashlib.sha256(workspace_location(path).encode()).hexdigest()[:16]
+
+
 def workspace_state(ws: Workspace) -> dict[str, Any]:
-    """Where the workspace is (``workspace_location``), its input shards (path relative to the
+    """The workspace's path as given and its ``location_key``, its input shards (path relative to the
     workspace, size) and one hash of that list."""
     from datatrove.io import get_datafolder
 
@@ -53,7 +59,7 @@ def workspace_state(ws: Workspace) -> dict[str, Any]:
         df = get_datafolder(folder)
         shards[part] = [{"path": f"{part}/{name}", "bytes": int(df.size(name))} for name in parquet_files(folder)]
     fingerprint = hashlib.sha256(json.dumps(shards, sort_keys=True).encode()).hexdigest()
-    return {"path": workspace_location(ws.path), "fingerprint": fingerprint, "shards": shards}
+    return {"path": ws.path, "location": location_key(ws.path), "fingerprint": fingerprint, "shards": shards}
 
 
 def last_pull(ws: Workspace) -> str | None:

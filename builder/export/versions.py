@@ -6,7 +6,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -111,19 +111,26 @@ def last_manifest(root: Path) -> dict[str, Any] | None:
 CARD = "README.md"   # the dataset card names its version: two versions of the same data differ there only
 
 
-def check_identical(files: dict[str, dict[str, Any]], last: dict[str, Any] | None, root: Path) -> None:
+def check_identical(files: dict[str, dict[str, Any]], last: dict[str, Any] | None, root: Path,
+                    card_as: Callable[[str], str]) -> None:
     """``IdenticalToLatest`` when ``files``, a new build's data files (path -> sha256 and bytes, the card
-    aside), are exactly those the latest version's manifest lists: a new version would hold the same
-    data under another name. Another set of files (a new format, one split more or less) is new."""
+    aside), are exactly those the latest version's manifest lists, and its card would read as the latest
+    version's does but for the version (``card_as(latest)``: the new card written for that version): a
+    new version would hold the same data under another name. Another set of files (a new format, one
+    split more or less) or another card (a new license) is new."""
     if not last or not isinstance(last.get("files"), dict):
         return
     if {name: entry for name, entry in last["files"].items() if name != CARD} != files:
         return
     latest = str(last.get("version"))
+    card = root / latest / CARD
+    if not card.is_file() or card.read_text("utf-8") != card_as(latest):
+        return
     raise IdenticalToLatest(
         f"nothing was written: this export is identical to {latest} ({root / latest}), the latest version (the "
-        "same data files, byte for byte, as its manifest.json lists them). Use that version; for a new one, "
-        "change the workspace first (pull new annotations, propose again) or the export settings", root / latest)
+        "same data files, byte for byte, as its manifest.json lists them, and the same card). Use that version; "
+        "for a new one, change the workspace first (pull new annotations, propose again) or the export settings",
+        root / latest)
 
 
 def include_proposed_setting(flag: bool | None, configured: bool, last: dict[str, Any] | None) -> bool:
@@ -193,7 +200,7 @@ def version_notes(folder: Path) -> list[str]:
                      "proposers change), but if that is not what happened, check which proposer made the silver "
                      f"rows (`quotes export diff {older[-1]} {folder.name}`) and export again")
     ws_now, ws_before = now.get("workspace") or {}, before.get("workspace") or {}
-    if ws_before.get("path") and not same_workspace(ws_now.get("path"), ws_before["path"]):
+    if ws_before.get("path") and not same_workspace(ws_now, ws_before):
         notes.append(f"Note: {older[-1]} was exported from workspace {ws_before['path']}, this one from "
                      f"{ws_now.get('path')}: both are versions of one dataset ({folder.parent.name})")
     elif ws_before.get("fingerprint") == ws_now.get("fingerprint") and now.get("rows") == before.get("rows"):
@@ -201,12 +208,14 @@ def version_notes(folder: Path) -> list[str]:
     return notes
 
 
-def same_workspace(a: str | None, b: str | None) -> bool:
-    """Whether two manifests' workspace paths name one workspace (compared as ``workspace_location``s:
-    older versions recorded the path as given, e.g. ``workspace`` or ``../p/workspace``)."""
-    from builder.export.manifest import workspace_location
+def same_workspace(now: dict[str, Any], before: dict[str, Any]) -> bool:
+    """Whether two manifests' ``workspace`` entries name one workspace: by their ``location_key``s;
+    a version exported before them recorded only the path as given (``workspace``, ``../p/workspace``),
+    read from the current folder (``workspace_location``)."""
+    from builder.export.manifest import location_key
 
-    return bool(a and b) and workspace_location(a) == workspace_location(b)
+    keys = [w.get("location") or (location_key(w["path"]) if w.get("path") else None) for w in (now, before)]
+    return keys[0] is not None and keys[0] == keys[1]
 
 
 def _alive(pid: int) -> bool:
