@@ -84,8 +84,9 @@ OPEN_TABLES = {"run"}
 # key by key (ratios = { train = 0.9, test = 0.1 } must not keep the default validation = 0.1).
 WHOLE_TABLES = {"export.ratios"}
 
-# The smallest value that works, and why, of numeric settings that have one.
-MINIMUMS: dict[str, tuple[int, str]] = {
+JACCARD = "an estimated Jaccard similarity of word 3-grams; default 0.5"
+# The smallest (largest) value that works, and why, of numeric settings that have one.
+MINIMUMS: dict[str, tuple[float, str]] = {
     "propose.window_chars": (1_000, "a window must hold a paragraph with its quotes and their speakers; "
                                     "default 40_000; see builder/propose/windows.py"),
     "propose.max_chars": (1, "longer documents are rejected as too_long"),
@@ -96,10 +97,10 @@ MINIMUMS: dict[str, tuple[int, str]] = {
     "studio.retries": (0, "tries again after a failed request to Label Studio; default 4"),
     "ingest.min_chars": (0, "shorter texts are rejected as too_short"),
     "ingest.max_bytes": (1, "larger inputs are rejected as too_large"),
-    "ingest.near_duplicate_threshold": (0.1, "an estimated Jaccard similarity of word 3-grams; default 0.5"),
+    "ingest.near_duplicate_threshold": (0.1, JACCARD),
 }
 MAXIMUMS: dict[str, tuple[float, str]] = {
-    "ingest.near_duplicate_threshold": (1, "an estimated Jaccard similarity of word 3-grams; default 0.5"),
+    "ingest.near_duplicate_threshold": (1, JACCARD),
 }
 
 # Settings that take one of a few values (the stages that use them import these lists from here).

@@ -22,7 +22,7 @@ from builder.export.manifest import code_version, file_entries, last_pull, works
 from builder.export.rows import (EXPORT_VERSION, RowError, Tokenizer, attribution_rows, check_regions,
                                  document_row, source_from_dicts, token_rows)
 from builder.export.splits import check_ratios, split_of
-from builder.export.versions import (ExportError, build_folder, check_identical, check_shrink, clean_stale_builds,
+from builder.export.versions import (ExportError, ExportUsageError, build_folder, check_identical, check_shrink, clean_stale_builds,
                                      include_proposed_setting, last_manifest, publish, removed_unless_published,
                                      target_version)
 from builder.export.writer import CONFIG_RECORDS, SplitWriter, data_file
@@ -83,7 +83,7 @@ def export_root(cfg: dict[str, Any], name: str | None = None, exports_dir: str |
 
 
 def check_exports_dir(exports_dir: str | Path) -> None:
-    """``ExportError`` when ``exports_dir`` is, or is inside, a published export version or a
+    """``ExportUsageError`` when ``exports_dir`` is, or is inside, a published export version or a
     pipeline folder (``published_above``): a new version written there would change it."""
     from builder.workspace.atomic import published_above
 
@@ -96,8 +96,8 @@ def check_exports_dir(exports_dir: str | Path) -> None:
         instead = f"the folder that holds its datasets, --exports-dir {_shown(folder.parents[1])}"
     else:
         instead = "a folder outside it, e.g. --exports-dir exports"
-    raise ExportError(f"exports folder {exports_dir} {where} {folder}, {what}, which is never changed: a new "
-                      f"version must not be written there. Pass {instead} (or set [export] exports_dir)")
+    raise ExportUsageError(f"exports folder {exports_dir} {where} {folder}, {what}, which is never changed: a new "
+                           f"version must not be written there. Pass {instead} (or set [export] exports_dir)")
 
 
 def _shown(folder: Path) -> str:

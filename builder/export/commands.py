@@ -37,17 +37,11 @@ def export(
         ctx.obj = {"name": name, "exports_dir": exports_dir, "workspace": workspace, "config": config}
         return
     from builder.export import ExportError, export_dataset
-    from builder.export.build import check_exports_dir, export_root, load_command
-    from builder.export.versions import IdenticalToLatest, check_version_ahead
+    from builder.export.build import load_command
+    from builder.export.versions import ExportUsageError, IdenticalToLatest
     from builder.options import settings
 
     cfg, ws = settings(config, workspace, existing=True)
-    try:   # a wrong --exports-dir or --version, refused before anything is read or written
-        check_exports_dir(exports_dir or cfg["export"]["exports_dir"])
-        check_version_ahead(export_root(cfg, name, exports_dir), version)
-    except ExportError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2)
     try:
         folder = export_dataset(ws, cfg, version=version, bump=bump, include_proposed=include_proposed,
                                 name=name, exports_dir=exports_dir, formats=formats, allow_shrink=allow_shrink)
@@ -55,9 +49,9 @@ def export(
         typer.echo(str(same))
         typer.echo(f"Load it with: {load_command(same.folder)}")
         return
-    except ExportError as exc:
+    except ExportError as exc:   # a wrong --version or --exports-dir is refused before anything is written
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(2 if isinstance(exc, ExportUsageError) else 1)
     typer.echo(f"Exported {folder}")
     from builder.export.versions import version_notes
 

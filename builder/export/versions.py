@@ -48,8 +48,12 @@ def bumped(latest: str | None, bump: str) -> str:
     return f"{major}.{minor}.{patch + 1}"
 
 
-class VersionBehind(ExportError):
-    """``--version`` names a version below the latest published one (a usage error: exit 2)."""
+class ExportUsageError(ExportError):
+    """A wrong ``--version`` or ``--exports-dir``, refused before anything is read or written (exit 2)."""
+
+
+class VersionBehind(ExportUsageError):
+    """``--version`` names a version below the latest published one."""
 
 
 class IdenticalToLatest(ExportError):

@@ -345,6 +345,11 @@ class Missed(NamedTuple):
     dep: str                   # its dependency label ("prep" for a prepositional object)
     prep: Token | None         # the preposition of a prepositional object
 
+    @property
+    def content_tokens(self) -> TokenRange:
+        """The content's subtree as a token range (untrimmed)."""
+        return self.content.left_edge.i, self.content.right_edge.i + 1
+
 
 def _clause_mark(head: Token) -> str | None:
     """The word that opens the clause headed by ``head`` ("that", "whether", "if", "to"), if any."""
@@ -448,7 +453,7 @@ def missed_records(doc: Doc, records: list[Any], weights: dict[str, Any]) -> lis
         p = 1 / (1 + math.exp(-_score(add, missed_features(m, records))))
         if p < threshold or p <= best.get(m.cue.i, (0.0, None))[0]:
             continue
-        a, b = _trim(doc, m.content.left_edge.i, m.content.right_edge.i + 1)
+        a, b = _trim(doc, *m.content_tokens)
         if b <= a:
             continue
         speaker = None

@@ -134,7 +134,7 @@ def missed_rows(docs: Iterable[Doc], golds: Iterable[tuple[list[Any], list[Any]]
                  if r.label == "cue" and r.to_id in by_id and r.from_id in by_id]
         records = list(doc._.quote_records or [])
         for m in missed_candidates(doc, records):
-            a, b = char_range(doc, (m.content.left_edge.i, m.content.right_edge.i + 1))
+            a, b = char_range(doc, m.content_tokens)
             right = any(c.start <= m.cue.idx < c.end and q.start < b and a < q.end for c, q in pairs)
             rows.append((missed_features(m, records), right))
     return rows
