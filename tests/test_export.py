@@ -319,7 +319,7 @@ def test_same_workspace_gives_byte_identical_parquet_and_versions_are_never_over
     assert _parquet_bytes(folder) == before
     out = subprocess.run([sys.executable, "-m", "builder", "export", "--version", "1.0.0", "-w", ws.path,
                           "--exports-dir", str(folder.parent.parent)], capture_output=True, text=True, cwd=tmp_path)
-    assert out.returncode == 1 and "never overwritten" in out.stderr
+    assert out.returncode == 2 and "never overwritten" in out.stderr
 
 
 def test_default_export_holds_annotated_documents_only(tmp_path):
@@ -431,7 +431,7 @@ def test_diff_counts_quotes_whose_only_change_is_the_model_version(tmp_path):
     assert out.returncode == 0, out.stderr
     silver = 8 * 3 - 2   # 8 proposed documents of 3 quotes; one dropped, one retyped
     assert out.stdout.splitlines()[:2] == [
-        f"1.0.0 -> 1.1.0: 0 added, 1 removed, 1 changed, {silver} with only a new model_version",
+        f"1.0.0 -> 1.1.0: 0 added, 1 removed, 1 changed, {silver} with only model_version changed",
         f"{silver} rows: only model_version changed ({MODEL_VERSION} -> {renamed})"]
     assert out.stdout.count("\n- ") == 1 and out.stdout.count("\n~ ") == 1
     assert "changed: model_version, quote_type" in out.stdout or "changed: quote_type, model_version" in out.stdout

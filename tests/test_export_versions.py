@@ -58,7 +58,7 @@ def test_cli_remembers_include_proposed_and_refuses_shrinking(tmp_path):
     assert export("--bump", "minor", "--annotated-only", "--allow-shrink").returncode == 0
     assert sorted(p.name for p in (tmp_path / "exports/quotes").iterdir()) == ["1.0.0", "1.1.0"]
     bad = export("--version", "01.0.0")
-    assert bad.returncode == 1 and "canonical" in bad.stderr
+    assert bad.returncode == 2 and "canonical" in bad.stderr
 
 
 def test_cli_publishes_a_version_with_fewer_quotes_and_says_so(tmp_path):
@@ -135,7 +135,7 @@ def test_cli_refuses_a_version_below_the_latest_before_writing_anything(tmp_path
         assert "--version 0.1.2 (or --bump patch)" in said and "--version 0.2.0 (or --bump minor)" in said, said
         assert _listing(tmp_path) == before   # no version, no build folder, no rejects file
     same = export("--version", "0.1.1", "--include-proposed")   # equal: the "never overwritten" refusal, as before
-    assert same.returncode == 1 and "never overwritten" in same.stderr and "latest is 0.1.1" in same.stderr
+    assert same.returncode == 2 and "never overwritten" in same.stderr and "latest is 0.1.1" in same.stderr
     assert export("--version", "0.2.0", "--include-proposed").returncode == 0   # above the latest: published
     assert existing_versions(tmp_path / "exports" / "quotes") == ["0.1.1", "0.2.0"]
 
@@ -191,12 +191,16 @@ def test_one_workspace_named_two_ways_is_one_workspace(tmp_path):
     assert "Rows:" in again.stdout and "exported from workspace" not in again.stdout, again.stdout
     recorded = [json.loads((project / "exports/quotes" / v / "manifest.json").read_text())["workspace"]
                 for v in ("1.0.0", "1.1.0")]
-    assert [w["path"] for w in recorded] == ["workspace", "../p/workspace"]
+    assert [w["path"] for w in recorded] == ["workspace", "workspace"]   # its name; the folders above are the machine's
     assert recorded[0]["location"] == recorded[1]["location"]
-    assert str(tmp_path) not in (project / "exports/quotes/1.1.0/manifest.json").read_text()
+    absolute = export(elsewhere, "-w", str(project / "workspace"), "--exports-dir", "../p/exports", "--bump", "minor",
+                      "--annotated-only", "--allow-shrink")
+    assert absolute.returncode == 0 and "exported from workspace" not in absolute.stdout, absolute.stdout
+    for v in ("1.0.0", "1.1.0", "1.2.0"):
+        assert str(tmp_path) not in (project / "exports/quotes" / v / "manifest.json").read_text()
     other = write_synthetic_workspace(tmp_path / "other", 12, quotes=3)   # another workspace is still said
     moved = export(project, "-w", other.path, "--bump", "minor", "--include-proposed")
-    assert moved.returncode == 0 and "1.1.0 was exported from workspace" in moved.stdout, moved.stdout
+    assert moved.returncode == 0 and "1.2.0 was exported from workspace" in moved.stdout, moved.stdout
 
 
 def test_older_manifests_relative_workspace_paths_are_read_from_the_current_folder(tmp_path, monkeypatch):
@@ -214,3 +218,18 @@ def test_older_manifests_relative_workspace_paths_are_read_from_the_current_fold
     assert same("s3://bucket/ws", "s3://bucket/ws") and not same("s3://bucket/ws", "ws")
     assert same_workspace({"path": "a", "location": "k1"}, {"path": "b", "location": "k1"})   # by the key
     assert not same_workspace({"path": "a", "location": "k1"}, {"path": "a", "location": "k2"})
+
+
+def test_two_exports_at_once_publish_new_data_once_and_versions_only_go_up(tmp_path):
+    """`--version 2.0.0` and `--bump patch` started together once both published the same rows (2.0.0,
+    then 1.0.1 after it): each read the latest version before the other published. One export of a
+    workspace runs at a time now (the workspace's export lock), the second sees the first's version."""
+    ws = write_synthetic_workspace(tmp_path / "ws", 12, quotes=2)
+    base = [QUOTES, "export", "-w", ws.path]
+    assert subprocess.run([*base, "--version", "1.0.0"], cwd=tmp_path, capture_output=True, timeout=300).returncode == 0
+    runs = [subprocess.Popen([*base, *args, "--include-proposed"], cwd=tmp_path, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for args in (("--version", "2.0.0"), ("--bump", "patch"))]
+    said = [r.communicate(timeout=300) for r in runs]
+    assert [r.returncode for r in runs] == [0, 0], said
+    assert len(existing_versions(tmp_path / "exports" / "quotes")) == 2, said   # 1.0.0 and one new version
+    assert sum("identical to" in out for out, _err in said) == 1, said

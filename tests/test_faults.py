@@ -190,7 +190,7 @@ def test_export_killed_at_each_write_point_then_rerun_equals_one_run(proposed, t
     again = quotes(*args, cwd=tmp_path, check=False)
     version = tmp_path / "exports" / "quotes" / "1.0.0"
     if point == "export:after-publish":  # it was published whole: never overwritten
-        assert again.returncode == 1 and "never overwritten" in again.stderr
+        assert again.returncode == 2 and "never overwritten" in again.stderr
     else:
         assert again.returncode == 0, again.stderr
     assert export_rows(version) == reference
@@ -216,6 +216,11 @@ def test_export_verify_names_a_changed_file_and_versions_are_read_only(proposed,
         fh.write(bytes([byte[0] ^ 1]))
     bad = quotes("export", "--exports-dir", "exports", "verify", "1.0.0", cwd=tmp_path, check=False)
     assert bad.returncode == 1 and data.relative_to(version).as_posix() in bad.stderr and "sha256" in bad.stderr
+    # verify says to export again: the same rows are published, not refused as "identical" to the damaged copy
+    again = quotes("export", "--include-proposed", "--bump", "patch", "--exports-dir", "exports", "-w", "ws",
+                   cwd=tmp_path)
+    assert "Exported" in again.stdout and "identical" not in again.stdout, again.stdout
+    assert "every file matches" in quotes("export", "--exports-dir", "exports", "verify", "1.0.1", cwd=tmp_path).stdout
 
 
 # ------------------------------------------------------------------ damaged shards

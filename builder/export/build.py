@@ -71,7 +71,9 @@ def export_dataset(workspace: Workspace | str | Path, cfg: dict[str, Any], versi
     ratios = check_ratios(ecfg["ratios"])
     check_exports_dir(exports_dir or ecfg["exports_dir"])
     root = export_root(cfg, name, exports_dir)
-    with removed_unless_published(root):
+    from builder.workspace.lock import workspace_lock
+
+    with workspace_lock(ws, "export"), removed_unless_published(root):   # one export of a workspace at a time
         return _export(ws, root, ecfg, formats, ratios, version, bump, include_proposed, name, progress, allow_shrink)
 
 
@@ -119,6 +121,7 @@ def _export(ws: Workspace, root: Path, ecfg: dict[str, Any], formats: list[str],
     try:
         dataset = tmp / "dataset"
         dataset.mkdir()
+        state, pulled = workspace_state(ws), last_pull(ws)   # what is read below, not what appears meanwhile
         index = InputIndex(tmp / "index.sqlite")
         try:
             stats, rejects = _write_configs(ws, index, dataset, ratios, ecfg, include_proposed, progress)
@@ -144,8 +147,8 @@ def _export(ws: Workspace, root: Path, ecfg: dict[str, Any], formats: list[str],
             "window_tokens": stats.window_tokens,
             "rows": stats.counts, "include_proposed": include_proposed,
             "ratios": stats.ratios, "seed": stats.seed,
-            "model_versions": stats.model_versions, "last_annotation_pull": last_pull(ws),
-            "workspace": workspace_state(ws), "code": code_version(), "rejects": stats.rejects,
+            "model_versions": stats.model_versions, "last_annotation_pull": pulled,
+            "workspace": state, "code": code_version(), "rejects": stats.rejects,
         })
         return publish(dataset, root / version)
     finally:

@@ -94,7 +94,7 @@ def diff_lines(result: VersionDiff, a: str, b: str, limit: int = 50) -> list[str
     ``limit`` of each kind (0: all)."""
     moved = sum(result.model_version_only.values())
     lines = [f"{a} -> {b}: {len(result.added)} added, {len(result.removed)} removed, {len(result.changed)} changed"
-             + (f", {moved:,} with only a new model_version" if moved else "")]
+             + (f", {moved:,} with only model_version changed" if moved else "")]
     for (old, new), n in result.model_version_only.most_common():
         lines.append(f"{n:,} {'row' if n == 1 else 'rows'}: only model_version changed ({old} -> {new})")
     for sign, items in (("+", result.added), ("-", result.removed)):

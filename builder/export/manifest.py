@@ -40,6 +40,14 @@ def workspace_location(path: str) -> str:
     return str(Path(path.removeprefix("file://")).expanduser().resolve())
 
 
+def shown_name(path: str) -> str:
+    """What a manifest shows of a workspace: a local folder's own name (``/home/ann/p/workspace`` and
+    ``../p/workspace`` both ``workspace``), never the folders above it; a URL as it is."""
+    if "://" in path and not path.startswith("file://"):
+        return path
+    return Path(workspace_location(path)).name
+
+
 def location_key(path: str) -> str:
     """A hash of ``workspace_location(path)``: the manifest tells two workspaces apart without publishing
     the folder names of the machine that exported (a home directory, a user name)."""
@@ -47,7 +55,7 @@ def location_key(path: str) -> str:
 
 
 def workspace_state(ws: Workspace) -> dict[str, Any]:
-    """The workspace's path as given and its ``location_key``, its input shards (path relative to the
+    """The workspace's ``shown_name`` and ``location_key``, its input shards (path relative to the
     workspace, size) and one hash of that list."""
     from datatrove.io import get_datafolder
 
@@ -59,7 +67,8 @@ def workspace_state(ws: Workspace) -> dict[str, Any]:
         df = get_datafolder(folder)
         shards[part] = [{"path": f"{part}/{name}", "bytes": int(df.size(name))} for name in parquet_files(folder)]
     fingerprint = hashlib.sha256(json.dumps(shards, sort_keys=True).encode()).hexdigest()
-    return {"path": ws.path, "location": location_key(ws.path), "fingerprint": fingerprint, "shards": shards}
+    return {"path": shown_name(ws.path), "location": location_key(ws.path), "fingerprint": fingerprint,
+            "shards": shards}
 
 
 def last_pull(ws: Workspace) -> str | None:

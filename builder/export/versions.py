@@ -20,10 +20,15 @@ class ExportError(ValueError):
     """An export that cannot go ahead; the message says what to do instead."""
 
 
+class ExportUsageError(ExportError):
+    """A wrong ``--version``, ``--bump`` or ``--exports-dir``, refused before anything is read or written
+    (exit 2)."""
+
+
 def parse_version(version: str) -> tuple[int, int, int]:
     m = SEMVER.match(version or "")
     if not m:
-        raise ExportError(f"version {version!r} is not X.Y.Z in canonical form (numbers without leading zeros, "
+        raise ExportUsageError(f"version {version!r} is not X.Y.Z in canonical form (numbers without leading zeros, "
                           "e.g. 1.0.0)")
     return int(m[1]), int(m[2]), int(m[3])
 
@@ -39,17 +44,13 @@ def existing_versions(root: Path) -> list[str]:
 def bumped(latest: str | None, bump: str) -> str:
     """The version after ``latest`` (``0.0.0`` when there is none)."""
     if bump not in BUMPS:
-        raise ExportError(f"--bump {bump!r}: choose one of {', '.join(BUMPS)}")
+        raise ExportUsageError(f"--bump {bump!r}: choose one of {', '.join(BUMPS)}")
     major, minor, patch = parse_version(latest or "0.0.0")
     if bump == "major":
         return f"{major + 1}.0.0"
     if bump == "minor":
         return f"{major}.{minor + 1}.0"
     return f"{major}.{minor}.{patch + 1}"
-
-
-class ExportUsageError(ExportError):
-    """A wrong ``--version`` or ``--exports-dir``, refused before anything is read or written (exit 2)."""
 
 
 class VersionBehind(ExportUsageError):
@@ -83,9 +84,9 @@ def check_version_ahead(root: Path, version: str | None) -> None:
 def target_version(root: Path, version: str | None, bump: str | None) -> str:
     """The version to write: ``version`` as given (above the latest one), or the latest one bumped."""
     if version and bump:
-        raise ExportError("pass either --version or --bump, not both")
+        raise ExportUsageError("pass either --version or --bump, not both")
     if not version and not bump:
-        raise ExportError("say which version to write: --version X.Y.Z or --bump patch|minor|major")
+        raise ExportUsageError("say which version to write: --version X.Y.Z or --bump patch|minor|major")
     if version:
         parse_version(version)
         check_version_ahead(root, version)
@@ -94,7 +95,7 @@ def target_version(root: Path, version: str | None, bump: str | None) -> str:
         version = bumped(versions[-1] if versions else None, bump)
     if (root / version).exists():
         latest = existing_versions(root)[-1]
-        raise ExportError(
+        raise ExportUsageError(
             f"{root / version} exists and versions are never overwritten: "
             f"use --bump patch|minor|major (latest is {latest}) or another --version")
     return version
@@ -121,7 +122,8 @@ def check_identical(files: dict[str, dict[str, Any]], last: dict[str, Any] | Non
     aside), are exactly those the latest version's manifest lists, and its card would read as the latest
     version's does but for the version (``card_as(latest)``: the new card written for that version): a
     new version would hold the same data under another name. Another set of files (a new format, one
-    split more or less) or another card (a new license) is new."""
+    split more or less), another card (a new license) or a latest version whose files no longer match
+    its manifest (``verify_manifest``) is new."""
     if not last or not isinstance(last.get("files"), dict):
         return
     if {name: entry for name, entry in last["files"].items() if name != CARD} != files:
@@ -129,6 +131,10 @@ def check_identical(files: dict[str, dict[str, Any]], last: dict[str, Any] | Non
     latest = str(last.get("version"))
     card = root / latest / CARD
     if not card.is_file() or card.read_text("utf-8") != card_as(latest):
+        return
+    from builder.export.manifest import verify_manifest
+
+    if verify_manifest(root / latest):   # a damaged copy holds nothing: publish the data again
         return
     raise IdenticalToLatest(
         f"nothing was written: this export is identical to {latest} ({root / latest}), the latest version (the "
